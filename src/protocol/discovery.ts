@@ -1,0 +1,114 @@
+/**
+ * The discovery server's HTTP surface (SPEC section 3): request and response bodies, and the
+ * canonical bytes each signed request covers. Server and daemon both import this file, so the two
+ * can never disagree on what a signature means.
+ */
+import { z } from 'zod'
+import { fromHex, type Identity, sign, toHex, verify } from './identity.js'
+import { isValidUserId, normalizeUserId, USER_ID_RULE } from './user-id.js'
+
+/** Request bodies over this are refused with 413 before parsing. */
+export const MAX_BODY_BYTES = 16 * 1024
+/** A signed request is accepted when its `ts` (ms since the epoch) is this close to the server's clock. */
+export const TIMESTAMP_WINDOW_MS = 30_000
+
+export const UserIdSchema = z
+  .string()
+  .refine(isValidUserId, { message: `user id must be ${USER_ID_RULE}` })
+  .transform(normalizeUserId)
+
+export const PublicKeySchema = z.string().regex(/^[0-9a-f]{64}$/, 'publicKey must be 64 lower-case hex characters (Ed25519)')
+const SignatureSchema = z.string().regex(/^[0-9a-f]{128}$/, 'sig must be 128 lower-case hex characters (Ed25519)')
+const TimestampSchema = z.number().int().nonnegative()
+const PortSchema = z.number().int().min(1).max(65535)
+// A host name or an IPv4/IPv6 literal; no scheme, no path.
+const HostSchema = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[A-Za-z0-9.:_-]+$/, 'host must be a host name or an IP address')
+
+export const RegisterRequestSchema = z.strictObject({
+  userId: UserIdSchema,
+  publicKey: PublicKeySchema,
+  port: PortSchema,
+  host: HostSchema.optional(),
+  ts: TimestampSchema,
+  sig: SignatureSchema,
+})
+export const KeepaliveRequestSchema = z.strictObject({ userId: UserIdSchema, ts: TimestampSchema, sig: SignatureSchema })
+export const UnregisterRequestSchema = KeepaliveRequestSchema
+
+export type RegisterRequest = z.infer<typeof RegisterRequestSchema>
+export type KeepaliveRequest = z.infer<typeof KeepaliveRequestSchema>
+export type UnregisterRequest = z.infer<typeof UnregisterRequestSchema>
+
+export const RegisterResponseSchema = z.object({ userId: z.string(), host: z.string(), port: PortSchema, expiresAt: z.string() })
+export const KeepaliveResponseSchema = z.object({ expiresAt: z.string() })
+export const PeerRecordSchema = z.object({
+  userId: z.string(),
+  publicKey: PublicKeySchema,
+  host: z.string(),
+  port: PortSchema,
+  lastSeen: z.string(),
+})
+export const PeerListSchema = z.object({ peers: z.array(PeerRecordSchema), next: z.string().optional() })
+export const ErrorResponseSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) })
+
+export type RegisterResponse = z.infer<typeof RegisterResponseSchema>
+export type KeepaliveResponse = z.infer<typeof KeepaliveResponseSchema>
+export type PeerRecord = z.infer<typeof PeerRecordSchema>
+export type PeerList = z.infer<typeof PeerListSchema>
+
+export const PeerListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(64).optional(),
+})
+
+export type SignedAction = 'register' | 'keepalive' | 'unregister'
+
+type Unsigned<T> = Omit<T, 'sig'>
+
+/**
+ * The bytes a request's `sig` covers: a domain tag naming the action, then the fields in a fixed
+ * order, as a JSON array. A fixed order means no canonical-JSON library is needed, and the tag
+ * means a keep-alive signature can never be replayed as an unregister.
+ */
+export function canonicalBytes(action: 'register', body: Unsigned<RegisterRequest>): Buffer
+export function canonicalBytes(action: 'keepalive' | 'unregister', body: Unsigned<KeepaliveRequest>): Buffer
+export function canonicalBytes(action: SignedAction, body: Unsigned<RegisterRequest> | Unsigned<KeepaliveRequest>): Buffer {
+  const userId = normalizeUserId(body.userId)
+  const fields =
+    action === 'register' && 'publicKey' in body ? [userId, body.publicKey, body.host ?? null, body.port, body.ts] : [userId, body.ts]
+  return Buffer.from(JSON.stringify([`p2p/v1/${action}`, ...fields]), 'utf8')
+}
+
+export function signRegister(identity: Identity, fields: { userId: string; port: number; host?: string; ts: number }): RegisterRequest {
+  const body = {
+    userId: normalizeUserId(fields.userId),
+    publicKey: toHex(identity.publicKey),
+    port: fields.port,
+    ts: fields.ts,
+    ...(fields.host ? { host: fields.host } : {}),
+  }
+  return { ...body, sig: toHex(sign(identity, canonicalBytes('register', body))) }
+}
+
+export function signLeaseRequest(
+  identity: Identity,
+  action: 'keepalive' | 'unregister',
+  fields: { userId: string; ts: number },
+): KeepaliveRequest {
+  const body = { userId: normalizeUserId(fields.userId), ts: fields.ts }
+  return { ...body, sig: toHex(sign(identity, canonicalBytes(action, body))) }
+}
+
+export function verifySigned(action: SignedAction, body: RegisterRequest | KeepaliveRequest, publicKeyHex: string): boolean {
+  const bytes = action === 'register' ? canonicalBytes('register', body as RegisterRequest) : canonicalBytes(action, body)
+  return verify(fromHex(publicKeyHex), bytes, fromHex(body.sig))
+}
+
+/** Pure: is `ts` inside the accepted window around `now`? */
+export function isFreshTimestamp(ts: number, now: number, windowMs = TIMESTAMP_WINDOW_MS): boolean {
+  return Math.abs(now - ts) <= windowMs
+}

@@ -1,0 +1,52 @@
+/**
+ * Stable error codes shared by the discovery server, the daemon and the CLI. The code is the
+ * contract; messages are for people and may change. The CLI maps codes to exit codes in one place
+ * (src/commands/exit-codes.ts).
+ */
+export const ErrorCode = {
+  // Input
+  BadRequest: 'bad_request',
+  TooLarge: 'too_large',
+  InvalidUserId: 'invalid_user_id',
+  MessageTooLarge: 'message_too_large',
+  EmptyMessage: 'empty_message',
+  // Identity
+  BadSignature: 'bad_signature',
+  StaleTimestamp: 'stale_timestamp',
+  Replayed: 'replayed',
+  UserIdTaken: 'user_id_taken',
+  KeyChanged: 'key_changed',
+  // Lookup and policy
+  NotFound: 'not_found',
+  UnknownPeer: 'unknown_peer',
+  Blocked: 'blocked',
+  // Load
+  RateLimited: 'rate_limited',
+  // Daemon and profile
+  DaemonNotRunning: 'daemon_not_running',
+  DaemonUnreachable: 'daemon_unreachable',
+  NotConfigured: 'not_configured',
+  SocketPathTooLong: 'socket_path_too_long',
+  ServerUnreachable: 'server_unreachable',
+  Usage: 'usage',
+  Internal: 'internal',
+} as const
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+export class P2PError extends Error {
+  readonly code: ErrorCode
+  constructor(code: ErrorCode, message: string) {
+    super(message)
+    this.name = 'P2PError'
+    this.code = code
+  }
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string }
+}
+
+export function errorBody(code: ErrorCode | string, message: string): ErrorBody {
+  return { error: { code, message } }
+}

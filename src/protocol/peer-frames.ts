@@ -1,0 +1,80 @@
+/**
+ * Frames on a peer link. The link is a Noise-encrypted stream (@hyperswarm/secret-stream); inside
+ * it each frame is one JSON object on its own line. Frames are decoded here, outside any actor,
+ * and the actors see whole, validated frames.
+ *
+ *   hello  first frame each way after the handshake: who I claim to be (checked against my key)
+ *   msg    a chat message; `id` is the sender's nanoid, `at` the sender's clock (ms)
+ *   ack    the receiver stored (or had already stored) message `id`
+ *   nack   the receiver refused message `id` for good (too large, malformed); do not retry
+ *   ping / pong   liveness
+ */
+import { z } from 'zod'
+import { UserIdSchema } from './discovery.js'
+import { MAX_TEXT_BYTES } from './limits.js'
+
+export const PEER_PROTOCOL_VERSION = 1
+
+export const MessageIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'message id must be 8 to 64 url-safe characters')
+export const TextSchema = z
+  .string()
+  .min(1, 'message text is empty')
+  .refine((t) => Buffer.byteLength(t, 'utf8') <= MAX_TEXT_BYTES, { message: `message text is over ${MAX_TEXT_BYTES} bytes` })
+
+export const HelloFrameSchema = z.object({ t: z.literal('hello'), userId: UserIdSchema, v: z.number().int() })
+export const MsgFrameSchema = z.object({ t: z.literal('msg'), id: MessageIdSchema, text: TextSchema, at: z.number().int().nonnegative() })
+export const AckFrameSchema = z.object({ t: z.literal('ack'), id: MessageIdSchema })
+export const NackFrameSchema = z.object({
+  t: z.literal('nack'),
+  id: MessageIdSchema,
+  code: z.string().max(64),
+  message: z.string().max(512),
+})
+export const PingFrameSchema = z.object({ t: z.literal('ping') })
+export const PongFrameSchema = z.object({ t: z.literal('pong') })
+
+export const PeerFrameSchema = z.discriminatedUnion('t', [
+  HelloFrameSchema,
+  MsgFrameSchema,
+  AckFrameSchema,
+  NackFrameSchema,
+  PingFrameSchema,
+  PongFrameSchema,
+])
+
+export type PeerFrame = z.infer<typeof PeerFrameSchema>
+export type HelloFrame = z.infer<typeof HelloFrameSchema>
+export type MsgFrame = z.infer<typeof MsgFrameSchema>
+
+export type DecodedFrame =
+  | { ok: true; frame: PeerFrame }
+  | {
+      ok: false
+      code: 'malformed' | 'invalid'
+      message: string /** set when a msg frame could be identified, so it can be nacked */
+      id?: string
+    }
+
+/** Pure: one line of bytes to a frame or a reason it is not one. */
+export function decodePeerFrame(line: string): DecodedFrame {
+  let raw: unknown
+  try {
+    raw = JSON.parse(line)
+  } catch {
+    return { ok: false, code: 'malformed', message: 'frame is not JSON' }
+  }
+  const parsed = PeerFrameSchema.safeParse(raw)
+  if (parsed.success) return { ok: true, frame: parsed.data }
+  const id = typeof raw === 'object' && raw !== null && (raw as { t?: unknown }).t === 'msg' ? (raw as { id?: unknown }).id : undefined
+  const validId = MessageIdSchema.safeParse(id)
+  return {
+    ok: false,
+    code: 'invalid',
+    message: parsed.error.issues[0]?.message ?? 'invalid frame',
+    ...(validId.success ? { id: validId.data } : {}),
+  }
+}
+
+export function encodePeerFrame(frame: PeerFrame): string {
+  return `${JSON.stringify(frame)}\n`
+}

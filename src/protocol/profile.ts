@@ -1,0 +1,50 @@
+/**
+ * Where a profile keeps its files. The CLI and the daemon both import this one module, so the
+ * client always looks for the socket exactly where the daemon put it.
+ */
+import { createHash } from 'node:crypto'
+import { homedir, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+/** sun_path is 108 bytes on Linux (104 on macOS), including the terminating NUL. */
+export const MAX_SOCKET_PATH_BYTES = 103
+
+export interface ProfilePaths {
+  home: string
+  identity: string
+  database: string
+  socket: string
+  pid: string
+  log: string
+}
+
+export function resolveHome(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag) return resolve(flag)
+  if (env.P2P_HOME) return resolve(env.P2P_HOME)
+  if (env.XDG_DATA_HOME) return join(resolve(env.XDG_DATA_HOME), 'p2p')
+  return join(homedir(), '.local', 'share', 'p2p')
+}
+
+/**
+ * The control socket lives in the profile. When that path is too long for a Unix socket (deep
+ * temp dirs do this), it falls back to a per-user directory under the system temp dir, named by a
+ * hash of the profile path: deterministic, so the CLI finds it without asking anyone.
+ */
+export function socketPathFor(home: string): string {
+  const inProfile = join(home, 'p2p.sock')
+  if (Buffer.byteLength(inProfile) <= MAX_SOCKET_PATH_BYTES) return inProfile
+  const digest = createHash('sha256').update(home).digest('hex').slice(0, 24)
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0
+  return join(tmpdir(), `p2p-${uid}`, `${digest}.sock`)
+}
+
+export function profilePaths(home: string): ProfilePaths {
+  return {
+    home,
+    identity: join(home, 'identity.key'),
+    database: join(home, 'p2p.db'),
+    socket: socketPathFor(home),
+    pid: join(home, 'daemon.pid'),
+    log: join(home, 'daemon.log'),
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The control protocol (SPEC section 8): JSON-RPC 2.0, one JSON object per line, on the
+ * profile's Unix socket. Param schemas are validated by the daemon; result types are what the CLI
+ * (and any other client: socat, scripts) gets back.
+ *
+ * The CLI imports only the types and the error-code table from here (`import type`), so a one-shot
+ * command never pays for loading zod.
+ */
+import { z } from 'zod'
+import { UserIdSchema } from './discovery.js'
+import { parseDurationSeconds } from './duration.js'
+import { TextSchema } from './peer-frames.js'
+
+export const JSONRPC_PARSE_ERROR = -32700
+export const JSONRPC_INVALID_REQUEST = -32600
+export const JSONRPC_METHOD_NOT_FOUND = -32601
+export const JSONRPC_INVALID_PARAMS = -32602
+export const JSONRPC_INTERNAL_ERROR = -32603
+/** Application errors: the stable string code is in `error.data.code`. */
+export const JSONRPC_APPLICATION_ERROR = -32000
+
+export const RpcRequestSchema = z.object({
+  jsonrpc: z.literal('2.0'),
+  id: z.union([z.string().max(128), z.number(), z.null()]).optional(),
+  method: z.string().max(64),
+  params: z.unknown().optional(),
+})
+export type RpcRequest = z.infer<typeof RpcRequestSchema>
+
+const PeerParam = UserIdSchema
+const CursorSchema = z.string().regex(/^\d{1,18}$/, 'cursor must be a number as printed by watch --json')
+
+export const MethodParams = {
+  status: z.object({}).optional(),
+  discover: z.object({}).optional(),
+  peers: z.object({}).optional(),
+  send: z.object({
+    to: PeerParam,
+    text: TextSchema,
+    /** Seconds to wait for the peer's acknowledgement before answering "queued"; 0 = do not wait. */
+    timeout: z.number().min(0).max(3600).optional(),
+  }),
+  block: z.object({ peer: PeerParam }),
+  unblock: z.object({ peer: PeerParam }),
+  mute: z.object({
+    peer: PeerParam,
+    for: z
+      .union([z.number(), z.string()])
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined) return undefined
+        const seconds = parseDurationSeconds(v)
+        if (seconds === undefined) ctx.addIssue({ code: 'custom', message: `"for" must be a duration such as 30m, 2h or 90 (seconds)` })
+        return seconds
+      }),
+  }),
+  unmute: z.object({ peer: PeerParam }),
+  history: z
+    .object({
+      peer: PeerParam.optional(),
+      limit: z.number().int().min(1).max(100_000).optional(),
+      includeMuted: z.boolean().optional(),
+    })
+    .optional(),
+  subscribe: z.object({ since: CursorSchema.optional() }).optional(),
+  shutdown: z.object({}).optional(),
+} as const
+
+export type MethodName = keyof typeof MethodParams
+export type ParamsOf<M extends MethodName> = z.input<(typeof MethodParams)[M]>
+export type ParsedParamsOf<M extends MethodName> = z.output<(typeof MethodParams)[M]>
+
+export interface StatusResult {
+  running: true
+  pid: number
+  userId: string
+  fingerprint: string
+  publicKey: string
+  listen: { host: string; port: number }
+  server: { url: string; registered: boolean; error?: string }
+  peers: { online: number; connected: number }
+  outbox: { queued: number; failed: number }
+  uptimeS: number
+  version: string
+  home: string
+}
+
+export interface PeerInfo {
+  userId: string
+  online: boolean
+  host?: string
+  port?: number
+  fingerprint?: string
+  lastSeen?: string
+  connected?: boolean
+  blocked: boolean
+  muted: boolean
+  mutedUntil?: string
+}
+
+export type DeliveryStatus = 'delivered' | 'queued' | 'failed'
+
+export interface SendResult {
+  id: string
+  to: string
+  status: DeliveryStatus
+}
+
+export interface PolicyResult {
+  peer: string
+  changed: boolean
+  blocked: boolean
+  muted: boolean
+  mutedUntil?: string
+}
+
+export interface HistoryEntry {
+  id: string
+  from: string
+  to: string
+  text: string
+  at: string
+  /** Outgoing messages: where delivery stands. */
+  status?: DeliveryStatus
+  /** Incoming messages: received while the sender was muted. */
+  muted?: boolean
+}
+
+export interface SubscribeResult {
+  /** The newest cursor at the time of subscribing; events after it follow as notifications. */
+  cursor: string
+}
+
+/** `event` notification params. `type` lets new kinds of event be added without breaking clients. */
+export interface MessageEvent {
+  type: 'message'
+  cursor: string
+  id: string
+  from: string
+  text: string
+  at: string
+}
+
+export interface ResultOf {
+  status: StatusResult
+  discover: PeerInfo[]
+  peers: PeerInfo[]
+  send: SendResult
+  block: PolicyResult
+  unblock: PolicyResult
+  mute: PolicyResult
+  unmute: PolicyResult
+  history: HistoryEntry[]
+  subscribe: SubscribeResult
+  shutdown: { stopping: true }
+}
