@@ -1,0 +1,38 @@
+/**
+ * Timings and limits of a daemon. Defaults suit people; tests and benchmarks tighten them through
+ * P2P_* environment variables (documented in the README) rather than by waiting.
+ */
+import type { BackoffPolicy } from './backoff.js'
+import type { LinkTiming } from './link-manager.js'
+
+export interface DaemonTuning {
+  links: LinkTiming
+  discoveryBackoff: BackoffPolicy
+  outboxLifetimeMs: number
+  maxPendingHandshakes: number
+  maxConnections: number
+}
+
+function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  return Number.isFinite(value) && value >= 0 ? value : fallback
+}
+
+export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): DaemonTuning {
+  const pingIntervalMs = envNumber(env, 'P2P_PING_INTERVAL_MS', 15_000)
+  return {
+    links: {
+      backoff: { baseMs: envNumber(env, 'P2P_RETRY_BASE_MS', 500), maxMs: envNumber(env, 'P2P_RETRY_MAX_MS', 15_000) },
+      pingIntervalMs,
+      deadAfterMs: pingIntervalMs * 3,
+      handshakeTimeoutMs: envNumber(env, 'P2P_HANDSHAKE_TIMEOUT_MS', 10_000),
+      connectTimeoutMs: 5_000,
+    },
+    discoveryBackoff: { baseMs: envNumber(env, 'P2P_RETRY_BASE_MS', 500), maxMs: envNumber(env, 'P2P_DISCOVERY_RETRY_MAX_MS', 30_000) },
+    outboxLifetimeMs: envNumber(env, 'P2P_OUTBOX_LIFETIME_S', 7 * 86_400) * 1000,
+    maxPendingHandshakes: 64,
+    maxConnections: 4096,
+  }
+}

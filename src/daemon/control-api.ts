@@ -1,0 +1,202 @@
+/**
+ * What each control method does, in terms of the daemon's services. The control server has
+ * already validated the params against the shared schemas.
+ */
+import { nanoid } from 'nanoid'
+import { ErrorCode, P2PError } from '../protocol/errors.js'
+import { fingerprint, fromHex } from '../protocol/identity.js'
+import type { HistoryEntry, PeerInfo, PolicyResult, StatusResult } from '../protocol/rpc.js'
+import type { ControlHandlers } from './control-server.js'
+import type { DiscoveryClient } from './discovery-client.js'
+import { DiscoveryError } from './discovery-client.js'
+import type { EventHub } from './event-hub.js'
+import type { LinkManager } from './link-manager.js'
+import type { Outbox } from './outbox.js'
+import type { MessageStore, StoredMessage } from './stores/message-store.js'
+import type { PeerStore } from './stores/peer-store.js'
+import type { PeerPolicy, PolicyStore } from './stores/policy-store.js'
+
+/** How many stored messages a subscriber catching up is sent per query. */
+const REPLAY_PAGE = 1000
+const DEFAULT_SEND_TIMEOUT_S = 10
+const DEFAULT_HISTORY_LIMIT = 50
+
+export interface ControlServices {
+  userId: string
+  discovery: DiscoveryClient
+  peers: PeerStore
+  policy: PolicyStore
+  messages: MessageStore
+  outbox: Outbox
+  links: LinkManager
+  events: EventHub
+  status(): StatusResult
+  /** The last online list seen from the server, by user id. */
+  online: Map<string, { host: string; port: number; publicKey: string; lastSeen: string }>
+  shutdown(): void
+}
+
+export function controlHandlers(services: ControlServices): ControlHandlers {
+  const { userId: me, discovery, peers, policy, messages, outbox, links, events, online } = services
+
+  const policyResult = (peer: string, changed: boolean, p: PeerPolicy): PolicyResult => ({
+    peer,
+    changed,
+    blocked: p.blocked,
+    muted: p.muted,
+    ...(p.mutedUntil !== undefined ? { mutedUntil: new Date(p.mutedUntil).toISOString() } : {}),
+  })
+
+  const peerInfo = (userId: string): PeerInfo => {
+    const seen = online.get(userId)
+    const known = peers.get(userId)
+    const p = policy.get(userId)
+    const key = seen?.publicKey ?? known?.publicKey
+    return {
+      userId,
+      online: seen !== undefined,
+      ...(seen ? { host: seen.host, port: seen.port, lastSeen: seen.lastSeen } : {}),
+      ...(key ? { fingerprint: fingerprint(fromHex(key)) } : {}),
+      connected: links.isConnected(userId),
+      blocked: p.blocked,
+      muted: p.muted,
+      ...(p.mutedUntil !== undefined ? { mutedUntil: new Date(p.mutedUntil).toISOString() } : {}),
+    }
+  }
+
+  /** Asks the server who is online now and remembers the answer. */
+  const refreshOnline = async () => {
+    let list: Awaited<ReturnType<DiscoveryClient['listAll']>>
+    try {
+      list = await discovery.listAll()
+    } catch (error) {
+      throw new P2PError(ErrorCode.ServerUnreachable, (error as Error).message)
+    }
+    online.clear()
+    for (const record of list) if (record.userId !== me) online.set(record.userId, record)
+  }
+
+  /** The key messages to `peer` are bound to: the pinned one, else the server's binding. */
+  const keyFor = async (peer: string): Promise<string> => {
+    const pinned = peers.get(peer)
+    if (pinned) return pinned.publicKey
+    try {
+      const record = await discovery.lookup(peer)
+      if (record) return record.publicKey
+    } catch (error) {
+      if (error instanceof DiscoveryError) {
+        throw new P2PError(ErrorCode.ServerUnreachable, `cannot look up ${peer}: ${error.message}`)
+      }
+      throw error
+    }
+    throw new P2PError(ErrorCode.UnknownPeer, `unknown peer "${peer}": not online and never met (see p2p discover)`)
+  }
+
+  const toHistoryEntry = (row: StoredMessage): HistoryEntry => ({
+    id: row.id,
+    from: row.direction === 'in' ? row.peer : me,
+    to: row.direction === 'in' ? me : row.peer,
+    text: row.text,
+    at: new Date(row.at).toISOString(),
+    ...(row.direction === 'out' && row.status ? { status: row.status } : {}),
+    ...(row.direction === 'in' && row.muted ? { muted: true } : {}),
+  })
+
+  return {
+    status: () => services.status(),
+
+    discover: async () => {
+      await refreshOnline()
+      return [...online.keys()].sort().map(peerInfo)
+    },
+
+    peers: async () => {
+      await refreshOnline().catch(() => {
+        // Offline from the server: answer from what we know, with online as last seen.
+      })
+      const ids = new Set<string>([...online.keys(), ...peers.all().map((p) => p.userId), ...policy.userIds()])
+      ids.delete(me)
+      return [...ids].sort().map(peerInfo)
+    },
+
+    send: async ({ to, text, timeout }) => {
+      if (to === me) throw new P2PError(ErrorCode.BadRequest, 'cannot send a message to yourself')
+      if (policy.isBlocked(to)) throw new P2PError(ErrorCode.Blocked, `${to} is blocked; unblock it first (p2p unblock ${to})`)
+      const peerKey = await keyFor(to)
+      const id = nanoid()
+      await outbox.enqueue({ id, peer: to, peerKey, text, at: Date.now() })
+      const waitMs = (timeout ?? DEFAULT_SEND_TIMEOUT_S) * 1000
+      const delivery = waitMs > 0 ? outbox.waitFor(to, id, waitMs) : Promise.resolve('queued' as const)
+      links.wake(to)
+      return { id, to, status: await delivery }
+    },
+
+    block: ({ peer }) => {
+      const { changed, policy: p } = policy.setBlocked(peer, true)
+      links.block(peer)
+      return policyResult(peer, changed, p)
+    },
+
+    unblock: ({ peer }) => {
+      const { changed, policy: p } = policy.setBlocked(peer, false)
+      // Messages queued before the block may go out now.
+      if (changed && outbox.hasQueued(peer)) links.wake(peer)
+      return policyResult(peer, changed, p)
+    },
+
+    mute: ({ peer, for: seconds }) => {
+      const until = seconds !== undefined ? Date.now() + seconds * 1000 : undefined
+      const { changed, policy: p } = policy.setMuted(peer, true, until)
+      return policyResult(peer, changed, p)
+    },
+
+    unmute: ({ peer }) => {
+      const { changed, policy: p } = policy.setMuted(peer, false)
+      return policyResult(peer, changed, p)
+    },
+
+    history: (params) =>
+      messages
+        .history({
+          ...(params?.peer ? { peer: params.peer } : {}),
+          limit: params?.limit ?? DEFAULT_HISTORY_LIMIT,
+          includeMuted: params?.includeMuted ?? false,
+        })
+        .map(toHistoryEntry),
+
+    subscribe: (params, client) => {
+      const since = params?.since !== undefined ? Number(params.since) : undefined
+      const cursor = messages.latestCursor()
+      client.afterReply(() => {
+        // Replay and subscription happen in one turn of the event loop: nothing published in
+        // between can be missed or sent twice.
+        if (since !== undefined) {
+          let from = since
+          for (;;) {
+            const rows = messages.incomingSince(from, REPLAY_PAGE)
+            for (const row of rows) {
+              client.notify('event', {
+                type: 'message',
+                cursor: String(row.seq),
+                id: row.id,
+                from: row.peer,
+                text: row.text,
+                at: new Date(row.at).toISOString(),
+              })
+            }
+            if (rows.length < REPLAY_PAGE) break
+            from = (rows[rows.length - 1] as StoredMessage).seq
+          }
+        }
+        const unsubscribe = events.subscribe((event) => client.notify('event', event))
+        client.onClose(unsubscribe)
+      })
+      return { cursor: String(cursor) }
+    },
+
+    shutdown: (_params, client) => {
+      client.afterReply(() => services.shutdown())
+      return { stopping: true }
+    },
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * JSON-RPC 2.0 over the profile's Unix socket, one JSON object per line. Any client that can
+ * write a line (the CLI, socat, a script) can drive the daemon. A bad line gets a JSON-RPC error
+ * and the connection stays usable; a line over the cap closes that connection; nothing a client
+ * sends can take the daemon down.
+ */
+import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs'
+import { connect, createServer, type Server, type Socket } from 'node:net'
+import { dirname } from 'node:path'
+import type { Logger } from 'pino'
+import { ErrorCode, P2PError } from '../protocol/errors.js'
+import { MAX_CONTROL_LINE_BYTES } from '../protocol/limits.js'
+import {
+  JSONRPC_APPLICATION_ERROR,
+  JSONRPC_INTERNAL_ERROR,
+  JSONRPC_INVALID_PARAMS,
+  JSONRPC_INVALID_REQUEST,
+  JSONRPC_METHOD_NOT_FOUND,
+  JSONRPC_PARSE_ERROR,
+  type MethodName,
+  MethodParams,
+  type ParsedParamsOf,
+  type ResultOf,
+  RpcRequestSchema,
+} from '../protocol/rpc.js'
+import { LineSplitter } from './line-splitter.js'
+
+/** A subscriber that stops reading is cut off beyond this much unsent output (it can resume from its cursor). */
+const MAX_CLIENT_BACKLOG_BYTES = 16 * 1024 * 1024
+
+export interface ClientContext {
+  /** Sends a JSON-RPC notification on this connection. */
+  notify(method: string, params: unknown): void
+  /** Runs `fn` right after this request's response is written. */
+  afterReply(fn: () => void): void
+  /** Runs `fn` when the client goes away. */
+  onClose(fn: () => void): void
+}
+
+export type ControlHandlers = {
+  [M in MethodName]: (params: ParsedParamsOf<M>, client: ClientContext) => Promise<ResultOf[M]> | ResultOf[M]
+}
+
+type RpcId = string | number | null
+
+export class ControlServer {
+  private server: Server | undefined
+  private readonly clients = new Set<Socket>()
+
+  constructor(
+    private readonly socketPath: string,
+    private readonly handlers: ControlHandlers,
+    private readonly log: Logger,
+  ) {}
+
+  async listen(): Promise<void> {
+    mkdirSync(dirname(this.socketPath), { recursive: true, mode: 0o700 })
+    await removeStaleSocket(this.socketPath)
+    const server = createServer((socket) => this.onClient(socket))
+    this.server = server
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.socketPath, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    chmodSync(this.socketPath, 0o600)
+    server.on('error', (error) => this.log.error({ err: error }, 'control socket error'))
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.clients) socket.destroy()
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
+    try {
+      unlinkSync(this.socketPath)
+    } catch {
+      // Already gone.
+    }
+  }
+
+  private onClient(socket: Socket): void {
+    this.clients.add(socket)
+    const splitter = new LineSplitter(MAX_CONTROL_LINE_BYTES)
+    const closeHandlers: Array<() => void> = []
+    const write = (message: unknown) => {
+      if (socket.destroyed) return
+      socket.write(`${JSON.stringify(message)}\n`)
+      if (socket.writableLength > MAX_CLIENT_BACKLOG_BYTES) {
+        this.log.warn('control client is not reading; disconnecting it')
+        socket.destroy()
+      }
+    }
+    socket.on('data', (chunk) => {
+      const lines = splitter.push(chunk)
+      if (lines === 'overflow') {
+        write(rpcError(null, JSONRPC_INVALID_REQUEST, `request line over ${MAX_CONTROL_LINE_BYTES} bytes`, ErrorCode.TooLarge))
+        socket.end()
+        socket.destroySoon()
+        return
+      }
+      for (const line of lines) if (line.trim()) this.handleLine(line, write, closeHandlers)
+    })
+    socket.on('error', () => socket.destroy())
+    socket.on('close', () => {
+      this.clients.delete(socket)
+      for (const fn of closeHandlers) fn()
+    })
+  }
+
+  private handleLine(line: string, write: (message: unknown) => void, closeHandlers: Array<() => void>): void {
+    let raw: unknown
+    try {
+      raw = JSON.parse(line)
+    } catch {
+      write(rpcError(null, JSONRPC_PARSE_ERROR, 'parse error: not JSON', ErrorCode.BadRequest))
+      return
+    }
+    const request = RpcRequestSchema.safeParse(raw)
+    if (!request.success) {
+      write(
+        rpcError(
+          idOf(raw),
+          JSONRPC_INVALID_REQUEST,
+          'invalid request: expected {"jsonrpc":"2.0","id":…,"method":…,"params":…}',
+          ErrorCode.BadRequest,
+        ),
+      )
+      return
+    }
+    const { id, method, params } = request.data
+    const rpcId: RpcId = id ?? null
+    if (!Object.hasOwn(MethodParams, method)) {
+      write(rpcError(rpcId, JSONRPC_METHOD_NOT_FOUND, `unknown method "${method}"`, ErrorCode.BadRequest))
+      return
+    }
+    const name = method as MethodName
+    const parsed = MethodParams[name].safeParse(params)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      const where = issue?.path.length ? `${issue.path.join('.')}: ` : ''
+      write(
+        rpcError(rpcId, JSONRPC_INVALID_PARAMS, `invalid params: ${where}${issue?.message ?? 'invalid'}`, paramErrorCode(issue?.message)),
+      )
+      return
+    }
+    const after: Array<() => void> = []
+    const context: ClientContext = {
+      notify: (notifyMethod, notifyParams) => write({ jsonrpc: '2.0', method: notifyMethod, params: notifyParams }),
+      afterReply: (fn) => after.push(fn),
+      onClose: (fn) => closeHandlers.push(fn),
+    }
+    const handler = this.handlers[name] as (params: unknown, client: ClientContext) => unknown
+    Promise.resolve()
+      .then(() => handler(parsed.data, context))
+      .then(
+        (result) => {
+          // Notifications (no id) get no response, as JSON-RPC says.
+          if (id !== undefined) write({ jsonrpc: '2.0', id: rpcId, result })
+          for (const fn of after) fn()
+        },
+        (error: unknown) => {
+          if (error instanceof P2PError) {
+            write(rpcError(rpcId, JSONRPC_APPLICATION_ERROR, error.message, error.code))
+          } else {
+            this.log.error({ err: error, method }, 'control request failed')
+            write(rpcError(rpcId, JSONRPC_INTERNAL_ERROR, `internal error: ${(error as Error)?.message ?? error}`, ErrorCode.Internal))
+          }
+        },
+      )
+  }
+}
+
+function rpcError(id: RpcId, code: number, message: string, dataCode: string) {
+  return { jsonrpc: '2.0', id, error: { code, message, data: { code: dataCode } } }
+}
+
+function idOf(raw: unknown): RpcId {
+  const id = (raw as { id?: unknown } | null)?.id
+  return typeof id === 'string' || typeof id === 'number' ? id : null
+}
+
+/** Size and emptiness of message text have codes of their own; everything else is bad input. */
+function paramErrorCode(message: string | undefined): string {
+  if (message?.includes('bytes')) return ErrorCode.MessageTooLarge
+  if (message?.includes('empty')) return ErrorCode.EmptyMessage
+  return ErrorCode.BadRequest
+}
+
+/**
+ * A socket file left by a crashed daemon is removed; a live daemon's socket is never stolen:
+ * if something answers on it, starting fails with a clear error.
+ */
+async function removeStaleSocket(path: string): Promise<void> {
+  if (!existsSync(path)) return
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = connect(path)
+    const timer = setTimeout(() => {
+      probe.destroy()
+      resolve(true)
+    }, 1000)
+    probe.once('connect', () => {
+      clearTimeout(timer)
+      probe.destroy()
+      resolve(true)
+    })
+    probe.once('error', () => {
+      clearTimeout(timer)
+      resolve(false)
+    })
+  })
+  if (alive) throw new P2PError(ErrorCode.Internal, `a daemon is already running on ${path}`)
+  unlinkSync(path)
+}

@@ -1,0 +1,111 @@
+/**
+ * HTTP client of the discovery server. Every response is validated against the shared schemas;
+ * every failure becomes a DiscoveryError with the HTTP status (0 when the server is unreachable).
+ */
+import type { z } from 'zod'
+import {
+  KeepaliveResponseSchema,
+  PeerListSchema,
+  type PeerRecord,
+  PeerRecordSchema,
+  RegisterResponseSchema,
+  signLeaseRequest,
+  signRegister,
+} from '../protocol/discovery.js'
+import type { Identity } from '../protocol/identity.js'
+
+const REQUEST_TIMEOUT_MS = 5000
+
+export class DiscoveryError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'DiscoveryError'
+  }
+}
+
+export class DiscoveryClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly identity: Identity,
+    private readonly userId: string,
+  ) {}
+
+  register(port: number, host?: string) {
+    const body = signRegister(this.identity, { userId: this.userId, port, ts: Date.now(), ...(host ? { host } : {}) })
+    return this.request('POST', '/v1/register', RegisterResponseSchema, body)
+  }
+
+  keepalive() {
+    return this.request(
+      'POST',
+      '/v1/keepalive',
+      KeepaliveResponseSchema,
+      signLeaseRequest(this.identity, 'keepalive', { userId: this.userId, ts: Date.now() }),
+    )
+  }
+
+  async unregister(): Promise<void> {
+    await this.request(
+      'POST',
+      '/v1/unregister',
+      null,
+      signLeaseRequest(this.identity, 'unregister', { userId: this.userId, ts: Date.now() }),
+    )
+  }
+
+  /** The online peer with this id, or undefined when the server does not know it online. */
+  async lookup(userId: string): Promise<PeerRecord | undefined> {
+    try {
+      return await this.request('GET', `/v1/peers/${encodeURIComponent(userId)}`, PeerRecordSchema)
+    } catch (error) {
+      if (error instanceof DiscoveryError && error.status === 404) return undefined
+      throw error
+    }
+  }
+
+  /** Every online peer, following the server's pages. */
+  async listAll(pageSize = 500): Promise<PeerRecord[]> {
+    const peers: PeerRecord[] = []
+    let cursor: string | undefined
+    do {
+      const query = `limit=${pageSize}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`
+      const page = await this.request('GET', `/v1/peers?${query}`, PeerListSchema)
+      peers.push(...page.peers)
+      cursor = page.next
+    } while (cursor)
+    return peers
+  }
+
+  private async request<S extends z.ZodType>(method: string, path: string, schema: S | null, body?: unknown): Promise<z.output<S>> {
+    let response: Response
+    try {
+      response = await fetch(new URL(path, this.baseUrl), {
+        method,
+        headers: body ? { 'content-type': 'application/json' } : {},
+        ...(body ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      })
+    } catch (error) {
+      throw new DiscoveryError(0, 'server_unreachable', `discovery server ${this.baseUrl} unreachable: ${(error as Error).message}`)
+    }
+    const text = await response.text()
+    let json: unknown
+    try {
+      json = text ? JSON.parse(text) : undefined
+    } catch {
+      throw new DiscoveryError(response.status, 'bad_response', `discovery server answered ${response.status} with non-JSON`)
+    }
+    if (!response.ok) {
+      const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error
+      throw new DiscoveryError(response.status, error?.code ?? 'http_error', error?.message ?? `HTTP ${response.status}`)
+    }
+    if (!schema) return undefined as z.output<S>
+    const parsed = schema.safeParse(json)
+    if (!parsed.success) throw new DiscoveryError(response.status, 'bad_response', `discovery server sent an unexpected ${path} body`)
+    return parsed.data
+  }
+}

@@ -1,0 +1,27 @@
+import type { MessageEvent } from '../protocol/rpc.js'
+
+export type DaemonEvent = MessageEvent
+
+/** Fan-out of daemon events to control-socket subscribers. A throwing listener is dropped, never fatal. */
+export class EventHub {
+  private readonly listeners = new Set<(event: DaemonEvent) => void>()
+
+  subscribe(listener: (event: DaemonEvent) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  publish(event: DaemonEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event)
+      } catch {
+        this.listeners.delete(listener)
+      }
+    }
+  }
+
+  get size(): number {
+    return this.listeners.size
+  }
+}

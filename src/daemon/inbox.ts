@@ -1,0 +1,50 @@
+/**
+ * The receiving half: store, then acknowledge, then publish. The ack is sent only after the
+ * message is committed, so a receiver killed at any moment has either stored a message or will be
+ * sent it again. Duplicates (same sender key and id) are acknowledged again and not republished.
+ */
+import type { MsgFrame } from '../protocol/peer-frames.js'
+import type { EventHub } from './event-hub.js'
+import type { MessageStore } from './stores/message-store.js'
+import type { PolicyStore } from './stores/policy-store.js'
+import type { WriteBatcher } from './stores/write-batcher.js'
+
+export interface InboxLink {
+  readonly remoteKey: string
+  send(frame: { t: 'ack'; id: string }): void
+  close(reason: string): void
+}
+
+export class Inbox {
+  constructor(
+    private readonly store: MessageStore,
+    private readonly policy: PolicyStore,
+    private readonly batcher: WriteBatcher,
+    private readonly events: EventHub,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  receive(peer: string, link: InboxLink, frame: MsgFrame): void {
+    const muted = this.policy.isMuted(peer)
+    this.batcher
+      .run(() => this.store.receive({ id: frame.id, peer, peerKey: link.remoteKey, text: frame.text, at: frame.at, muted }))
+      .then((seq) => {
+        link.send({ t: 'ack', id: frame.id })
+        if (seq !== undefined && !muted) {
+          this.events.publish({
+            type: 'message',
+            cursor: String(seq),
+            id: frame.id,
+            from: peer,
+            text: frame.text,
+            at: new Date(frame.at).toISOString(),
+          })
+        }
+      })
+      .catch((error: unknown) => {
+        // Not stored, so not acknowledged: closing the link makes the sender send it again later.
+        this.onError(error)
+        link.close('could not store an incoming message')
+      })
+  }
+}

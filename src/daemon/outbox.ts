@@ -1,0 +1,119 @@
+/**
+ * The sending half of the message pipeline. Messages are committed to SQLite before anyone is
+ * told "queued"; over a live link they go out in seq order with a window of unacknowledged frames;
+ * an ack marks them delivered. On a new link everything still queued is sent again from the
+ * start (the receiver drops duplicates), which is what makes kill -9 on either side safe.
+ */
+import type { DeliveryStatus } from '../protocol/rpc.js'
+import type { MessageStore } from './stores/message-store.js'
+import type { WriteBatcher } from './stores/write-batcher.js'
+
+/** Unacknowledged messages in flight per link: enough to fill the pipe, bounded for memory. */
+export const SEND_WINDOW = 1024
+
+export interface OutboxLink {
+  readonly remoteKey: string
+  readonly closed: boolean
+  send(frame: { t: 'msg'; id: string; text: string; at: number }): void
+}
+
+interface Session {
+  link: OutboxLink
+  lastSentSeq: number
+  inFlight: number
+}
+
+type Waiter = (status: DeliveryStatus) => void
+
+export class Outbox {
+  private readonly sessions = new Map<string, Session>()
+  private readonly waiters = new Map<string, Map<string, Waiter>>()
+
+  constructor(
+    private readonly store: MessageStore,
+    private readonly batcher: WriteBatcher,
+  ) {}
+
+  /** Stores a message for `peer`; resolves once it is committed. */
+  async enqueue(message: { id: string; peer: string; peerKey: string; text: string; at: number }): Promise<void> {
+    await this.batcher.run(() => this.store.enqueue({ ...message, storedAt: Date.now() }))
+  }
+
+  hasQueued(peer: string): boolean {
+    return this.store.queuedFor(peer, 0, 1).length > 0
+  }
+
+  /** Resolves with the message's status once acked, refused, or the link to `peer` goes down; else after `timeoutMs`. */
+  waitFor(peer: string, id: string, timeoutMs: number): Promise<DeliveryStatus> {
+    return new Promise((resolve) => {
+      const perPeer = this.waiters.get(peer) ?? new Map<string, Waiter>()
+      this.waiters.set(peer, perPeer)
+      const done = (status: DeliveryStatus) => {
+        clearTimeout(timer)
+        perPeer.delete(id)
+        if (perPeer.size === 0 && this.waiters.get(peer) === perPeer) this.waiters.delete(peer)
+        resolve(status)
+      }
+      const timer = setTimeout(() => done('queued'), timeoutMs)
+      perPeer.set(id, done)
+    })
+  }
+
+  linkUp(peer: string, link: OutboxLink): void {
+    this.sessions.set(peer, { link, lastSentSeq: 0, inFlight: 0 })
+    this.pump(peer)
+  }
+
+  /** The link is down or could not be made: whoever waits hears "queued" now, not at their timeout. */
+  linkDown(peer: string): void {
+    const session = this.sessions.get(peer)
+    if (session?.link.closed !== false) this.sessions.delete(peer)
+    this.settleAll(peer, 'queued')
+  }
+
+  pump(peer: string): void {
+    const session = this.sessions.get(peer)
+    if (!session || session.link.closed) return
+    while (session.inFlight < SEND_WINDOW) {
+      const rows = this.store.queuedFor(peer, session.lastSentSeq, SEND_WINDOW - session.inFlight)
+      if (rows.length === 0) return
+      for (const row of rows) session.link.send({ t: 'msg', id: row.id, text: row.text, at: row.at })
+      session.lastSentSeq = (rows[rows.length - 1] as { seq: number }).seq
+      session.inFlight += rows.length
+    }
+  }
+
+  acked(peer: string, link: OutboxLink, id: string): void {
+    this.settle(peer, link, id, 'delivered', () => this.store.markDelivered(link.remoteKey, id))
+  }
+
+  refused(peer: string, link: OutboxLink, id: string, reason: string): void {
+    this.settle(peer, link, id, 'failed', () => this.store.markFailed(link.remoteKey, id, reason))
+  }
+
+  /** Queued messages older than the outbox lifetime become failed. */
+  expire(storedBefore: number): number {
+    const expired = this.store.expire(storedBefore)
+    for (const { peer, id } of expired) this.waiters.get(peer)?.get(id)?.('failed')
+    return expired.length
+  }
+
+  private settle(peer: string, link: OutboxLink, id: string, status: DeliveryStatus, write: () => boolean): void {
+    const session = this.sessions.get(peer)
+    const current = session?.link === link
+    if (current && session) session.inFlight = Math.max(0, session.inFlight - 1)
+    this.batcher
+      .run(write)
+      .then(() => this.waiters.get(peer)?.get(id)?.(status))
+      .catch(() => {
+        // Not recorded: the message stays queued and goes out again on the next link.
+      })
+    if (current && session && session.inFlight <= SEND_WINDOW / 2) this.pump(peer)
+  }
+
+  private settleAll(peer: string, status: DeliveryStatus): void {
+    const perPeer = this.waiters.get(peer)
+    if (!perPeer) return
+    for (const done of [...perPeer.values()]) done(status)
+  }
+}

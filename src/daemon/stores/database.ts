@@ -1,0 +1,70 @@
+/**
+ * The profile's SQLite database: WAL mode, migrations numbered by `PRAGMA user_version`.
+ * synchronous=NORMAL in WAL keeps every committed transaction across a process crash (kill -9);
+ * only a power loss can take the last few back, which is the usual trade for a chat store.
+ */
+import Database from 'better-sqlite3'
+
+export type Db = Database.Database
+
+const MIGRATIONS: string[] = [
+  // 1: everything a profile owns besides its key file.
+  `
+  CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  -- Peers this daemon knows: pinned key (trust on first contact, checked against discovery),
+  -- and where we last saw them.
+  CREATE TABLE peers (
+    user_id    TEXT PRIMARY KEY,
+    public_key TEXT NOT NULL,
+    pinned_at  INTEGER NOT NULL,
+    host       TEXT,
+    port       INTEGER,
+    last_seen  INTEGER
+  );
+
+  CREATE TABLE policy (
+    user_id     TEXT PRIMARY KEY,
+    blocked     INTEGER NOT NULL DEFAULT 0,
+    muted       INTEGER NOT NULL DEFAULT 0,
+    muted_until INTEGER            -- ms since epoch; NULL while muted = until unmuted
+  );
+
+  -- One table for both directions: history is one query, and the rowid (seq) is the cursor.
+  CREATE TABLE messages (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    direction   TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    id          TEXT NOT NULL,
+    peer        TEXT NOT NULL,     -- the other side's user id
+    peer_key    TEXT NOT NULL,     -- the other side's public key (hex): dedupe is by key, not name
+    text        TEXT NOT NULL,
+    at          INTEGER NOT NULL,  -- the sender's clock, ms
+    stored_at   INTEGER NOT NULL,
+    status      TEXT,              -- out: queued | delivered | failed
+    muted       INTEGER NOT NULL DEFAULT 0,
+    error       TEXT
+  );
+  CREATE UNIQUE INDEX messages_dedupe ON messages (direction, peer_key, id);
+  CREATE INDEX messages_outbox ON messages (peer, seq) WHERE status = 'queued';
+  CREATE INDEX messages_peer ON messages (peer, seq);
+  `,
+]
+
+export function openDatabase(path: string): Db {
+  const db = new Database(path)
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  db.pragma('busy_timeout = 5000')
+  migrate(db)
+  return db
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version] as string)
+      db.pragma(`user_version = ${version + 1}`)
+    })()
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Messages in both directions. Outgoing rows are the outbox while `status = 'queued'`; incoming
+ * rows are deduplicated by (sender key, id) with a unique index, so a retried message is stored
+ * once however often it arrives. The row's seq is the cursor that `watch` and `subscribe` use.
+ */
+import type { Db } from './database.js'
+
+export interface OutgoingRow {
+  seq: number
+  id: string
+  peer: string
+  peerKey: string
+  text: string
+  at: number
+  storedAt: number
+}
+
+export interface StoredMessage {
+  seq: number
+  direction: 'in' | 'out'
+  id: string
+  peer: string
+  text: string
+  at: number
+  status: 'queued' | 'delivered' | 'failed' | null
+  muted: number
+}
+
+export interface IncomingMessage {
+  id: string
+  peer: string
+  peerKey: string
+  text: string
+  at: number
+  muted: boolean
+}
+
+const MESSAGE_COLUMNS = 'seq, direction, id, peer, text, at, status, muted'
+
+export class MessageStore {
+  private readonly insertOut
+  private readonly insertIn
+  private readonly queuedStmt
+  private readonly deliverStmt
+  private readonly failStmt
+  private readonly expireStmt
+  private readonly countsStmt
+  private readonly queuedPeersStmt
+  private readonly historyAll
+  private readonly historyPeer
+  private readonly sinceStmt
+  private readonly latestStmt
+  private readonly statusStmt
+
+  constructor(db: Db) {
+    this.insertOut = db.prepare<[string, string, string, string, number, number]>(
+      `INSERT INTO messages (direction, id, peer, peer_key, text, at, stored_at, status) VALUES ('out', ?, ?, ?, ?, ?, ?, 'queued')`,
+    )
+    this.insertIn = db.prepare<[string, string, string, string, number, number, number]>(
+      `INSERT INTO messages (direction, id, peer, peer_key, text, at, stored_at, muted) VALUES ('in', ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT DO NOTHING RETURNING seq`,
+    )
+    this.queuedStmt = db.prepare<[string, number, number], OutgoingRow>(
+      `SELECT seq, id, peer, peer_key AS peerKey, text, at, stored_at AS storedAt FROM messages
+       WHERE peer = ? AND status = 'queued' AND seq > ? ORDER BY seq LIMIT ?`,
+    )
+    this.deliverStmt = db.prepare<[string, string]>(
+      `UPDATE messages SET status = 'delivered' WHERE direction = 'out' AND peer_key = ? AND id = ? AND status = 'queued'`,
+    )
+    this.failStmt = db.prepare<[string, string, string]>(
+      `UPDATE messages SET status = 'failed', error = ? WHERE direction = 'out' AND peer_key = ? AND id = ? AND status = 'queued'`,
+    )
+    this.expireStmt = db.prepare<[number], { id: string; peer: string }>(
+      `UPDATE messages SET status = 'failed', error = 'expired' WHERE status = 'queued' AND stored_at < ? RETURNING id, peer`,
+    )
+    this.countsStmt = db.prepare<[], { queued: number; failed: number }>(
+      `SELECT COALESCE(SUM(status = 'queued'), 0) AS queued, COALESCE(SUM(status = 'failed'), 0) AS failed FROM messages WHERE direction = 'out'`,
+    )
+    this.queuedPeersStmt = db.prepare<[], { peer: string }>(`SELECT DISTINCT peer FROM messages WHERE status = 'queued'`)
+    this.historyAll = db.prepare<[number, number], StoredMessage>(
+      `SELECT * FROM (SELECT ${MESSAGE_COLUMNS} FROM messages WHERE (muted = 0 OR ?) ORDER BY seq DESC LIMIT ?) ORDER BY seq`,
+    )
+    this.historyPeer = db.prepare<[string, number, number], StoredMessage>(
+      `SELECT * FROM (SELECT ${MESSAGE_COLUMNS} FROM messages WHERE peer = ? AND (muted = 0 OR ?) ORDER BY seq DESC LIMIT ?) ORDER BY seq`,
+    )
+    this.sinceStmt = db.prepare<[number, number], StoredMessage>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE direction = 'in' AND muted = 0 AND seq > ? ORDER BY seq LIMIT ?`,
+    )
+    this.latestStmt = db.prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM messages')
+    this.statusStmt = db.prepare<[string, string], { status: StoredMessage['status'] }>(
+      `SELECT status FROM messages WHERE direction = 'out' AND peer_key = ? AND id = ?`,
+    )
+  }
+
+  /** Adds a message to the outbox; returns its seq. */
+  enqueue(message: Omit<OutgoingRow, 'seq'>): number {
+    return Number(this.insertOut.run(message.id, message.peer, message.peerKey, message.text, message.at, message.storedAt).lastInsertRowid)
+  }
+
+  /** Stores an incoming message; returns its seq, or undefined when (sender key, id) was stored before. */
+  receive(message: IncomingMessage, now = Date.now()): number | undefined {
+    const row = this.insertIn.get(message.id, message.peer, message.peerKey, message.text, message.at, now, message.muted ? 1 : 0) as
+      | { seq: number }
+      | undefined
+    return row?.seq
+  }
+
+  /** Queued messages to `peer` after `afterSeq`, oldest first. */
+  queuedFor(peer: string, afterSeq: number, limit: number): OutgoingRow[] {
+    return this.queuedStmt.all(peer, afterSeq, limit)
+  }
+
+  /** Returns whether the message was queued (a repeated ack changes nothing). */
+  markDelivered(peerKey: string, id: string): boolean {
+    return this.deliverStmt.run(peerKey, id).changes > 0
+  }
+
+  markFailed(peerKey: string, id: string, reason: string): boolean {
+    return this.failStmt.run(reason, peerKey, id).changes > 0
+  }
+
+  statusOf(peerKey: string, id: string): StoredMessage['status'] | undefined {
+    return this.statusStmt.get(peerKey, id)?.status
+  }
+
+  /** Queued messages stored before `storedBefore` become failed; returns them. */
+  expire(storedBefore: number): Array<{ id: string; peer: string }> {
+    return this.expireStmt.all(storedBefore)
+  }
+
+  counts(): { queued: number; failed: number } {
+    return this.countsStmt.get() ?? { queued: 0, failed: 0 }
+  }
+
+  peersWithQueued(): string[] {
+    return this.queuedPeersStmt.all().map((row) => row.peer)
+  }
+
+  history(options: { peer?: string; limit: number; includeMuted: boolean }): StoredMessage[] {
+    const includeMuted = options.includeMuted ? 1 : 0
+    return options.peer ? this.historyPeer.all(options.peer, includeMuted, options.limit) : this.historyAll.all(includeMuted, options.limit)
+  }
+
+  /** Incoming, unmuted messages after `cursor`, for subscribers catching up. */
+  incomingSince(cursor: number, limit: number): StoredMessage[] {
+    return this.sinceStmt.all(cursor, limit)
+  }
+
+  latestCursor(): number {
+    return this.latestStmt.get()?.seq ?? 0
+  }
+}

@@ -1,0 +1,49 @@
+import type { Db } from './database.js'
+
+export interface KnownPeer {
+  userId: string
+  publicKey: string
+  host: string | null
+  port: number | null
+  lastSeen: number | null
+}
+
+/**
+ * Peers this daemon has met, with the key pinned at first contact. A pinned key never changes by
+ * itself: a peer presenting another key is refused (see pin-check.ts) until the user resolves it.
+ */
+export class PeerStore {
+  private readonly getStmt
+  private readonly allStmt
+  private readonly pinStmt
+  private readonly seenStmt
+
+  constructor(db: Db) {
+    this.getStmt = db.prepare<[string], KnownPeer>(
+      'SELECT user_id AS userId, public_key AS publicKey, host, port, last_seen AS lastSeen FROM peers WHERE user_id = ?',
+    )
+    this.allStmt = db.prepare<[], KnownPeer>(
+      'SELECT user_id AS userId, public_key AS publicKey, host, port, last_seen AS lastSeen FROM peers ORDER BY user_id',
+    )
+    this.pinStmt = db.prepare('INSERT INTO peers (user_id, public_key, pinned_at) VALUES (?, ?, ?) ON CONFLICT (user_id) DO NOTHING')
+    this.seenStmt = db.prepare('UPDATE peers SET host = ?, port = ?, last_seen = ? WHERE user_id = ?')
+  }
+
+  get(userId: string): KnownPeer | undefined {
+    return this.getStmt.get(userId)
+  }
+
+  all(): KnownPeer[] {
+    return this.allStmt.all()
+  }
+
+  /** Pins `publicKey` for `userId` unless a key is pinned already; returns the pinned key. */
+  pin(userId: string, publicKey: string, now = Date.now()): string {
+    this.pinStmt.run(userId, publicKey, now)
+    return (this.get(userId) as KnownPeer).publicKey
+  }
+
+  seen(userId: string, host: string, port: number, now = Date.now()): void {
+    this.seenStmt.run(host, port, now, userId)
+  }
+}
