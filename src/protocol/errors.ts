@@ -18,6 +18,7 @@ export const ErrorCode = {
   KeyChanged: 'key_changed',
   // Lookup and policy
   NotFound: 'not_found',
+  MethodNotAllowed: 'method_not_allowed',
   UnknownPeer: 'unknown_peer',
   Blocked: 'blocked',
   // Load

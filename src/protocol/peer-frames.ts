@@ -22,7 +22,12 @@ export const TextSchema = z
   .refine((t) => Buffer.byteLength(t, 'utf8') <= MAX_TEXT_BYTES, { message: `message text is over ${MAX_TEXT_BYTES} bytes` })
 
 export const HelloFrameSchema = z.object({ t: z.literal('hello'), userId: UserIdSchema, v: z.number().int() })
-export const MsgFrameSchema = z.object({ t: z.literal('msg'), id: MessageIdSchema, text: TextSchema, at: z.number().int().nonnegative().max(8.64e15) })
+export const MsgFrameSchema = z.object({
+  t: z.literal('msg'),
+  id: MessageIdSchema,
+  text: TextSchema,
+  at: z.number().int().nonnegative().max(8.64e15),
+})
 export const AckFrameSchema = z.object({ t: z.literal('ack'), id: MessageIdSchema })
 export const NackFrameSchema = z.object({
   t: z.literal('nack'),

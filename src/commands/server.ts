@@ -1,0 +1,75 @@
+import { Command, Flags } from '@oclif/core'
+
+export default class Server extends Command {
+  static override summary = 'Run a discovery server in the foreground'
+
+  static override description =
+    'Peers register here, keep their lease alive, and find each other. Bindings of user ids to keys are kept in an embedded SQLite file (--db) so that they survive restarts; --memory keeps nothing. Logs are JSON lines on stderr.'
+
+  static override examples = [
+    '<%= config.bin %> server',
+    '<%= config.bin %> server --port 0 --memory',
+    '<%= config.bin %> server --host 127.0.0.1 --port 5000 --ttl 60 --db ./registry.db',
+  ]
+
+  static override flags = {
+    host: Flags.string({ summary: 'Address to listen on.', default: '0.0.0.0' }),
+    port: Flags.integer({ summary: 'Port to listen on; 0 picks a free one.', default: 5000, min: 0, max: 65535 }),
+    ttl: Flags.integer({ summary: 'Seconds a lease lives without a keep-alive.', default: 30, min: 1 }),
+    db: Flags.string({
+      summary: 'SQLite file for the registry.',
+      description: 'Default: $XDG_DATA_HOME/p2p-server/registry.db, else ~/.local/share/p2p-server/registry.db.',
+      exclusive: ['memory'],
+    }),
+    memory: Flags.boolean({ summary: 'Keep the registry in memory only; nothing survives a restart.', exclusive: ['db'] }),
+    reservation: Flags.string({
+      summary: 'How long a user id stays bound to its key after its owner goes offline (e.g. 30d).',
+      default: '30d',
+    }),
+    'rate-limit': Flags.integer({
+      summary: 'Requests per second per client address (burst: twice that); 0 turns limiting off.',
+      default: 50,
+      min: 0,
+    }),
+    'log-level': Flags.option({ options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, default: 'info' })(),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Server)
+    // Loaded here, not at the top: other commands must never pay for the server, pino or SQLite.
+    const [{ parseDurationSeconds }, { defaultDbPath }, { startDiscoveryServer }, { createServerLogger }] = await Promise.all([
+      import('../protocol/duration.js'),
+      import('../server/paths.js'),
+      import('../server/main.js'),
+      import('../server/logger.js'),
+    ])
+    const reservationSeconds = parseDurationSeconds(flags.reservation)
+    if (reservationSeconds === undefined)
+      this.error(`--reservation: "${flags.reservation}" is not a duration such as 30d or 12h`, { exit: 2 })
+    const logger = createServerLogger(flags['log-level'])
+    const rate = flags['rate-limit']
+
+    let server: Awaited<ReturnType<typeof startDiscoveryServer>>
+    try {
+      server = await startDiscoveryServer({
+        host: flags.host,
+        port: flags.port,
+        ttlSeconds: flags.ttl,
+        reservationSeconds,
+        ...(flags.memory ? { memory: true } : { dbPath: flags.db ?? defaultDbPath() }),
+        rateLimit: rate > 0 ? { perSecond: rate, burst: rate * 2 } : false,
+        logger,
+      })
+    } catch (err) {
+      this.error(`cannot start the discovery server: ${(err as Error).message}`, { exit: 1 })
+    }
+    this.log(`listening on ${server.url}`)
+
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'))
+      process.once('SIGTERM', () => resolve('SIGTERM'))
+    })
+    logger.info({ signal }, 'shutting down')
+    await server.close()
+  }
+}

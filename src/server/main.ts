@@ -1,0 +1,126 @@
+/**
+ * Starts a discovery server: a registry, a request listener, a sweep timer. Returns once the
+ * socket accepts connections, with the real port (`port: 0` picks one).
+ */
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Logger } from 'pino'
+import { createApp } from './app.js'
+import { MemoryRegistry } from './memory-registry.js'
+import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js'
+import type { Registry } from './registry.js'
+import { SqliteRegistry } from './sqlite-registry.js'
+
+export const DEFAULT_TTL_SECONDS = 30
+export const DEFAULT_RESERVATION_SECONDS = 30 * 86_400
+
+export interface DiscoveryServerOptions {
+  host?: string
+  port?: number
+  /** Lease lifetime without a keep-alive. */
+  ttlSeconds?: number
+  /** How long a binding outlives its last lease, so nobody takes a name by waiting. */
+  reservationSeconds?: number
+  /** SQLite file; ignored when `memory` is set or `registry` is given. */
+  dbPath?: string
+  memory?: boolean
+  /** A ready registry (e.g. a shared backend); the server closes it on close(). */
+  registry?: Registry
+  logger: Logger
+  /** Per remote address; `false` turns limiting off. */
+  rateLimit?: RateLimitConfig | false
+  /** Clock in ms, for tests. */
+  now?: () => number
+}
+
+export interface DiscoveryServer {
+  url: string
+  port: number
+  close(): Promise<void>
+}
+
+/** Pure: `http://HOST:PORT`, bracketing IPv6 literals. */
+export function formatUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+}
+
+function openRegistry(options: DiscoveryServerOptions): Registry {
+  if (options.registry) return options.registry
+  if (options.memory) return new MemoryRegistry()
+  if (!options.dbPath) throw new Error('a discovery server needs dbPath, memory or registry')
+  return new SqliteRegistry(options.dbPath)
+}
+
+export async function startDiscoveryServer(options: DiscoveryServerOptions): Promise<DiscoveryServer> {
+  const host = options.host ?? '0.0.0.0'
+  const ttlMs = (options.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000
+  const reservationMs = (options.reservationSeconds ?? DEFAULT_RESERVATION_SECONDS) * 1000
+  const now = options.now ?? Date.now
+  const { logger } = options
+  const registry = openRegistry(options)
+  const rateLimit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit
+  const limiter = rateLimit ? new RateLimiter(rateLimit) : undefined
+
+  const app = createApp({ registry, ttlMs, reservationMs, now }, { logger, limiter })
+  const server = createServer((req, res) => {
+    app(req, res).catch((err: unknown) => {
+      // Only a failure while writing the reply gets here; that one connection is given up.
+      logger.error({ err }, 'could not answer request')
+      res.destroy()
+    })
+  })
+  // Slow or silent clients must not hold sockets for ever.
+  server.headersTimeout = 10_000
+  server.requestTimeout = 15_000
+
+  // Sweeping is housekeeping only (every read checks expiry itself), so its rhythm is loose.
+  const sweep = setInterval(
+    () => {
+      const t = now()
+      limiter?.prune(t)
+      registry.sweep(t).catch((err: unknown) => logger.warn({ err }, 'registry sweep failed'))
+    },
+    Math.max(1000, Math.min(ttlMs, 60_000)),
+  )
+  sweep.unref()
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(options.port ?? 5000, host, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+  } catch (err) {
+    clearInterval(sweep)
+    await registry.close()
+    throw err
+  }
+  const port = (server.address() as AddressInfo).port
+  const url = formatUrl(host, port)
+  logger.info(
+    { url, ttlSeconds: ttlMs / 1000, reservationSeconds: reservationMs / 1000, rateLimit, backend: registry.constructor.name },
+    'listening',
+  )
+
+  let closing: Promise<void> | undefined
+  return {
+    url,
+    port,
+    close() {
+      closing ??= (async () => {
+        clearInterval(sweep)
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+        // Idle keep-alive sockets go now; requests in flight get a moment to finish.
+        server.closeIdleConnections()
+        const force = setTimeout(() => server.closeAllConnections(), 2000)
+        await closed
+        clearTimeout(force)
+        await registry.close()
+        logger.info('closed')
+      })()
+      return closing
+    },
+  }
+}

@@ -1,0 +1,86 @@
+/** The `--memory` registry: plain maps, gone when the process ends. */
+import type { Binding, Peer, RegisterInput, Registry } from './registry.js'
+
+interface LeaseRow {
+  host: string
+  port: number
+  lastSeen: number
+  expiresAt: number
+}
+
+export class MemoryRegistry implements Registry {
+  readonly #bindings = new Map<string, Binding>()
+  readonly #leases = new Map<string, LeaseRow>()
+  readonly #nonces = new Map<string, number>()
+
+  async register(input: RegisterInput): Promise<Peer | 'taken'> {
+    const held = this.#liveBinding(input.userId, input.now)
+    if (held && held.publicKey !== input.publicKey) return 'taken'
+    this.#bindings.set(input.userId, { userId: input.userId, publicKey: input.publicKey, reservedUntil: input.reservedUntil })
+    const lease = { host: input.host, port: input.port, lastSeen: input.now, expiresAt: input.expiresAt }
+    this.#leases.set(input.userId, lease)
+    return { userId: input.userId, publicKey: input.publicKey, ...lease }
+  }
+
+  async binding(userId: string, now: number): Promise<Binding | undefined> {
+    const b = this.#liveBinding(userId, now)
+    return b ? { ...b } : undefined
+  }
+
+  async renew(userId: string, now: number, expiresAt: number, reservedUntil: number): Promise<Peer | undefined> {
+    const lease = this.#leases.get(userId)
+    const binding = this.#bindings.get(userId)
+    if (!lease || !binding || lease.expiresAt <= now) return undefined
+    lease.lastSeen = now
+    lease.expiresAt = expiresAt
+    binding.reservedUntil = Math.max(binding.reservedUntil, reservedUntil)
+    return { userId, publicKey: binding.publicKey, ...lease }
+  }
+
+  async unregister(userId: string): Promise<boolean> {
+    return this.#leases.delete(userId)
+  }
+
+  async claimNonce(userId: string, sig: string, expiresAt: number): Promise<boolean> {
+    const key = `${userId}\n${sig}`
+    if (this.#nonces.has(key)) return false
+    this.#nonces.set(key, expiresAt)
+    return true
+  }
+
+  async peer(userId: string, now: number): Promise<Peer | undefined> {
+    return this.#livePeer(userId, now)
+  }
+
+  async onlinePeers(now: number, limit: number, after = ''): Promise<Peer[]> {
+    // Sorting on every page is O(n log n); fine for the memory backend, which is for tests and small setups.
+    const ids = [...this.#leases.keys()].filter((id) => id > after).sort()
+    const peers: Peer[] = []
+    for (const id of ids) {
+      if (peers.length >= limit) break
+      const peer = this.#livePeer(id, now)
+      if (peer) peers.push(peer)
+    }
+    return peers
+  }
+
+  async sweep(now: number): Promise<void> {
+    for (const [id, lease] of this.#leases) if (lease.expiresAt <= now) this.#leases.delete(id)
+    for (const [key, expiresAt] of this.#nonces) if (expiresAt < now) this.#nonces.delete(key)
+    for (const [id, b] of this.#bindings) if (b.reservedUntil <= now && !this.#leases.has(id)) this.#bindings.delete(id)
+  }
+
+  async close(): Promise<void> {}
+
+  #liveBinding(userId: string, now: number): Binding | undefined {
+    const b = this.#bindings.get(userId)
+    return b && b.reservedUntil > now ? b : undefined
+  }
+
+  #livePeer(userId: string, now: number): Peer | undefined {
+    const lease = this.#leases.get(userId)
+    const binding = this.#bindings.get(userId)
+    if (!lease || !binding || lease.expiresAt <= now) return undefined
+    return { userId, publicKey: binding.publicKey, ...lease }
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The handlers of SPEC section 3. Each one validates its input with the shared protocol schemas,
+ * makes its decisions, and leaves every bit of state to the registry; what it returns is written
+ * by the app. The order of checks in signed requests is: shape, clock, signature, replay, action.
+ */
+import type { z } from 'zod'
+import {
+  isFreshTimestamp,
+  KeepaliveRequestSchema,
+  PeerListQuerySchema,
+  type PeerRecord,
+  RegisterRequestSchema,
+  TIMESTAMP_WINDOW_MS,
+  UnregisterRequestSchema,
+  UserIdSchema,
+  verifySigned,
+} from '../protocol/discovery.js'
+import { ErrorCode } from '../protocol/errors.js'
+import { HttpError, type Reply } from './http.js'
+import type { Peer, Registry } from './registry.js'
+import type { Route } from './router.js'
+
+export interface Deps {
+  registry: Registry
+  ttlMs: number
+  reservationMs: number
+  now: () => number
+}
+
+export interface RequestContext {
+  params: Record<string, string>
+  query: URLSearchParams
+  /** The parsed JSON body of a POST; undefined for GET. */
+  body: unknown
+  /** The client's address, already normalized. */
+  remoteAddress: string
+  now: number
+}
+
+export type Handler = (ctx: RequestContext, deps: Deps) => Promise<Reply>
+
+/** Pure: a zod failure as one 400, naming the first offending field. */
+export function validationError(error: z.ZodError): HttpError {
+  const issue = error.issues[0]
+  const field = issue?.path.join('.') ?? ''
+  const message = `${field || 'body'}: ${issue?.message ?? 'invalid'}`
+  // A present, well-typed but ill-formed user id has its own code; anything else is plain bad input.
+  const code = field === 'userId' && issue?.code === 'custom' ? ErrorCode.InvalidUserId : ErrorCode.BadRequest
+  return new HttpError(400, code, message)
+}
+
+function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input)
+  if (!result.success) throw validationError(result.error)
+  return result.data
+}
+
+export function toPeerRecord(peer: Peer): PeerRecord {
+  return {
+    userId: peer.userId,
+    publicKey: peer.publicKey,
+    host: peer.host,
+    port: peer.port,
+    lastSeen: new Date(peer.lastSeen).toISOString(),
+  }
+}
+
+function requireFresh(ts: number, now: number): void {
+  if (!isFreshTimestamp(ts, now)) {
+    throw new HttpError(401, ErrorCode.StaleTimestamp, `ts is more than ${TIMESTAMP_WINDOW_MS / 1000} s away from the server's clock`)
+  }
+}
+
+/** A signature is remembered until its timestamp would be stale anyway. */
+async function requireFirstUse(deps: Deps, userId: string, sig: string, ts: number): Promise<void> {
+  if (!(await deps.registry.claimNonce(userId, sig, ts + TIMESTAMP_WINDOW_MS))) {
+    throw new HttpError(401, ErrorCode.Replayed, 'this request was already seen')
+  }
+}
+
+const noLease = (userId: string) => new HttpError(404, ErrorCode.NotFound, `no lease for ${userId}; register again`)
+const badSignature = () => new HttpError(401, ErrorCode.BadSignature, 'signature does not verify')
+
+const register: Handler = async (ctx, deps) => {
+  const req = parse(RegisterRequestSchema, ctx.body)
+  requireFresh(req.ts, ctx.now)
+  if (!verifySigned('register', req, req.publicKey)) throw badSignature()
+  await requireFirstUse(deps, req.userId, req.sig, req.ts)
+  const result = await deps.registry.register({
+    userId: req.userId,
+    publicKey: req.publicKey,
+    host: req.host ?? ctx.remoteAddress,
+    port: req.port,
+    now: ctx.now,
+    expiresAt: ctx.now + deps.ttlMs,
+    reservedUntil: ctx.now + deps.reservationMs,
+  })
+  if (result === 'taken') throw new HttpError(409, ErrorCode.UserIdTaken, `${req.userId} is bound to another key`)
+  return {
+    status: 200,
+    body: { userId: result.userId, host: result.host, port: result.port, expiresAt: new Date(result.expiresAt).toISOString() },
+  }
+}
+
+/** Keep-alive and unregister prove ownership with the key the user id is *bound* to. */
+async function authorizeLeaseRequest(action: 'keepalive' | 'unregister', ctx: RequestContext, deps: Deps) {
+  const req = parse(action === 'keepalive' ? KeepaliveRequestSchema : UnregisterRequestSchema, ctx.body)
+  requireFresh(req.ts, ctx.now)
+  const binding = await deps.registry.binding(req.userId, ctx.now)
+  if (!binding) throw noLease(req.userId)
+  if (!verifySigned(action, req, binding.publicKey)) throw badSignature()
+  await requireFirstUse(deps, req.userId, req.sig, req.ts)
+  return req
+}
+
+const keepalive: Handler = async (ctx, deps) => {
+  const req = await authorizeLeaseRequest('keepalive', ctx, deps)
+  const peer = await deps.registry.renew(req.userId, ctx.now, ctx.now + deps.ttlMs, ctx.now + deps.reservationMs)
+  if (!peer) throw noLease(req.userId)
+  return { status: 200, body: { expiresAt: new Date(peer.expiresAt).toISOString() } }
+}
+
+// Idempotent: unregistering while already offline is still 204.
+const unregister: Handler = async (ctx, deps) => {
+  const req = await authorizeLeaseRequest('unregister', ctx, deps)
+  await deps.registry.unregister(req.userId)
+  return { status: 204 }
+}
+
+const listPeers: Handler = async (ctx, deps) => {
+  const query = parse(PeerListQuerySchema, Object.fromEntries(ctx.query))
+  // One extra row tells whether another page exists without a count query.
+  const rows = await deps.registry.onlinePeers(ctx.now, query.limit + 1, query.cursor)
+  const page = rows.slice(0, query.limit)
+  const next = rows.length > query.limit ? page.at(-1)?.userId : undefined
+  return { status: 200, body: { peers: page.map(toPeerRecord), ...(next ? { next } : {}) } }
+}
+
+const getPeer: Handler = async (ctx, deps) => {
+  let raw: string
+  try {
+    raw = decodeURIComponent(ctx.params.userId ?? '')
+  } catch {
+    throw new HttpError(400, ErrorCode.BadRequest, 'user id is not valid URL encoding')
+  }
+  const parsed = UserIdSchema.safeParse(raw)
+  if (!parsed.success) throw new HttpError(400, ErrorCode.InvalidUserId, parsed.error.issues[0]?.message ?? 'invalid user id')
+  const userId = parsed.data
+  const peer = await deps.registry.peer(userId, ctx.now)
+  if (!peer) throw new HttpError(404, ErrorCode.NotFound, `${userId} is not online`)
+  return { status: 200, body: toPeerRecord(peer) }
+}
+
+const health: Handler = async () => ({ status: 200, body: { ok: true } })
+
+export const routes: Route<Handler>[] = [
+  { method: 'POST', path: '/v1/register', handler: register },
+  { method: 'POST', path: '/v1/keepalive', handler: keepalive },
+  { method: 'POST', path: '/v1/unregister', handler: unregister },
+  { method: 'GET', path: '/v1/peers', handler: listPeers },
+  { method: 'GET', path: '/v1/peers/:userId', handler: getPeer },
+  { method: 'GET', path: '/healthz', handler: health },
+]

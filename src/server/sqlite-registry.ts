@@ -1,0 +1,173 @@
+/**
+ * The default registry: one embedded SQLite file. Bindings persist across restarts (that is the
+ * point of a reservation); leases and nonces persist too but carry absolute expiry times, so a
+ * restart never brings a stale peer back online.
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import type { Binding, Peer, RegisterInput, Registry } from './registry.js'
+
+/** Schema versions, applied in order; `PRAGMA user_version` records how many have run. */
+const MIGRATIONS = [
+  `CREATE TABLE bindings (
+     user_id TEXT PRIMARY KEY,
+     public_key TEXT NOT NULL,
+     reserved_until INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE leases (
+     user_id TEXT PRIMARY KEY REFERENCES bindings(user_id) ON DELETE CASCADE,
+     host TEXT NOT NULL,
+     port INTEGER NOT NULL,
+     last_seen INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE INDEX leases_expires_at ON leases(expires_at);
+   CREATE TABLE nonces (
+     user_id TEXT NOT NULL,
+     sig TEXT NOT NULL,
+     expires_at INTEGER NOT NULL,
+     PRIMARY KEY (user_id, sig)
+   ) WITHOUT ROWID;
+   CREATE INDEX nonces_expires_at ON nonces(expires_at);`,
+]
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number
+  if (current > MIGRATIONS.length) throw new Error(`registry database is version ${current}, newer than this server (${MIGRATIONS.length})`)
+  db.transaction(() => {
+    for (let v = current; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!)
+    db.pragma(`user_version = ${MIGRATIONS.length}`)
+  })()
+}
+
+interface PeerRow {
+  user_id: string
+  public_key: string
+  host: string
+  port: number
+  last_seen: number
+  expires_at: number
+}
+
+const toPeer = (r: PeerRow): Peer => ({
+  userId: r.user_id,
+  publicKey: r.public_key,
+  host: r.host,
+  port: r.port,
+  lastSeen: r.last_seen,
+  expiresAt: r.expires_at,
+})
+
+const PEER_COLUMNS = 'l.user_id, b.public_key, l.host, l.port, l.last_seen, l.expires_at FROM leases l JOIN bindings b USING (user_id)'
+
+export class SqliteRegistry implements Registry {
+  readonly #db: Database.Database
+  readonly #stmt
+  readonly #registerTx
+  readonly #renewTx
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+    const db = new Database(path)
+    db.pragma('journal_mode = WAL')
+    // WAL + NORMAL: durable across a process crash, which is what a name reservation needs.
+    db.pragma('synchronous = NORMAL')
+    db.pragma('foreign_keys = ON')
+    db.pragma('busy_timeout = 5000')
+    migrate(db)
+    this.#db = db
+    this.#stmt = {
+      binding: db.prepare<[string, number], { user_id: string; public_key: string; reserved_until: number }>(
+        'SELECT user_id, public_key, reserved_until FROM bindings WHERE user_id = ? AND reserved_until > ?',
+      ),
+      upsertBinding: db.prepare<[string, string, number]>(
+        `INSERT INTO bindings (user_id, public_key, reserved_until) VALUES (?, ?, ?)
+         ON CONFLICT (user_id) DO UPDATE SET public_key = excluded.public_key, reserved_until = excluded.reserved_until`,
+      ),
+      upsertLease: db.prepare<[string, string, number, number, number]>(
+        `INSERT INTO leases (user_id, host, port, last_seen, expires_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (user_id) DO UPDATE SET host = excluded.host, port = excluded.port,
+           last_seen = excluded.last_seen, expires_at = excluded.expires_at`,
+      ),
+      renewLease: db.prepare<[number, number, string, number]>(
+        'UPDATE leases SET last_seen = ?, expires_at = ? WHERE user_id = ? AND expires_at > ?',
+      ),
+      extendReservation: db.prepare<[number, string]>('UPDATE bindings SET reserved_until = max(reserved_until, ?) WHERE user_id = ?'),
+      deleteLease: db.prepare<[string]>('DELETE FROM leases WHERE user_id = ?'),
+      claimNonce: db.prepare<[string, string, number]>('INSERT OR IGNORE INTO nonces (user_id, sig, expires_at) VALUES (?, ?, ?)'),
+      peer: db.prepare<[string, number], PeerRow>(`SELECT ${PEER_COLUMNS} WHERE l.user_id = ? AND l.expires_at > ?`),
+      online: db.prepare<[string, number, number], PeerRow>(
+        `SELECT ${PEER_COLUMNS} WHERE l.user_id > ? AND l.expires_at > ? ORDER BY l.user_id LIMIT ?`,
+      ),
+      sweepLeases: db.prepare<[number]>('DELETE FROM leases WHERE expires_at <= ?'),
+      sweepNonces: db.prepare<[number]>('DELETE FROM nonces WHERE expires_at < ?'),
+      sweepBindings: db.prepare<[number]>(
+        'DELETE FROM bindings WHERE reserved_until <= ? AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.user_id = bindings.user_id)',
+      ),
+    }
+    const s = this.#stmt
+    this.#registerTx = db.transaction((input: RegisterInput): Peer | 'taken' => {
+      const held = s.binding.get(input.userId, input.now)
+      if (held && held.public_key !== input.publicKey) return 'taken'
+      s.upsertBinding.run(input.userId, input.publicKey, input.reservedUntil)
+      s.upsertLease.run(input.userId, input.host, input.port, input.now, input.expiresAt)
+      return {
+        userId: input.userId,
+        publicKey: input.publicKey,
+        host: input.host,
+        port: input.port,
+        lastSeen: input.now,
+        expiresAt: input.expiresAt,
+      }
+    })
+    this.#renewTx = db.transaction((userId: string, now: number, expiresAt: number, reservedUntil: number): Peer | undefined => {
+      if (s.renewLease.run(now, expiresAt, userId, now).changes === 0) return undefined
+      s.extendReservation.run(reservedUntil, userId)
+      const row = s.peer.get(userId, now)
+      return row ? toPeer(row) : undefined
+    })
+  }
+
+  async register(input: RegisterInput): Promise<Peer | 'taken'> {
+    return this.#registerTx.immediate(input)
+  }
+
+  async binding(userId: string, now: number): Promise<Binding | undefined> {
+    const row = this.#stmt.binding.get(userId, now)
+    return row ? { userId: row.user_id, publicKey: row.public_key, reservedUntil: row.reserved_until } : undefined
+  }
+
+  async renew(userId: string, now: number, expiresAt: number, reservedUntil: number): Promise<Peer | undefined> {
+    return this.#renewTx.immediate(userId, now, expiresAt, reservedUntil)
+  }
+
+  async unregister(userId: string): Promise<boolean> {
+    return this.#stmt.deleteLease.run(userId).changes > 0
+  }
+
+  async claimNonce(userId: string, sig: string, expiresAt: number): Promise<boolean> {
+    return this.#stmt.claimNonce.run(userId, sig, expiresAt).changes === 1
+  }
+
+  async peer(userId: string, now: number): Promise<Peer | undefined> {
+    const row = this.#stmt.peer.get(userId, now)
+    return row ? toPeer(row) : undefined
+  }
+
+  async onlinePeers(now: number, limit: number, after = ''): Promise<Peer[]> {
+    return this.#stmt.online.all(after, now, limit).map(toPeer)
+  }
+
+  async sweep(now: number): Promise<void> {
+    this.#db.transaction(() => {
+      this.#stmt.sweepLeases.run(now)
+      this.#stmt.sweepNonces.run(now)
+      this.#stmt.sweepBindings.run(now)
+    })()
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close()
+  }
+}

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { HistoryEntry, SendResult, StatusResult } from '../../src/protocol/rpc.js'
+import { type DaemonProcess, eventually, startDaemonProcess } from '../helpers/daemon.js'
+import { connectRawPeer } from '../helpers/raw-peer.js'
+import { type ServerProcess, startServerProcess } from '../helpers/server.js'
+
+const status = (d: DaemonProcess) => d.rpc<StatusResult>('status')
+
+describe('identity: nobody can pose as someone else', () => {
+  let server: ServerProcess
+  let alice: DaemonProcess
+  let bob: DaemonProcess
+
+  beforeAll(async () => {
+    server = await startServerProcess({ ttl: 5 })
+    alice = await startDaemonProcess({ userId: 'alice', serverUrl: server.url })
+    bob = await startDaemonProcess({ userId: 'bob', serverUrl: server.url })
+    await eventually(async () => (await status(alice)).server.registered && (await status(bob)).server.registered)
+    expect((await alice.rpc<SendResult>('send', { to: 'bob', text: 'pin me' })).status).toBe('delivered')
+  })
+
+  afterAll(async () => {
+    await alice?.stop()
+    await bob?.stop()
+    await server?.stop()
+  })
+
+  it('a second daemon with another key cannot register an existing user id', async () => {
+    const impostor = await startDaemonProcess({ userId: 'alice', serverUrl: server.url })
+    try {
+      const s = await eventually(async () => {
+        const st = await status(impostor)
+        return st.server.error ? st : undefined
+      })
+      expect(s.server.registered).toBe(false)
+      expect(s.server.error).toMatch(/another key|owned|taken|409|bound/i)
+      expect((await status(alice)).server.registered).toBe(true)
+    } finally {
+      await impostor.stop()
+    }
+  })
+
+  it('a peer link claiming to be alice with another key is closed, and nothing it sends is stored', async () => {
+    const fake = await connectRawPeer({ port: bob.port, userId: 'alice' })
+    fake.write(`${JSON.stringify({ t: 'msg', id: 'forged-message-1', text: 'I am alice, honest', at: Date.now() })}\n`)
+    await fake.closed
+    expect(fake.lines.some((l) => l.includes('"ack"'))).toBe(false)
+    const history = await bob.rpc<HistoryEntry[]>('history', { includeMuted: true })
+    expect(history.some((m) => m.text.includes('honest'))).toBe(false)
+    expect(bob.output()).not.toMatch(/uncaught/i)
+    // Bob still serves the real alice.
+    expect((await alice.rpc<SendResult>('send', { to: 'bob', text: 'still me' })).status).toBe('delivered')
+  })
+})

@@ -1,0 +1,137 @@
+/** One contract for every Registry backend (the Redis one will run it too), plus SQLite's persistence. */
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { afterEach, describe, expect, it } from 'vitest'
+import { MemoryRegistry } from '../../src/server/memory-registry.js'
+import type { RegisterInput, Registry } from '../../src/server/registry.js'
+import { SqliteRegistry } from '../../src/server/sqlite-registry.js'
+
+const KEY_A = 'a'.repeat(64)
+const KEY_B = 'b'.repeat(64)
+const T0 = 1_700_000_000_000
+const TTL = 30_000
+const RESERVE = 86_400_000
+
+function input(userId: string, publicKey: string, now: number, extra: Partial<RegisterInput> = {}): RegisterInput {
+  return { userId, publicKey, host: '10.0.0.1', port: 7000, now, expiresAt: now + TTL, reservedUntil: now + RESERVE, ...extra }
+}
+
+const tempDb = () => join(mkdtempSync(join(tmpdir(), 'p2p-registry-')), 'nested', 'registry.db')
+
+const backends: [string, () => Registry][] = [
+  ['memory', () => new MemoryRegistry()],
+  ['sqlite', () => new SqliteRegistry(tempDb())],
+]
+
+describe.each(backends)('%s registry', (_name, create) => {
+  let registry: Registry
+  afterEach(() => registry?.close())
+
+  it('binds on first registration and refuses another key while reserved', async () => {
+    registry = create()
+    const peer = await registry.register(input('alice', KEY_A, T0))
+    expect(peer).toEqual({ userId: 'alice', publicKey: KEY_A, host: '10.0.0.1', port: 7000, lastSeen: T0, expiresAt: T0 + TTL })
+    expect(await registry.register(input('alice', KEY_B, T0 + 1))).toBe('taken')
+    // Long after the lease, still within the reservation.
+    expect(await registry.register(input('alice', KEY_B, T0 + RESERVE - 1))).toBe('taken')
+    expect((await registry.binding('alice', T0 + 1))?.publicKey).toBe(KEY_A)
+    expect((await registry.peer('alice', T0 + 1))?.publicKey).toBe(KEY_A)
+  })
+
+  it('lets another key bind once the reservation has lapsed', async () => {
+    registry = create()
+    await registry.register(input('alice', KEY_A, T0))
+    expect(await registry.binding('alice', T0 + RESERVE)).toBeUndefined()
+    const taken = await registry.register(input('alice', KEY_B, T0 + RESERVE, { port: 9 }))
+    expect(taken).toMatchObject({ publicKey: KEY_B, port: 9 })
+    expect(await registry.register(input('alice', KEY_A, T0 + RESERVE + 1))).toBe('taken')
+  })
+
+  it('renews only a live lease, and extends the reservation', async () => {
+    registry = create()
+    await registry.register(input('bob', KEY_A, T0))
+    const renewed = await registry.renew('bob', T0 + 10_000, T0 + 10_000 + TTL, T0 + 10_000 + RESERVE)
+    expect(renewed).toMatchObject({ lastSeen: T0 + 10_000, expiresAt: T0 + 10_000 + TTL, publicKey: KEY_A })
+    expect(await registry.renew('bob', T0 + 10_000 + TTL, T0 + 99_999_999, T0)).toBeUndefined()
+    expect(await registry.renew('nobody', T0, T0 + TTL, T0 + RESERVE)).toBeUndefined()
+    expect((await registry.binding('bob', T0 + RESERVE + 5_000))?.publicKey).toBe(KEY_A)
+  })
+
+  it('unregister ends the lease and keeps the binding', async () => {
+    registry = create()
+    await registry.register(input('carol', KEY_A, T0))
+    expect(await registry.unregister('carol')).toBe(true)
+    expect(await registry.unregister('carol')).toBe(false)
+    expect(await registry.peer('carol', T0 + 1)).toBeUndefined()
+    expect(await registry.register(input('carol', KEY_B, T0 + 2))).toBe('taken')
+  })
+
+  it('claims each nonce once', async () => {
+    registry = create()
+    expect(await registry.claimNonce('dave', 'sig1', T0)).toBe(true)
+    expect(await registry.claimNonce('dave', 'sig1', T0)).toBe(false)
+    expect(await registry.claimNonce('dave', 'sig2', T0)).toBe(true)
+    expect(await registry.claimNonce('erin', 'sig1', T0)).toBe(true)
+  })
+
+  it('lists live peers in user id order, after a cursor, up to a limit', async () => {
+    registry = create()
+    for (const id of ['d', 'b', 'e', 'a', 'c']) await registry.register(input(id, KEY_A, T0))
+    await registry.register(input('old', KEY_A, T0 - TTL))
+    const ids = async (limit: number, after?: string) => (await registry.onlinePeers(T0 + 1, limit, after)).map((p) => p.userId)
+    expect(await ids(10)).toEqual(['a', 'b', 'c', 'd', 'e'])
+    expect(await ids(2)).toEqual(['a', 'b'])
+    expect(await ids(2, 'b')).toEqual(['c', 'd'])
+    expect(await ids(10, 'e')).toEqual([])
+    expect(await registry.onlinePeers(T0 + TTL, 10)).toEqual([])
+  })
+
+  it('sweeps expired leases, nonces and reservations only', async () => {
+    registry = create()
+    await registry.register(input('gone', KEY_A, T0))
+    await registry.register(input('here', KEY_A, T0 + RESERVE))
+    await registry.claimNonce('gone', 'n', T0)
+    await registry.sweep(T0 + RESERVE + 1)
+    expect(await registry.peer('here', T0 + RESERVE + 1)).toBeDefined()
+    expect(await registry.binding('gone', T0)).toBeUndefined()
+    expect(await registry.claimNonce('gone', 'n', T0)).toBe(true)
+    expect(await registry.register(input('gone', KEY_B, T0 + RESERVE + 2))).not.toBe('taken')
+  })
+})
+
+describe('sqlite registry on disk', () => {
+  it('keeps bindings across reopen; leases expire by time', async () => {
+    const path = tempDb()
+    const first = new SqliteRegistry(path)
+    await first.register(input('alice', KEY_A, T0))
+    await first.close()
+
+    const second = new SqliteRegistry(path)
+    expect((await second.peer('alice', T0 + 1))?.host).toBe('10.0.0.1')
+    expect(await second.peer('alice', T0 + TTL)).toBeUndefined()
+    expect(await second.register(input('alice', KEY_B, T0 + TTL))).toBe('taken')
+    await second.close()
+  })
+
+  it('records its schema version and uses WAL', async () => {
+    const path = tempDb()
+    await new SqliteRegistry(path).close()
+    const db = new Database(path, { readonly: true })
+    expect(db.pragma('user_version', { simple: true })).toBe(1)
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
+    db.close()
+    // Reopening runs no migration twice.
+    await new SqliteRegistry(path).close()
+  })
+
+  it('refuses a database from a newer server', async () => {
+    const path = tempDb()
+    await new SqliteRegistry(path).close()
+    const db = new Database(path)
+    db.pragma('user_version = 99')
+    db.close()
+    expect(() => new SqliteRegistry(path)).toThrow(/newer/)
+  })
+})
