@@ -15,6 +15,8 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 export const BIN = join(REPO_ROOT, 'bin', 'run.js')
 
 export interface ServerProcessOptions {
+  /** Default 0 (any free port); a fixed port only to restart a server where clients expect it. */
+  port?: number
   ttl?: number
   db?: string
   /** Default true unless `db` is given; `false` without `db` uses the default path under XDG_DATA_HOME. */
@@ -41,7 +43,7 @@ export interface ServerProcess {
 }
 
 export function serverArgs(options: ServerProcessOptions): string[] {
-  const args = ['server', '--host', '127.0.0.1', '--port', '0']
+  const args = ['server', '--host', '127.0.0.1', '--port', String(options.port ?? 0)]
   if (options.ttl !== undefined) args.push('--ttl', String(options.ttl))
   if (options.db) args.push('--db', options.db)
   else if (options.memory !== false) args.push('--memory')

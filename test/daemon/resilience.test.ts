@@ -1,0 +1,127 @@
+import { connect, type Socket } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { signRegister } from '../../src/protocol/discovery.js'
+import { generateIdentity } from '../../src/protocol/identity.js'
+import { MAX_CONTROL_LINE_BYTES, MAX_PEER_FRAME_BYTES } from '../../src/protocol/limits.js'
+import type { SendResult, StatusResult } from '../../src/protocol/rpc.js'
+import { type DaemonProcess, eventually, startDaemonProcess } from '../helpers/daemon.js'
+import { connectRawPeer } from '../helpers/raw-peer.js'
+import { type ServerProcess, startServerProcess } from '../helpers/server.js'
+
+const status = (d: DaemonProcess) => d.rpc<StatusResult>('status')
+
+function openSocket(
+  options: { port: number } | { path: string },
+): Promise<{ socket: Socket; received: () => string; closed: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const socket = 'path' in options ? connect(options.path) : connect({ host: '127.0.0.1', port: options.port })
+    let data = ''
+    const closed = new Promise<void>((r) => socket.on('close', () => r()))
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => (data += chunk))
+    socket.on('error', () => undefined)
+    socket.once('connect', () => resolve({ socket, received: () => data, closed }))
+    socket.once('error', reject)
+  })
+}
+
+describe('a daemon under bad input and a flaky discovery server', () => {
+  let server: ServerProcess
+  let alice: DaemonProcess
+  let bob: DaemonProcess
+
+  beforeAll(async () => {
+    server = await startServerProcess({ ttl: 2 })
+    const env = { P2P_HANDSHAKE_TIMEOUT_MS: '1000' }
+    alice = await startDaemonProcess({ userId: 'alice', serverUrl: server.url, env })
+    bob = await startDaemonProcess({ userId: 'bob', serverUrl: server.url, env })
+    await eventually(async () => (await status(alice)).server.registered && (await status(bob)).server.registered)
+    expect((await alice.rpc<SendResult>('send', { to: 'bob', text: 'hello' })).status).toBe('delivered')
+  })
+
+  afterAll(async () => {
+    await alice?.stop()
+    await bob?.stop()
+    await server?.stop()
+  })
+
+  it('garbage on the peer port is dropped and the daemon keeps serving', async () => {
+    const garbage = await openSocket({ port: bob.port })
+    garbage.socket.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n\u0000\u0001\u0002 not noise at all'))
+    await garbage.closed
+    expect((await alice.rpc<SendResult>('send', { to: 'bob', text: 'after garbage' })).status).toBe('delivered')
+  })
+
+  it('a half-open connection that never speaks is closed after the handshake timeout', async () => {
+    const silent = await openSocket({ port: bob.port })
+    await silent.closed
+    expect(silent.received()).toBe('')
+    expect((await alice.rpc<SendResult>('send', { to: 'bob', text: 'after silence' })).status).toBe('delivered')
+  })
+
+  it('an oversized message is refused with a nack on a link that stays up; an endless frame closes only that link', async () => {
+    // A real user of the discovery server, driven by hand.
+    const dave = generateIdentity()
+    const registered = await fetch(`${server.url}/v1/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(signRegister(dave, { userId: 'dave', port: 9, ts: Date.now() })),
+    })
+    expect(registered.status).toBe(200)
+    const peer = await connectRawPeer({ port: bob.port, userId: 'dave', identity: dave })
+    const frame = (f: object) => `${JSON.stringify(f)}\n`
+    peer.write(frame({ t: 'msg', id: 'too-big-0001', text: 'x'.repeat(64 * 1024 + 1), at: Date.now() }))
+    peer.write('{"t":"msg", not json\n')
+    peer.write(frame({ t: 'msg', id: 'fine-000001', text: 'small and fine', at: Date.now() }))
+    await eventually(() => peer.lines.some((l) => l.includes('fine-000001')))
+    const replies = peer.lines.map((l) => JSON.parse(l))
+    expect(replies.find((r) => r.id === 'too-big-0001')).toMatchObject({ t: 'nack' })
+    expect(replies.find((r) => r.id === 'fine-000001')).toMatchObject({ t: 'ack' })
+    expect(peer.isClosed()).toBe(false)
+
+    peer.write(Buffer.alloc(MAX_PEER_FRAME_BYTES + 1024, 'y'))
+    await peer.closed
+    expect((await alice.rpc<SendResult>('send', { to: 'bob', text: 'after the endless frame' })).status).toBe('delivered')
+    const history = await bob.rpc<Array<{ text: string; from: string }>>('history', { peer: 'dave' })
+    expect(history.map((m) => m.text)).toEqual(['small and fine'])
+  })
+
+  it('control socket: bad JSON and unknown methods get JSON-RPC errors on a connection that stays usable; an endless line closes it', async () => {
+    const client = await openSocket({ path: bob.socket })
+    client.socket.write('this is not json\n')
+    client.socket.write(`${JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'no-such-method' })}\n`)
+    client.socket.write(`${JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'send', params: { to: 'alice' } })}\n`)
+    client.socket.write(`${JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'status' })}\n`)
+    const lines = await eventually(() => {
+      const l = client.received().split('\n').filter(Boolean)
+      return l.length >= 4 ? l.map((x) => JSON.parse(x)) : undefined
+    })
+    expect(lines[0].error.code).toBe(-32700)
+    expect(lines.find((l) => l.id === 7).error.code).toBe(-32601)
+    expect(lines.find((l) => l.id === 8).error.code).toBe(-32602)
+    expect(lines.find((l) => l.id === 9).result.userId).toBe('bob')
+
+    const flood = await openSocket({ path: bob.socket })
+    flood.socket.write('x'.repeat(MAX_CONTROL_LINE_BYTES + 10))
+    await flood.closed
+    expect(flood.received()).toMatch(/too_large|over/)
+
+    // A client that connects and never sends does not hold anyone up.
+    const idle = await openSocket({ path: bob.socket })
+    expect((await status(bob)).userId).toBe('bob')
+    idle.socket.destroy()
+    client.socket.destroy()
+  })
+
+  it('daemons register again by themselves after the discovery server restarts', async () => {
+    const port = server.port
+    await server.stop()
+    await eventually(async () => (await status(alice)).server.registered === false, 15_000)
+    // Messages between peers that know each other still flow while the server is down.
+    expect((await alice.rpc<SendResult>('send', { to: 'bob', text: 'server is down' })).status).toBe('delivered')
+    server = await startServerProcess({ ttl: 2, port })
+    await eventually(async () => (await status(alice)).server.registered && (await status(bob)).server.registered, 20_000)
+    const peers = await (await fetch(`${server.url}/v1/peers`)).json()
+    expect(peers.peers.map((p: { userId: string }) => p.userId).sort()).toEqual(['alice', 'bob'])
+  })
+})

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest'
+import { createActor, SimulatedClock } from 'xstate'
+import { candidateWins, type LinkConnection, type LinkDeps, peerLinkMachine } from '../../src/daemon/peer-link.machine.js'
+
+const settle = () => new Promise((r) => setImmediate(r))
+
+class FakeConn implements LinkConnection {
+  closed = false
+  lastReceivedAt = Date.now()
+  pings = 0
+  constructor(readonly initiatorKey: string) {}
+  close() {
+    this.closed = true
+  }
+  ping() {
+    this.pings++
+  }
+}
+
+function harness(options: { myKey?: string; queued?: boolean; dial?: () => Promise<LinkConnection> } = {}) {
+  const log: string[] = []
+  let dials = 0
+  const deps: LinkDeps = {
+    myKey: options.myKey ?? 'bb',
+    backoff: { baseMs: 1000, maxMs: 1000 },
+    pingIntervalMs: 5000,
+    deadAfterMs: 15_000,
+    dial: () => {
+      dials++
+      return options.dial ? options.dial() : Promise.reject(new Error('offline'))
+    },
+    hasQueued: () => options.queued ?? true,
+    linkUp: () => log.push('up'),
+    linkDown: (_peer, reason) => log.push(`down: ${reason}`),
+    pump: () => log.push('pump'),
+  }
+  const clock = new SimulatedClock()
+  const actor = createActor(peerLinkMachine, { clock, input: { peerId: 'bob', deps } })
+  actor.start()
+  return { actor, clock, log, dials: () => dials }
+}
+
+describe('peer link machine', () => {
+  it('dials on WAKE, backs off after a failure, and dials again after the delay', async () => {
+    const { actor, clock, log, dials } = harness()
+    actor.send({ type: 'WAKE' })
+    await settle()
+    expect(actor.getSnapshot().value).toBe('waiting')
+    expect(log).toEqual(['down: offline'])
+    // Jittered: somewhere in the upper half of the 1 s ceiling.
+    clock.increment(499)
+    expect(dials()).toBe(1)
+    clock.increment(501)
+    await settle()
+    expect(dials()).toBe(2)
+  })
+
+  it('a connection that arrives while waiting is adopted at once', async () => {
+    const { actor, log } = harness()
+    actor.send({ type: 'WAKE' })
+    await settle()
+    const conn = new FakeConn('aa')
+    actor.send({ type: 'INCOMING', conn })
+    expect(actor.getSnapshot().value).toEqual({ connected: 'live' })
+    expect(log.at(-1)).toBe('up')
+  })
+
+  it('pings a quiet link and closes a silent one', async () => {
+    const conn = new FakeConn('bb')
+    const { actor, clock } = harness({ dial: () => Promise.resolve(conn) })
+    actor.send({ type: 'WAKE' })
+    await settle()
+    clock.increment(5000)
+    expect(conn.pings).toBe(1)
+    clock.increment(5000)
+    expect(conn.pings).toBe(2)
+    conn.lastReceivedAt = Date.now() - 60_000
+    clock.increment(5000)
+    expect(conn.closed).toBe(true)
+  })
+
+  it('after a drop: waits and redials when messages wait, goes idle when none do', async () => {
+    const conn = new FakeConn('bb')
+    const withQueue = harness({ dial: () => Promise.resolve(conn) })
+    withQueue.actor.send({ type: 'WAKE' })
+    await settle()
+    withQueue.actor.send({ type: 'CONN_CLOSED', conn, reason: 'peer went away' })
+    expect(withQueue.actor.getSnapshot().value).toBe('waiting')
+
+    const other = new FakeConn('aa')
+    const idle = harness({ queued: false })
+    idle.actor.send({ type: 'INCOMING', conn: other })
+    idle.actor.send({ type: 'CONN_CLOSED', conn: new FakeConn('zz'), reason: 'not ours' })
+    expect(idle.actor.getSnapshot().value).toEqual({ connected: 'live' })
+    idle.actor.send({ type: 'CONN_CLOSED', conn: other, reason: 'gone' })
+    expect(idle.actor.getSnapshot().value).toBe('idle')
+  })
+
+  it('BLOCK closes the live link and stops the actor', () => {
+    const { actor } = harness()
+    const conn = new FakeConn('aa')
+    actor.send({ type: 'INCOMING', conn })
+    actor.send({ type: 'BLOCK' })
+    expect(conn.closed).toBe(true)
+    expect(actor.getSnapshot().status).toBe('done')
+  })
+
+  it('simultaneous dials: both sides keep the connection dialed by the smaller key', async () => {
+    // I am "bb"; the peer "aa" dialed me while I was dialing it: its connection wins.
+    const { actor } = harness({ myKey: 'bb', dial: () => new Promise(() => {}) })
+    actor.send({ type: 'WAKE' })
+    const theirs = new FakeConn('aa')
+    actor.send({ type: 'INCOMING', conn: theirs })
+    expect(actor.getSnapshot().value).toEqual({ connected: 'live' })
+    expect(theirs.closed).toBe(false)
+
+    // I am "aa"; the peer "bb" dialed me while I was dialing: mine wins, theirs is closed.
+    const second = harness({ myKey: 'aa', dial: () => new Promise(() => {}) })
+    second.actor.send({ type: 'WAKE' })
+    const loser = new FakeConn('bb')
+    second.actor.send({ type: 'INCOMING', conn: loser })
+    expect(second.actor.getSnapshot().value).toBe('dialing')
+    expect(loser.closed).toBe(true)
+  })
+
+  it('candidateWins is symmetric and lets a redial replace its own older link', () => {
+    expect(candidateWins({ initiatorKey: 'aa' }, { initiatorKey: 'bb' }, 'bb')).toBe(true)
+    expect(candidateWins({ initiatorKey: 'bb' }, { initiatorKey: 'aa' }, 'aa')).toBe(false)
+    expect(candidateWins({ initiatorKey: 'cc' }, { initiatorKey: 'cc' }, 'aa')).toBe(true)
+    expect(candidateWins({ initiatorKey: 'aa' }, null, 'bb')).toBe(true)
+    expect(candidateWins({ initiatorKey: 'bb' }, null, 'aa')).toBe(false)
+  })
+})
