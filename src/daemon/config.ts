@@ -22,6 +22,7 @@ function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): numb
 
 export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): DaemonTuning {
   const pingIntervalMs = envNumber(env, 'P2P_PING_INTERVAL_MS', 15_000)
+  const peerRate = envNumber(env, 'P2P_PEER_RATE', 20_000)
   return {
     links: {
       backoff: { baseMs: envNumber(env, 'P2P_RETRY_BASE_MS', 500), maxMs: envNumber(env, 'P2P_RETRY_MAX_MS', 15_000) },
@@ -29,6 +30,7 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): DaemonTunin
       deadAfterMs: pingIntervalMs * 3,
       handshakeTimeoutMs: envNumber(env, 'P2P_HANDSHAKE_TIMEOUT_MS', 10_000),
       connectTimeoutMs: 5_000,
+      peerRate: peerRate > 0 ? { perSecond: peerRate, burst: peerRate * 2 } : null,
     },
     discoveryBackoff: { baseMs: envNumber(env, 'P2P_RETRY_BASE_MS', 500), maxMs: envNumber(env, 'P2P_DISCOVERY_RETRY_MAX_MS', 30_000) },
     outboxLifetimeMs: envNumber(env, 'P2P_OUTBOX_LIFETIME_S', 7 * 86_400) * 1000,

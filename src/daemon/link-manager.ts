@@ -10,6 +10,7 @@ import { type Actor, createActor } from 'xstate'
 import type { Identity } from '../protocol/identity.js'
 import { toHex } from '../protocol/identity.js'
 import type { DecodedFrame } from '../protocol/peer-frames.js'
+import { msUntilToken, type RateLimitConfig, takeToken } from '../protocol/token-bucket.js'
 import { normalizeUserId } from '../protocol/user-id.js'
 import type { BackoffPolicy } from './backoff.js'
 import { type DiscoveryClient, DiscoveryError } from './discovery-client.js'
@@ -27,6 +28,8 @@ export interface LinkTiming {
   deadAfterMs: number
   handshakeTimeoutMs: number
   connectTimeoutMs: number
+  /** Incoming messages per link; over it, reading pauses (TCP pushes back on the sender, nothing is lost). */
+  peerRate: RateLimitConfig | null
 }
 
 export interface LinkManagerOptions {
@@ -210,6 +213,7 @@ export class LinkManager {
     const frame = decoded.frame
     switch (frame.t) {
       case 'msg':
+        this.throttle(conn)
         inbox.receive(peerId, conn, frame)
         break
       case 'ack':
@@ -228,6 +232,14 @@ export class LinkManager {
         log.warn({ peer: peerId }, 'ignored a second hello')
         break
     }
+  }
+
+  private throttle(conn: PeerConnection): void {
+    const rate = this.options.timing.peerRate
+    if (!rate) return
+    const { allowed, bucket } = takeToken(conn.inboundBucket, Date.now(), rate)
+    conn.inboundBucket = bucket
+    if (!allowed) conn.pauseFor(msUntilToken(bucket, rate))
   }
 
   private actorFor(peerId: string): LinkActor {

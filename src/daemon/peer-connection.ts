@@ -9,6 +9,7 @@ import SecretStream from '@hyperswarm/secret-stream'
 import type { Identity } from '../protocol/identity.js'
 import { MAX_PEER_FRAME_BYTES } from '../protocol/limits.js'
 import { type DecodedFrame, decodePeerFrame, encodePeerFrame, PEER_PROTOCOL_VERSION, type PeerFrame } from '../protocol/peer-frames.js'
+import type { Bucket } from '../protocol/token-bucket.js'
 import { LineSplitter } from './line-splitter.js'
 
 /** Writes above this go out at once instead of waiting for the end of the turn. */
@@ -24,8 +25,11 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   /** Key of the side that dialed: the tie-break when both sides dial at once keeps the smaller. */
   readonly initiatorKey: string
   lastReceivedAt = Date.now()
+  /** Inbound message budget (see LinkManager.throttle). */
+  inboundBucket: Bucket | undefined
   closed = false
   private pending = ''
+  private paused = false
   private flushScheduled = false
   private readonly stream: SecretStream
   private readonly splitter: LineSplitter
@@ -70,8 +74,13 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
 
   /** Stops reading for a while: TCP flow control then slows the sender down, and nothing is lost. */
   pauseFor(ms: number): void {
+    if (this.paused) return
+    this.paused = true
     this.stream.pause()
-    setTimeout(() => this.closed || this.stream.resume(), ms).unref()
+    setTimeout(() => {
+      this.paused = false
+      if (!this.closed) this.stream.resume()
+    }, ms).unref()
   }
 
   close(reason: string): void {

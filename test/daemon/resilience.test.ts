@@ -32,7 +32,7 @@ describe('a daemon under bad input and a flaky discovery server', () => {
 
   beforeAll(async () => {
     server = await startServerProcess({ ttl: 2 })
-    const env = { P2P_HANDSHAKE_TIMEOUT_MS: '1000' }
+    const env = { P2P_HANDSHAKE_TIMEOUT_MS: '1000', P2P_PEER_RATE: '200' }
     alice = await startDaemonProcess({ userId: 'alice', serverUrl: server.url, env })
     bob = await startDaemonProcess({ userId: 'bob', serverUrl: server.url, env })
     await eventually(async () => (await status(alice)).server.registered && (await status(bob)).server.registered)
@@ -84,6 +84,21 @@ describe('a daemon under bad input and a flaky discovery server', () => {
     expect((await alice.rpc<SendResult>('send', { to: 'bob', text: 'after the endless frame' })).status).toBe('delivered')
     const history = await bob.rpc<Array<{ text: string; from: string }>>('history', { peer: 'dave' })
     expect(history.map((m) => m.text)).toEqual(['small and fine'])
+  })
+
+  it('a flooding peer is slowed down, not dropped: every message is stored and acked once', async () => {
+    const erin = generateIdentity()
+    const body = JSON.stringify(signRegister(erin, { userId: 'erin', port: 9, ts: Date.now() }))
+    expect(
+      (await fetch(`${server.url}/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status,
+    ).toBe(200)
+    const peer = await connectRawPeer({ port: bob.port, userId: 'erin', identity: erin })
+    const ids = Array.from({ length: 800 }, (_, i) => `flood-${String(i).padStart(6, '0')}`)
+    peer.write(ids.map((id) => JSON.stringify({ t: 'msg', id, text: id, at: Date.now() })).join('\n') + '\n')
+    await eventually(() => peer.lines.filter((l) => l.includes('"ack"')).length === ids.length, 20_000)
+    const history = await bob.rpc<Array<{ text: string }>>('history', { peer: 'erin', limit: 1000 })
+    expect(history.map((m) => m.text)).toEqual(ids)
+    peer.destroy()
   })
 
   it('control socket: bad JSON and unknown methods get JSON-RPC errors on a connection that stays usable; an endless line closes it', async () => {

@@ -2,11 +2,12 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { UserIdSchema } from '../../src/protocol/discovery.js'
+import { isFull, takeToken } from '../../src/protocol/token-bucket.js'
 import { splitTarget } from '../../src/server/app.js'
 import { normalizeAddress, parseJson } from '../../src/server/http.js'
 import { formatUrl } from '../../src/server/main.js'
 import { defaultDbPath } from '../../src/server/paths.js'
-import { isFull, RateLimiter, takeToken } from '../../src/server/rate-limit.js'
+import { RateLimiter } from '../../src/server/rate-limit.js'
 import { createRouter, matchPath } from '../../src/server/router.js'
 import { validationError } from '../../src/server/routes.js'
 
