@@ -5,7 +5,6 @@
  */
 import { spawn } from 'node:child_process'
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync } from 'node:fs'
-import { join } from 'node:path'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import type { ProfilePaths } from '../protocol/profile.js'
 import type { StatusResult } from '../protocol/rpc.js'
@@ -14,11 +13,6 @@ import { ControlClient } from './control-client.js'
 /** How long a start may take before we give up on it (first start creates keys and a database). */
 const START_TIMEOUT_MS = 20_000
 const POLL_MS = 50
-
-/** The detached daemon's stdout and stderr: where a failed start explains itself. */
-export function daemonOutputPath(paths: ProfilePaths): string {
-  return join(paths.home, 'daemon.out')
-}
 
 /** The running daemon's status, or undefined when nothing answers on the socket. */
 export async function probeStatus(paths: ProfilePaths, timeoutMs = 5000): Promise<StatusResult | undefined> {
@@ -114,7 +108,7 @@ export async function ensureDaemon(options: StartOptions): Promise<StartOutcome>
   const staleRemoved = cleanStale(paths)
 
   mkdirSync(paths.home, { recursive: true, mode: 0o700 })
-  const outPath = daemonOutputPath(paths)
+  const outPath = paths.daemonOut
   const out = openSync(outPath, 'a', 0o600)
   const offset = fstatSync(out).size
   // --json makes a failed start leave its {"error":{code,message}} as the last line of the output file.

@@ -63,7 +63,7 @@ If the daemon is not running, it is started first (as daemon start does) when --
       interactive,
       palette: paletteFor(process.stdout),
       json: this.jsonEnabled(),
-      historyFile: join(this.home, 'chat_history'),
+      historyFile: this.paths.chatHistory,
     })
     if (code !== 0) this.exit(code)
   }
