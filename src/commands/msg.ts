@@ -61,9 +61,8 @@ With stdin, lines are sent in order as they are read and one status line (JSON: 
         call.catch(() => undefined) // reported in order below, not as an unhandled rejection
         inFlight.push(call)
         sent++
-        // The first message goes alone: it fails fast on a blocked or unknown peer, and a
-        // delivered one leaves the peer's key pinned, so the daemon need not look the peer up
-        // on the server for every one of the pipelined messages that follow (see the report).
+        // The first message goes alone: a blocked or unknown peer then fails the command at once
+        // instead of after a window full of doomed sends.
         if (sent === 1 || inFlight.length >= WINDOW) report(await (inFlight.shift() as Promise<SendResult>))
       }
     } catch (error) {

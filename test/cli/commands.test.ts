@@ -151,7 +151,10 @@ describe('p2p one-shot commands', () => {
   it('usage errors exit 2: unknown command, unknown flag, missing argument', async () => {
     const unknownCommand = await p2p(['frobnicate'])
     expect(unknownCommand.code).toBe(2)
-    expect(unknownCommand.stderr).toMatch(/command frobnicate not found/)
+    expect(unknownCommand.stderr).toBe('p2p: "frobnicate" is not a p2p command (see p2p --help)\n')
+    const typo = await p2p(['daemon', 'stat', '--json'])
+    expect(typo.code).toBe(2)
+    expect(JSON.parse(typo.stdout)).toEqual({ error: { code: 'usage', message: expect.stringContaining('did you mean "daemon status"') } })
 
     const unknownFlag = await p2p(['peers', '--bogus'], { home: alice.home })
     expect(unknownFlag.code).toBe(2)

@@ -2,6 +2,7 @@
  * The slash commands of `p2p chat`: their table, parsing a typed line, suggesting the nearest
  * command for a typo, and tab completion. Pure functions, no I/O.
  */
+import { nearest } from '../suggest.js'
 
 export interface ChatCommandSpec {
   name: string
@@ -73,31 +74,12 @@ export function parseLine(raw: string): ParsedLine {
   return { kind: 'command', spec, args, rest }
 }
 
-/** The command a typo most likely meant: a prefix match, else the closest within two edits. */
+/** The command a typo most likely meant. */
 export function nearestCommand(typed: string): string | undefined {
-  const word = typed.toLowerCase()
-  if (!word) return undefined
-  const prefixed = CHAT_COMMANDS.filter((c) => c.name.startsWith(word))
-  if (prefixed.length === 1) return prefixed[0]?.name
-  let best: { name: string; distance: number } | undefined
-  for (const { name } of CHAT_COMMANDS) {
-    const distance = editDistance(word, name)
-    if (distance <= 2 && (!best || distance < best.distance)) best = { name, distance }
-  }
-  return best?.name
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1)
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution)
-    }
-    previous = current
-  }
-  return previous[b.length] as number
+  return nearest(
+    typed,
+    CHAT_COMMANDS.map((c) => c.name),
+  )
 }
 
 /** readline completer: command names after "/", peer ids as a command's first argument. */
