@@ -10,6 +10,7 @@ import type { ControlHandlers } from './control-server.js'
 import type { DiscoveryClient } from './discovery-client.js'
 import type { EventHub } from './event-hub.js'
 import type { LinkManager } from './link-manager.js'
+import type { OnlinePeers } from './online-peers.js'
 import type { Outbox } from './outbox.js'
 import { PeerKeyResolver } from './peer-key-resolver.js'
 import type { MessageStore, StoredMessage } from './stores/message-store.js'
@@ -31,8 +32,7 @@ export interface ControlServices {
   links: LinkManager
   events: EventHub
   status(): StatusResult
-  /** The last online list seen from the server, by user id. */
-  online: Map<string, { host: string; port: number; publicKey: string; lastSeen: string }>
+  online: OnlinePeers
   shutdown(): void
 }
 
@@ -64,18 +64,6 @@ export function controlHandlers(services: ControlServices): ControlHandlers {
     }
   }
 
-  /** Asks the server who is online now and remembers the answer. */
-  const refreshOnline = async () => {
-    let list: Awaited<ReturnType<DiscoveryClient['listAll']>>
-    try {
-      list = await discovery.listAll()
-    } catch (error) {
-      throw new P2PError(ErrorCode.ServerUnreachable, (error as Error).message)
-    }
-    online.clear()
-    for (const record of list) if (record.userId !== me) online.set(record.userId, record)
-  }
-
   const keys = new PeerKeyResolver(peers, discovery)
 
   const toHistoryEntry = (row: StoredMessage): HistoryEntry => ({
@@ -92,15 +80,15 @@ export function controlHandlers(services: ControlServices): ControlHandlers {
     status: () => services.status(),
 
     discover: async () => {
-      await refreshOnline()
-      return [...online.keys()].sort().map(peerInfo)
+      await online.refresh()
+      return online.ids().sort().map(peerInfo)
     },
 
     peers: async () => {
-      await refreshOnline().catch(() => {
+      await online.refresh().catch(() => {
         // Offline from the server: answer from what we know, with online as last seen.
       })
-      const ids = new Set<string>([...online.keys(), ...peers.all().map((p) => p.userId), ...policy.userIds()])
+      const ids = new Set<string>([...online.ids(), ...peers.all().map((p) => p.userId), ...policy.userIds()])
       ids.delete(me)
       return [...ids].sort().map(peerInfo)
     },

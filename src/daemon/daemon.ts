@@ -4,7 +4,7 @@
  * discovery actor registers) and on the way down (unregister before closing links, flush writes
  * before closing the database).
  */
-import { chmodSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import pino, { type Logger } from 'pino'
 import { createActor, waitFor } from 'xstate'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
@@ -22,6 +22,7 @@ import { loadOrCreateIdentity } from './identity-file.js'
 import { Inbox } from './inbox.js'
 import { LinkManager } from './link-manager.js'
 import { PeerListener } from './listener.js'
+import { OnlinePeers } from './online-peers.js'
 import { Outbox } from './outbox.js'
 import { openDatabase } from './stores/database.js'
 import { MessageStore } from './stores/message-store.js'
@@ -31,7 +32,10 @@ import { SettingsStore } from './stores/settings-store.js'
 import { WriteBatcher } from './stores/write-batcher.js'
 
 export const DEFAULT_SERVER_URL = 'http://127.0.0.1:5000'
-export const VERSION = '0.1.0'
+/** The package's version, as `status` reports it. */
+export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version
+/** How stale the online count in `status` may get before it is refreshed in the background. */
+const ONLINE_MAX_AGE_MS = 15_000
 
 export interface DaemonOptions {
   home: string
@@ -145,13 +149,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   })
 
   const startedAt = Date.now()
-  const online = new Map<string, { host: string; port: number; publicKey: string; lastSeen: string }>()
+  const online = new OnlinePeers(discovery, userId)
   let resolveStopped: () => void = () => {}
   const stopped = new Promise<void>((resolve) => {
     resolveStopped = resolve
   })
 
   const status = (): StatusResult => {
+    online.refreshIfOlderThan(ONLINE_MAX_AGE_MS)
     const discoverySnapshot = discoveryActor.getSnapshot()
     const counts = messages.counts()
     return {

@@ -24,6 +24,10 @@ describe('messaging between real daemons', () => {
     await server?.stop()
   })
 
+  it('status counts online peers without anyone asking discover first', async () => {
+    await eventually(async () => (await alice.rpc<StatusResult>('status')).peers.online === 2)
+  })
+
   it('a burst of sends to a peer never met costs one lookup and keeps its order', async () => {
     const texts = Array.from({ length: 300 }, (_, i) => `first burst ${String(i).padStart(3, '0')}`)
     // One connection, requests pipelined: the order the daemon reads them is the order sent.
