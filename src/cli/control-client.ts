@@ -103,14 +103,10 @@ export class ControlClient {
   }
 
   private onData(chunk: string): void {
-    this.buffer += chunk
-    let newline = this.buffer.indexOf('\n')
-    while (newline >= 0) {
-      const line = this.buffer.slice(0, newline)
-      this.buffer = this.buffer.slice(newline + 1)
-      if (line.trim()) this.onLine(line)
-      newline = this.buffer.indexOf('\n')
-    }
+    // One split per chunk: a burst of pipelined responses is many lines in one chunk.
+    const lines = (this.buffer + chunk).split('\n')
+    this.buffer = lines.pop() ?? ''
+    for (const line of lines) if (line.trim()) this.onLine(line)
   }
 
   private onLine(line: string): void {
