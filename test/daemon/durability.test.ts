@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { HistoryEntry, SendResult, StatusResult } from '../../src/protocol/rpc.js'
-import { type DaemonProcess, eventually, pipelinedSends, startDaemonProcess } from '../helpers/daemon.js'
+import { type DaemonProcess, eventually, pipelinedSends, startDaemonProcess, startRegisteredDaemons } from '../helpers/daemon.js'
 import { type ServerProcess, startServerProcess } from '../helpers/server.js'
 
-const registered = async (d: DaemonProcess) => (await d.rpc<StatusResult>('status')).server.registered
 const texts = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix} ${String(i).padStart(4, '0')}`)
 
 async function receivedFrom(d: DaemonProcess, peer: string, prefix: string): Promise<string[]> {
@@ -18,10 +17,7 @@ describe('durable delivery', () => {
 
   beforeAll(async () => {
     server = await startServerProcess({ ttl: 3 })
-    alice = await startDaemonProcess({ userId: 'alice', serverUrl: server.url })
-    bob = await startDaemonProcess({ userId: 'bob', serverUrl: server.url })
-    await eventually(() => registered(alice))
-    await eventually(() => registered(bob))
+    ;[alice, bob] = (await startRegisteredDaemons(server.url, ['alice', 'bob'])) as [DaemonProcess, DaemonProcess]
     // First contact pins keys both ways.
     expect((await alice.rpc<SendResult>('send', { to: 'bob', text: 'first contact' })).status).toBe('delivered')
   })

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { HistoryEntry, SendResult, StatusResult } from '../../src/protocol/rpc.js'
-import { type DaemonProcess, eventually, startDaemonProcess } from '../helpers/daemon.js'
+import type { HistoryEntry, SendResult } from '../../src/protocol/rpc.js'
+import { type DaemonProcess, eventually, startDaemonProcess, startRegisteredDaemons, status } from '../helpers/daemon.js'
 import { connectRawPeer } from '../helpers/raw-peer.js'
 import { type ServerProcess, startServerProcess } from '../helpers/server.js'
-
-const status = (d: DaemonProcess) => d.rpc<StatusResult>('status')
 
 describe('identity: nobody can pose as someone else', () => {
   let server: ServerProcess
@@ -13,9 +11,7 @@ describe('identity: nobody can pose as someone else', () => {
 
   beforeAll(async () => {
     server = await startServerProcess({ ttl: 5 })
-    alice = await startDaemonProcess({ userId: 'alice', serverUrl: server.url })
-    bob = await startDaemonProcess({ userId: 'bob', serverUrl: server.url })
-    await eventually(async () => (await status(alice)).server.registered && (await status(bob)).server.registered)
+    ;[alice, bob] = (await startRegisteredDaemons(server.url, ['alice', 'bob'])) as [DaemonProcess, DaemonProcess]
     expect((await alice.rpc<SendResult>('send', { to: 'bob', text: 'pin me' })).status).toBe('delivered')
   })
 

@@ -1,11 +1,9 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { HistoryEntry, SendResult, StatusResult } from '../../src/protocol/rpc.js'
-import { type DaemonProcess, eventually, startDaemonProcess, tempHome } from '../helpers/daemon.js'
+import type { HistoryEntry, SendResult } from '../../src/protocol/rpc.js'
+import { eventually, startDaemonProcess, status, tempHome } from '../helpers/daemon.js'
 import { type ServerProcess, startServerProcess } from '../helpers/server.js'
-
-const status = (d: DaemonProcess) => d.rpc<StatusResult>('status')
 
 describe('daemon lifecycle', () => {
   let server: ServerProcess

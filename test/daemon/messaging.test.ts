@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { HistoryEntry, SendResult, StatusResult } from '../../src/protocol/rpc.js'
-import { type DaemonProcess, eventually, pipelinedSends, startDaemonProcess, subscribe } from '../helpers/daemon.js'
+import { type DaemonProcess, eventually, pipelinedSends, startRegisteredDaemons, subscribe } from '../helpers/daemon.js'
 import { type ServerProcess, startServerProcess } from '../helpers/server.js'
-
-const registered = async (d: DaemonProcess) => (await d.rpc<StatusResult>('status')).server.registered
 
 describe('messaging between real daemons', () => {
   let server: ServerProcess
@@ -13,10 +11,11 @@ describe('messaging between real daemons', () => {
 
   beforeAll(async () => {
     server = await startServerProcess({ ttl: 5 })
-    ;[alice, bob, carol] = (await Promise.all(
-      ['alice', 'bob', 'carol'].map((userId) => startDaemonProcess({ userId, serverUrl: server.url })),
-    )) as [DaemonProcess, DaemonProcess, DaemonProcess]
-    for (const d of [alice, bob, carol]) await eventually(() => registered(d))
+    ;[alice, bob, carol] = (await startRegisteredDaemons(server.url, ['alice', 'bob', 'carol'])) as [
+      DaemonProcess,
+      DaemonProcess,
+      DaemonProcess,
+    ]
   })
 
   afterAll(async () => {

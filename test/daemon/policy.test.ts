@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { HistoryEntry, PolicyResult, SendResult, StatusResult } from '../../src/protocol/rpc.js'
-import { type DaemonProcess, eventually, startDaemonProcess, subscribe } from '../helpers/daemon.js'
+import { type DaemonProcess, eventually, startRegisteredDaemons, status, subscribe } from '../helpers/daemon.js'
 import { type ServerProcess, startServerProcess } from '../helpers/server.js'
-
-const status = (d: DaemonProcess) => d.rpc<StatusResult>('status')
 
 describe('block and mute', () => {
   let server: ServerProcess
@@ -12,9 +10,7 @@ describe('block and mute', () => {
 
   beforeAll(async () => {
     server = await startServerProcess({ ttl: 5 })
-    alice = await startDaemonProcess({ userId: 'alice', serverUrl: server.url })
-    bob = await startDaemonProcess({ userId: 'bob', serverUrl: server.url })
-    await eventually(async () => (await status(alice)).server.registered && (await status(bob)).server.registered)
+    ;[alice, bob] = (await startRegisteredDaemons(server.url, ['alice', 'bob'])) as [DaemonProcess, DaemonProcess]
   })
 
   afterAll(async () => {

@@ -1,14 +1,12 @@
 import { connect, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { signRegister } from '../../src/protocol/discovery.js'
+import { type PeerList, signRegister } from '../../src/protocol/discovery.js'
 import { generateIdentity } from '../../src/protocol/identity.js'
 import { MAX_CONTROL_LINE_BYTES, MAX_PEER_FRAME_BYTES } from '../../src/protocol/limits.js'
-import type { SendResult, StatusResult } from '../../src/protocol/rpc.js'
-import { type DaemonProcess, eventually, startDaemonProcess } from '../helpers/daemon.js'
+import type { SendResult } from '../../src/protocol/rpc.js'
+import { type DaemonProcess, eventually, startRegisteredDaemons, status } from '../helpers/daemon.js'
 import { connectRawPeer } from '../helpers/raw-peer.js'
 import { type ServerProcess, startServerProcess } from '../helpers/server.js'
-
-const status = (d: DaemonProcess) => d.rpc<StatusResult>('status')
 
 function openSocket(
   options: { port: number } | { path: string },
@@ -33,9 +31,7 @@ describe('a daemon under bad input and a flaky discovery server', () => {
   beforeAll(async () => {
     server = await startServerProcess({ ttl: 2 })
     const env = { P2P_HANDSHAKE_TIMEOUT_MS: '1000', P2P_PEER_RATE: '200' }
-    alice = await startDaemonProcess({ userId: 'alice', serverUrl: server.url, env })
-    bob = await startDaemonProcess({ userId: 'bob', serverUrl: server.url, env })
-    await eventually(async () => (await status(alice)).server.registered && (await status(bob)).server.registered)
+    ;[alice, bob] = (await startRegisteredDaemons(server.url, ['alice', 'bob'], env)) as [DaemonProcess, DaemonProcess]
     expect((await alice.rpc<SendResult>('send', { to: 'bob', text: 'hello' })).status).toBe('delivered')
   })
 
@@ -94,7 +90,7 @@ describe('a daemon under bad input and a flaky discovery server', () => {
     ).toBe(200)
     const peer = await connectRawPeer({ port: bob.port, userId: 'erin', identity: erin })
     const ids = Array.from({ length: 800 }, (_, i) => `flood-${String(i).padStart(6, '0')}`)
-    peer.write(ids.map((id) => JSON.stringify({ t: 'msg', id, text: id, at: Date.now() })).join('\n') + '\n')
+    peer.write(`${ids.map((id) => JSON.stringify({ t: 'msg', id, text: id, at: Date.now() })).join('\n')}\n`)
     await eventually(() => peer.lines.filter((l) => l.includes('"ack"')).length === ids.length, 20_000)
     const history = await bob.rpc<Array<{ text: string }>>('history', { peer: 'erin', limit: 1000 })
     expect(history.map((m) => m.text)).toEqual(ids)
@@ -136,7 +132,7 @@ describe('a daemon under bad input and a flaky discovery server', () => {
     expect((await alice.rpc<SendResult>('send', { to: 'bob', text: 'server is down' })).status).toBe('delivered')
     server = await startServerProcess({ ttl: 2, port })
     await eventually(async () => (await status(alice)).server.registered && (await status(bob)).server.registered, 20_000)
-    const peers = await (await fetch(`${server.url}/v1/peers`)).json()
-    expect(peers.peers.map((p: { userId: string }) => p.userId).sort()).toEqual(['alice', 'bob'])
+    const peers = (await (await fetch(`${server.url}/v1/peers`)).json()) as PeerList
+    expect(peers.peers.map((p) => p.userId).sort()).toEqual(['alice', 'bob'])
   })
 })

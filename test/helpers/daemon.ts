@@ -8,6 +8,7 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { socketPathFor } from '../../src/protocol/profile.js'
+import type { StatusResult } from '../../src/protocol/rpc.js'
 import { BIN, REPO_ROOT } from './server.js'
 
 /** Fast timings so that tests wait for conditions in seconds, not minutes. */
@@ -101,6 +102,15 @@ export async function startDaemonProcess(options: DaemonProcessOptions): Promise
   }
 }
 
+export const status = (d: DaemonProcess) => d.rpc<StatusResult>('status')
+
+/** Daemons for `userIds`, started in parallel, each registered with the server before this resolves. */
+export async function startRegisteredDaemons(serverUrl: string, userIds: string[], env?: NodeJS.ProcessEnv): Promise<DaemonProcess[]> {
+  const daemons = await Promise.all(userIds.map((userId) => startDaemonProcess({ userId, serverUrl, ...(env ? { env } : {}) })))
+  for (const d of daemons) await eventually(async () => (await status(d)).server.registered)
+  return daemons
+}
+
 export class RpcError extends Error {
   constructor(
     readonly rpcCode: number,
@@ -142,7 +152,7 @@ export function pipelinedSends(socketPath: string, to: string, all: string[], on
     socket.setEncoding('utf8')
     socket.on('connect', () => {
       socket.write(
-        all.map((text, i) => JSON.stringify({ jsonrpc: '2.0', id: i, method: 'send', params: { to, text, timeout: 0 } })).join('\n') + '\n',
+        `${all.map((text, i) => JSON.stringify({ jsonrpc: '2.0', id: i, method: 'send', params: { to, text, timeout: 0 } })).join('\n')}\n`,
       )
     })
     socket.on('data', (chunk: string) => {
