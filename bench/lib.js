@@ -109,6 +109,9 @@ export async function startServer({ memory = true, ttl = 300, env = {} } = {}) {
 export async function startDaemon({ userId, serverUrl, env = {}, home } = {}) {
   const dir = home ?? tempDir('p2p-bench-home-')
   const args = [BIN, 'daemon', 'run', '--home', dir, '--server', serverUrl, '--port', '0', '--user', userId]
+  // BENCH_CPU_PROF=DIR: every daemon writes a CPU profile there when it stops.
+  // (Node 20 refuses --cpu-prof in NODE_OPTIONS, so it goes on the command line.)
+  if (process.env.BENCH_CPU_PROF) args.unshift('--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`)
   const started = await spawnUntil(args, { pattern: / on port (\d+), control socket (\S+)\n/, env: { ...FAST_ENV, ...env } })
   const socket = started.match[2]
   const daemon = {
