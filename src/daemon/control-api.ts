@@ -8,10 +8,10 @@ import { fingerprint, fromHex } from '../protocol/identity.js'
 import type { HistoryEntry, PeerInfo, PolicyResult, StatusResult } from '../protocol/rpc.js'
 import type { ControlHandlers } from './control-server.js'
 import type { DiscoveryClient } from './discovery-client.js'
-import { DiscoveryError } from './discovery-client.js'
 import type { EventHub } from './event-hub.js'
 import type { LinkManager } from './link-manager.js'
 import type { Outbox } from './outbox.js'
+import { PeerKeyResolver } from './peer-key-resolver.js'
 import type { MessageStore, StoredMessage } from './stores/message-store.js'
 import type { PeerStore } from './stores/peer-store.js'
 import type { PeerPolicy, PolicyStore } from './stores/policy-store.js'
@@ -76,21 +76,7 @@ export function controlHandlers(services: ControlServices): ControlHandlers {
     for (const record of list) if (record.userId !== me) online.set(record.userId, record)
   }
 
-  /** The key messages to `peer` are bound to: the pinned one, else the server's binding. */
-  const keyFor = async (peer: string): Promise<string> => {
-    const pinned = peers.get(peer)
-    if (pinned) return pinned.publicKey
-    try {
-      const record = await discovery.lookup(peer)
-      if (record) return record.publicKey
-    } catch (error) {
-      if (error instanceof DiscoveryError) {
-        throw new P2PError(ErrorCode.ServerUnreachable, `cannot look up ${peer}: ${error.message}`)
-      }
-      throw error
-    }
-    throw new P2PError(ErrorCode.UnknownPeer, `unknown peer "${peer}": not online and never met (see p2p discover)`)
-  }
+  const keys = new PeerKeyResolver(peers, discovery)
 
   const toHistoryEntry = (row: StoredMessage): HistoryEntry => ({
     id: row.id,
@@ -122,7 +108,9 @@ export function controlHandlers(services: ControlServices): ControlHandlers {
     send: async ({ to, text, timeout }) => {
       if (to === me) throw new P2PError(ErrorCode.BadRequest, 'cannot send a message to yourself')
       if (policy.isBlocked(to)) throw new P2PError(ErrorCode.Blocked, `${to} is blocked; unblock it first (p2p unblock ${to})`)
-      const peerKey = await keyFor(to)
+      // No await before the enqueue when the key is known: sends to one peer keep their order.
+      const known = keys.resolve(to)
+      const peerKey = typeof known === 'string' ? known : await known
       const id = nanoid()
       await outbox.enqueue({ id, peer: to, peerKey, text, at: Date.now() })
       const waitMs = (timeout ?? DEFAULT_SEND_TIMEOUT_S) * 1000

@@ -76,7 +76,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   mkdirSync(paths.home, { recursive: true, mode: 0o700 })
   chmodSync(paths.home, 0o700)
   const tuning = options.tuning ?? tuningFromEnv()
-  const log = options.logger ?? pino({ base: { pid: process.pid } }, pino.destination({ dest: paths.log, sync: false, mkdir: true }))
+  const log = options.logger ?? pino({ base: { pid: process.pid } }, pino.destination({ dest: paths.log, sync: true, mkdir: true }))
 
   const db = openDatabase(paths.database)
   const settings = new SettingsStore(db)

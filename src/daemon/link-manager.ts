@@ -117,7 +117,7 @@ export class LinkManager {
     const peerId = normalizeUserId(established.hello.userId)
     const refusal = await this.authorise(peerId, established.remoteKey)
     if (refusal) {
-      const level = refusal.code === 'blocked' ? 'info' : 'warn'
+      const level = refusal.code === 'blocked' ? 'info' : 'error'
       log[level]({ peer: peerId, code: refusal.code, remote }, `refused incoming link: ${refusal.message}`)
       established.stream.destroy()
       return

@@ -1,7 +1,7 @@
 /**
  * Stable error codes shared by the discovery server, the daemon and the CLI. The code is the
  * contract; messages are for people and may change. The CLI maps codes to exit codes in one place
- * (src/commands/exit-codes.ts).
+ * (src/cli/exit-codes.ts).
  */
 export const ErrorCode = {
   // Input

@@ -16,6 +16,10 @@ export interface ProfilePaths {
   socket: string
   pid: string
   log: string
+  /** stdout and stderr of a daemon started detached: where a failed start explains itself. */
+  daemonOut: string
+  /** Lines typed in `p2p chat`, for its history. */
+  chatHistory: string
 }
 
 export function resolveHome(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -46,5 +50,7 @@ export function profilePaths(home: string): ProfilePaths {
     socket: socketPathFor(home),
     pid: join(home, 'daemon.pid'),
     log: join(home, 'daemon.log'),
+    daemonOut: join(home, 'daemon.out'),
+    chatHistory: join(home, 'chat_history'),
   }
 }

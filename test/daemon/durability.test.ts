@@ -1,39 +1,10 @@
-import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { HistoryEntry, SendResult, StatusResult } from '../../src/protocol/rpc.js'
-import { type DaemonProcess, eventually, startDaemonProcess } from '../helpers/daemon.js'
+import { type DaemonProcess, eventually, pipelinedSends, startDaemonProcess } from '../helpers/daemon.js'
 import { type ServerProcess, startServerProcess } from '../helpers/server.js'
 
 const registered = async (d: DaemonProcess) => (await d.rpc<StatusResult>('status')).server.registered
 const texts = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix} ${String(i).padStart(4, '0')}`)
-
-/** Sends each text on one pipelined connection, in order; returns the texts whose send was answered. */
-function pipelinedSends(socketPath: string, to: string, all: string[], onAnswered?: (count: number) => void): Promise<string[]> {
-  return new Promise((resolve) => {
-    const socket = connect(socketPath)
-    const answered: string[] = []
-    let buffer = ''
-    socket.setEncoding('utf8')
-    socket.on('connect', () => {
-      socket.write(
-        all.map((text, i) => JSON.stringify({ jsonrpc: '2.0', id: i, method: 'send', params: { to, text, timeout: 0 } })).join('\n') + '\n',
-      )
-    })
-    socket.on('data', (chunk: string) => {
-      buffer += chunk
-      const lines = buffer.split('\n')
-      buffer = lines.pop() ?? ''
-      for (const line of lines) {
-        const response = JSON.parse(line)
-        if (response.result) answered.push(all[response.id] as string)
-      }
-      onAnswered?.(answered.length)
-      if (answered.length === all.length) socket.end()
-    })
-    socket.on('close', () => resolve(answered))
-    socket.on('error', () => undefined)
-  })
-}
 
 async function receivedFrom(d: DaemonProcess, peer: string, prefix: string): Promise<string[]> {
   const history = await d.rpc<HistoryEntry[]>('history', { peer, limit: 100_000 })

@@ -133,6 +133,34 @@ export function rpcCall<T = unknown>(socketPath: string, method: string, params?
   })
 }
 
+/** Sends each text on one pipelined connection, in order; returns the texts whose send was answered. */
+export function pipelinedSends(socketPath: string, to: string, all: string[], onAnswered?: (count: number) => void): Promise<string[]> {
+  return new Promise((resolve) => {
+    const socket = connect(socketPath)
+    const answered: string[] = []
+    let buffer = ''
+    socket.setEncoding('utf8')
+    socket.on('connect', () => {
+      socket.write(
+        all.map((text, i) => JSON.stringify({ jsonrpc: '2.0', id: i, method: 'send', params: { to, text, timeout: 0 } })).join('\n') + '\n',
+      )
+    })
+    socket.on('data', (chunk: string) => {
+      buffer += chunk
+      const lines = buffer.split('\n')
+      buffer = lines.pop() ?? ''
+      for (const line of lines) {
+        const response = JSON.parse(line)
+        if (response.result) answered.push(all[response.id] as string)
+      }
+      onAnswered?.(answered.length)
+      if (answered.length === all.length) socket.end()
+    })
+    socket.on('close', () => resolve(answered))
+    socket.on('error', () => undefined)
+  })
+}
+
 export interface Subscription {
   events: Array<{ cursor: string; id: string; from: string; text: string; at: string }>
   cursor: string

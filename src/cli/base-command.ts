@@ -1,0 +1,120 @@
+/**
+ * What every `p2p` command shares (the Heroku/sf pattern): `--json` and `--home` on every command,
+ * a lazily opened daemon connection, and one `catch()` that turns any failure into the documented
+ * exit code and, with `--json`, into `{"error":{"code","message"}}` on stdout and nothing else.
+ */
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
+import { ErrorCode, P2PError } from '../protocol/errors.js'
+import { type ProfilePaths, profilePaths, resolveHome } from '../protocol/profile.js'
+import { ControlClient } from './control-client.js'
+import { ExitCode, exitCodeFor } from './exit-codes.js'
+import { type Palette, paletteFor } from './format.js'
+
+// oclif's own FlagOutput/ArgOutput, which its package does not export.
+type AnyOutput = { [name: string]: unknown }
+
+export abstract class BaseCommand extends Command {
+  static override enableJsonFlag = true
+
+  static override baseFlags = {
+    home: Flags.string({
+      description: 'profile directory (default: $P2P_HOME, else $XDG_DATA_HOME/p2p, else ~/.local/share/p2p)',
+      helpGroup: 'GLOBAL',
+    }),
+  }
+
+  private homeFlag: string | undefined
+  private client: ControlClient | undefined
+  private readonly extraClients: ControlClient[] = []
+
+  /** The profile directory this invocation works on. */
+  protected get home(): string {
+    return resolveHome(this.homeFlag)
+  }
+
+  protected get paths(): ProfilePaths {
+    return profilePaths(this.home)
+  }
+
+  /** The daemon's control connection, opened on first use (commands that never call it pay nothing). */
+  protected get daemon(): ControlClient {
+    this.client ??= this.newDaemonClient(false)
+    return this.client
+  }
+
+  /**
+   * Another connection to the daemon (a subscription needs one of its own), closed when the
+   * command ends (`track`; the main connection is closed through `this.client` instead).
+   */
+  protected newDaemonClient(track = true): ControlClient {
+    const client = new ControlClient(this.paths.socket, { notRunningMessage: this.notRunningMessage() })
+    if (track) this.extraClients.push(client)
+    return client
+  }
+
+  /** "daemon not running" always says how to start it. */
+  protected notRunningMessage(): string {
+    const home = this.homeFlag ? ` --home ${this.home}` : ''
+    return `the p2p daemon is not running (profile ${this.home}); start it with: p2p daemon start --user ID${home}`
+  }
+
+  protected get colors(): Palette {
+    return paletteFor(process.stdout)
+  }
+
+  /** Remembers --home as a side effect of the usual `this.parse(Cmd)`; the result keeps its types. */
+  protected override async parse<F extends AnyOutput, B extends AnyOutput, A extends AnyOutput>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const result = await super.parse(options, argv)
+    this.homeFlag = (result.flags as { home?: string }).home
+    return result
+  }
+
+  /** One JSON document on stdout; compact for programs, indented for a person at a terminal. */
+  protected override logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(json, null, process.stdout.isTTY ? 2 : undefined)}\n`)
+  }
+
+  /** A JSON line of a stream (msg from stdin, watch). */
+  protected jsonLine(value: unknown): void {
+    process.stdout.write(`${JSON.stringify(value)}\n`)
+  }
+
+  protected override async catch(err: Error & { exitCode?: number }): Promise<void> {
+    // `this.exit(n)` arrives here as an ExitError: it is a decision, not a failure.
+    if (err instanceof Errors.ExitError) throw err
+    // A failed parse was still a parse: keeps oclif from warning "did you forget to call this.parse".
+    this.parsed = true
+    const { code, message } = describeError(err, this.id)
+    if (this.jsonEnabled()) this.logJson({ error: { code, message } })
+    else process.stderr.write(`p2p: ${message}\n`)
+    // Ending by exitCode rather than process.exit lets pending output and async loggers (a daemon
+    // that failed to start) finish; the unref'd timer only fires if some handle would keep us alive.
+    process.exitCode = exitCodeFor(code)
+    setTimeout(() => process.exit(), 2000).unref()
+  }
+
+  protected override async finally(error: Error | undefined): Promise<void> {
+    this.client?.close()
+    for (const client of this.extraClients) client.close()
+    return super.finally(error)
+  }
+}
+
+/** The stable code and a one-line message of any error a command can meet. */
+export function describeError(err: unknown, commandId?: string): { code: string; message: string } {
+  if (err instanceof P2PError) return { code: err.code, message: err.message }
+  // oclif's parse errors (unknown flag, missing argument, bad value) all exit 2: usage.
+  if (err instanceof Errors.CLIError && (err.oclif?.exit ?? ExitCode.Usage) === ExitCode.Usage) {
+    const lines = err.message
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('See more help'))
+    const help = commandId ? ` (see: p2p ${commandId.replaceAll(':', ' ')} --help)` : ''
+    return { code: ErrorCode.Usage, message: `${lines.join(' ')}${help}` }
+  }
+  const message = err instanceof Error ? err.message : String(err)
+  return { code: ErrorCode.Internal, message: message || 'unexpected error' }
+}

@@ -1,0 +1,156 @@
+/**
+ * The CLI's side of the control protocol (SPEC section 8): JSON-RPC 2.0 over the profile's Unix
+ * socket, one JSON object per line. Plain node:net on purpose: a one-shot command must start
+ * fast, so nothing here pulls in zod, xstate, SQLite or daemon code (types only from rpc.ts).
+ *
+ * Requests are pipelined: `call` writes at once and many may be in flight; responses are matched
+ * by id. Notifications (`event` after `subscribe`) go to `onNotification` listeners. If the
+ * daemon goes away, every pending call is rejected with a clear error instead of hanging.
+ */
+import { connect, type Socket } from 'node:net'
+import { ErrorCode, P2PError } from '../protocol/errors.js'
+import type { ResultOf } from '../protocol/rpc.js'
+
+export type Method = keyof ResultOf
+
+interface Pending {
+  resolve(value: unknown): void
+  reject(error: Error): void
+}
+
+interface RpcResponse {
+  id?: number | string | null
+  method?: string
+  params?: unknown
+  result?: unknown
+  error?: { code: number; message: string; data?: { code?: string } }
+}
+
+export interface ControlClientOptions {
+  /** What to tell the user when nothing answers on the socket (how to start the daemon). */
+  notRunningMessage: string
+}
+
+export class ControlClient {
+  private socket: Socket | undefined
+  private connecting: Promise<Socket> | undefined
+  private nextId = 1
+  private readonly pending = new Map<number, Pending>()
+  private buffer = ''
+  private closedByUs = false
+  private failure: Error | undefined
+  private readonly notificationListeners: Array<(method: string, params: unknown) => void> = []
+  private readonly closeListeners: Array<(error: Error | undefined) => void> = []
+
+  constructor(
+    readonly socketPath: string,
+    private readonly options: ControlClientOptions,
+  ) {}
+
+  /** Connects (once); rejects with daemon_not_running when no daemon listens on the socket. */
+  connect(): Promise<Socket> {
+    this.connecting ??= new Promise<Socket>((resolve, reject) => {
+      const socket = connect(this.socketPath)
+      socket.setEncoding('utf8')
+      const onConnectError = (error: NodeJS.ErrnoException) => {
+        this.failure = connectError(error, this.socketPath, this.options.notRunningMessage)
+        reject(this.failure)
+      }
+      socket.once('error', onConnectError)
+      socket.once('connect', () => {
+        socket.off('error', onConnectError)
+        this.socket = socket
+        socket.on('data', (chunk: string) => this.onData(chunk))
+        socket.on('error', (error) => {
+          this.failure ??= new P2PError(ErrorCode.DaemonUnreachable, `lost the connection to the daemon: ${error.message}`)
+        })
+        socket.on('close', () => this.handleClose())
+        resolve(socket)
+      })
+    })
+    return this.connecting
+  }
+
+  /** One request; resolves with its result or rejects with a P2PError carrying the daemon's code. */
+  async call<M extends Method>(method: M, params?: unknown): Promise<ResultOf[M]> {
+    const socket = await this.connect()
+    if (this.failure) throw this.failure
+    const id = this.nextId++
+    const request = { jsonrpc: '2.0', id, method, ...(params !== undefined ? { params } : {}) }
+    return new Promise<ResultOf[M]>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
+      socket.write(`${JSON.stringify(request)}\n`)
+    })
+  }
+
+  onNotification(listener: (method: string, params: unknown) => void): void {
+    this.notificationListeners.push(listener)
+  }
+
+  /** Called once when the connection ends; `error` is set unless we closed it ourselves. */
+  onClose(listener: (error: Error | undefined) => void): void {
+    this.closeListeners.push(listener)
+  }
+
+  /** Number of calls still waiting for their response. */
+  get inFlight(): number {
+    return this.pending.size
+  }
+
+  close(): void {
+    this.closedByUs = true
+    this.socket?.destroy()
+  }
+
+  private onData(chunk: string): void {
+    this.buffer += chunk
+    let newline = this.buffer.indexOf('\n')
+    while (newline >= 0) {
+      const line = this.buffer.slice(0, newline)
+      this.buffer = this.buffer.slice(newline + 1)
+      if (line.trim()) this.onLine(line)
+      newline = this.buffer.indexOf('\n')
+    }
+  }
+
+  private onLine(line: string): void {
+    let message: RpcResponse
+    try {
+      message = JSON.parse(line) as RpcResponse
+    } catch {
+      return // Not ours to fix; the daemon only writes JSON.
+    }
+    if (message.method !== undefined && message.id === undefined) {
+      for (const listener of this.notificationListeners) listener(message.method, message.params)
+      return
+    }
+    if (typeof message.id !== 'number') return
+    const waiting = this.pending.get(message.id)
+    if (!waiting) return
+    this.pending.delete(message.id)
+    if (message.error) {
+      const code = message.error.data?.code ?? ErrorCode.Internal
+      waiting.reject(new P2PError(code as ErrorCode, message.error.message))
+    } else {
+      waiting.resolve(message.result)
+    }
+  }
+
+  private handleClose(): void {
+    const error = this.closedByUs
+      ? new P2PError(ErrorCode.DaemonUnreachable, 'the connection to the daemon was closed')
+      : (this.failure ?? new P2PError(ErrorCode.DaemonUnreachable, 'the daemon closed the connection (it stopped or crashed)'))
+    this.failure = error
+    for (const waiting of this.pending.values()) waiting.reject(error)
+    this.pending.clear()
+    for (const listener of this.closeListeners) listener(this.closedByUs ? undefined : error)
+  }
+}
+
+function connectError(error: NodeJS.ErrnoException, socketPath: string, notRunning: string): P2PError {
+  // No socket file, or a file nobody listens on (a crashed daemon's leftover): not running.
+  if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED' || error.code === 'ENOTSOCK') {
+    return new P2PError(ErrorCode.DaemonNotRunning, notRunning)
+  }
+  return new P2PError(ErrorCode.DaemonUnreachable, `cannot reach the daemon at ${socketPath}: ${error.message}`)
+}

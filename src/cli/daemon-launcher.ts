@@ -1,0 +1,206 @@
+/**
+ * Starting and probing the daemon from the CLI: `daemon start`, `daemon stop` and `chat --user`
+ * share this so that "start" means the same thing everywhere. The daemon itself is
+ * `p2p daemon run`, spawned detached with its output going to a file in the profile.
+ */
+import { spawn } from 'node:child_process'
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync } from 'node:fs'
+import { ErrorCode, P2PError } from '../protocol/errors.js'
+import type { ProfilePaths } from '../protocol/profile.js'
+import type { StatusResult } from '../protocol/rpc.js'
+import { ControlClient } from './control-client.js'
+
+/** How long a start may take before we give up on it (first start creates keys and a database). */
+const START_TIMEOUT_MS = 20_000
+const POLL_MS = 50
+
+/** The running daemon's status, or undefined when nothing answers on the socket. */
+export async function probeStatus(paths: ProfilePaths, timeoutMs = 5000): Promise<StatusResult | undefined> {
+  const client = new ControlClient(paths.socket, { notRunningMessage: 'not running' })
+  let timer: NodeJS.Timeout | undefined
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new P2PError(ErrorCode.DaemonUnreachable, `the daemon at ${paths.socket} does not answer`)),
+        timeoutMs,
+      )
+    })
+    return await Promise.race([client.call('status'), timeout])
+  } catch (error) {
+    if (error instanceof P2PError && error.code === ErrorCode.DaemonNotRunning) return undefined
+    throw error
+  } finally {
+    clearTimeout(timer)
+    client.close()
+  }
+}
+
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  // A zombie (exited, not yet reaped by a parent that never waits) is gone for our purposes.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return true
+  }
+}
+
+function readPid(path: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10)
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Removes what a crashed daemon left behind. Only call it after a probe found nothing answering:
+ * a socket file that refuses connections and a pid file naming a dead process are stale.
+ */
+export function cleanStale(paths: ProfilePaths): string[] {
+  const removed: string[] = []
+  if (existsSync(paths.socket)) {
+    unlinkQuietly(paths.socket)
+    removed.push(paths.socket)
+  }
+  const pid = readPid(paths.pid)
+  if (existsSync(paths.pid) && (pid === undefined || !isProcessAlive(pid))) {
+    unlinkQuietly(paths.pid)
+    removed.push(paths.pid)
+  }
+  return removed
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path)
+  } catch {
+    // Someone else cleaned it.
+  }
+}
+
+export interface StartOptions {
+  paths: ProfilePaths
+  /** bin/run.js of this installation. */
+  bin: string
+  userId?: string
+  port?: number
+  serverUrl?: string
+}
+
+export interface StartOutcome {
+  started: boolean
+  status: StatusResult
+  staleRemoved: string[]
+}
+
+/** Starts the daemon detached unless one already answers; resolves once it answers `status`. */
+export async function ensureDaemon(options: StartOptions): Promise<StartOutcome> {
+  const { paths } = options
+  const running = await probeStatus(paths)
+  if (running) return { started: false, status: running, staleRemoved: [] }
+  const staleRemoved = cleanStale(paths)
+
+  mkdirSync(paths.home, { recursive: true, mode: 0o700 })
+  const outPath = paths.daemonOut
+  const out = openSync(outPath, 'a', 0o600)
+  const offset = fstatSync(out).size
+  // --json makes a failed start leave its {"error":{code,message}} as the last line of the output file.
+  const args = [options.bin, 'daemon', 'run', '--json', '--home', paths.home]
+  if (options.userId !== undefined) args.push('--user', options.userId)
+  if (options.port !== undefined) args.push('--port', String(options.port))
+  if (options.serverUrl !== undefined) args.push('--server', options.serverUrl)
+  const child = spawn(process.execPath, args, { cwd: paths.home, detached: true, stdio: ['ignore', out, out], env: process.env })
+  closeSync(out)
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined
+  let spawnError: Error | undefined
+  child.once('exit', (code, signal) => {
+    exit = { code, signal }
+  })
+  child.once('error', (error) => {
+    spawnError = error
+  })
+  try {
+    const deadline = Date.now() + START_TIMEOUT_MS
+    for (;;) {
+      if (spawnError) throw new P2PError(ErrorCode.Internal, `cannot start the daemon: ${spawnError.message}`)
+      const status = await probeStatus(paths, 2000).catch(() => undefined)
+      if (status) return { started: status.pid === child.pid, status, staleRemoved }
+      if (exit) {
+        // Two starts at once: the other one won, and that is fine.
+        const other = await probeStatus(paths).catch(() => undefined)
+        if (other) return { started: false, status: other, staleRemoved }
+        throw startFailure(outPath, offset, exit)
+      }
+      if (Date.now() > deadline) {
+        throw new P2PError(
+          ErrorCode.Internal,
+          `the daemon did not answer within ${START_TIMEOUT_MS / 1000} s; see ${outPath} and ${paths.log}`,
+        )
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+    }
+  } finally {
+    child.unref()
+  }
+}
+
+/** The daemon's own reason for exiting: its JSON error line if it wrote one, else its last words. */
+function startFailure(outPath: string, offset: number, exit: { code: number | null; signal: NodeJS.Signals | null }): P2PError {
+  const text = readFrom(outPath, offset)
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+  for (const line of [...lines].reverse()) {
+    if (!line.startsWith('{"error"')) continue
+    try {
+      const { error } = JSON.parse(line) as { error: { code: string; message: string } }
+      return new P2PError(error.code as ErrorCode, `the daemon did not start: ${error.message}`)
+    } catch {
+      // Not the line we are looking for.
+    }
+  }
+  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`
+  const last = lines.slice(-3).join(' | ')
+  return new P2PError(ErrorCode.Internal, `the daemon ${how} while starting${last ? `: ${last}` : ''} (output in ${outPath})`)
+}
+
+function readFrom(path: string, offset: number): string {
+  const fd = openSync(path, 'r')
+  try {
+    const size = fstatSync(fd).size
+    const start = Math.max(offset, size - 64 * 1024)
+    const buffer = Buffer.alloc(Math.max(0, size - start))
+    readSync(fd, buffer, 0, buffer.length, start)
+    return buffer.toString('utf8')
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Asks the daemon to shut down and waits until its process is gone. */
+export async function stopDaemon(paths: ProfilePaths, status: StatusResult, timeoutMs = 15_000): Promise<void> {
+  const client = new ControlClient(paths.socket, { notRunningMessage: 'not running' })
+  try {
+    await client.call('shutdown')
+  } catch (error) {
+    // It went away between the probe and the request: that is what we wanted.
+    if (!(error instanceof P2PError)) throw error
+  } finally {
+    client.close()
+  }
+  const deadline = Date.now() + timeoutMs
+  while (isProcessAlive(status.pid)) {
+    if (Date.now() > deadline) {
+      throw new P2PError(ErrorCode.Internal, `the daemon (pid ${status.pid}) did not stop within ${timeoutMs / 1000} s`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+  }
+}

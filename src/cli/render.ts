@@ -1,0 +1,73 @@
+/**
+ * The human form of each daemon result. Commands and `chat` print the same things the same way.
+ * Everything that came from elsewhere (peer ids, addresses, message text) goes through sanitize.
+ */
+import type { HistoryEntry, PeerInfo, PolicyResult, StatusResult } from '../protocol/rpc.js'
+import { ago, dateTime, duration, type Palette, sanitize, table } from './format.js'
+
+export function peersTable(peers: PeerInfo[], c: Palette, empty: string): string {
+  if (peers.length === 0) return empty
+  const rows = peers.map((p) => {
+    const flags = [
+      p.connected ? 'connected' : '',
+      p.blocked ? 'blocked' : '',
+      p.muted ? (p.mutedUntil ? `muted until ${dateTime(p.mutedUntil)}` : 'muted') : '',
+    ].filter(Boolean)
+    return [
+      sanitize(p.userId),
+      p.online ? 'yes' : 'no',
+      p.host !== undefined && p.port !== undefined ? sanitize(`${p.host}:${p.port}`) : '-',
+      p.fingerprint ? sanitize(p.fingerprint) : '-',
+      p.lastSeen ? ago(p.lastSeen) : '-',
+      flags.join(', '),
+    ]
+  })
+  return table(['USER', 'ONLINE', 'ADDRESS', 'FINGERPRINT', 'LAST SEEN', 'FLAGS'], rows, c)
+}
+
+export type PolicyMethod = 'block' | 'unblock' | 'mute' | 'unmute'
+
+/** Says what happened, and whether anything changed. */
+export function policyLine(method: PolicyMethod, r: PolicyResult): string {
+  const peer = sanitize(r.peer)
+  switch (method) {
+    case 'block':
+      return r.changed ? `blocked ${peer}` : `${peer} was already blocked (nothing changed)`
+    case 'unblock':
+      return r.changed ? `unblocked ${peer}` : `${peer} was not blocked (nothing changed)`
+    case 'mute': {
+      const until = r.mutedUntil ? ` until ${dateTime(r.mutedUntil)}` : ''
+      return r.changed ? `muted ${peer}${until}` : `${peer} was already muted${until} (nothing changed)`
+    }
+    case 'unmute':
+      return r.changed ? `unmuted ${peer}` : `${peer} was not muted (nothing changed)`
+  }
+}
+
+/** `[2024-05-01 12:03] alice -> bob: text  (queued)`; continuation lines indented under the text. */
+export function historyLine(e: HistoryEntry, c: Palette): string {
+  const stamp = `[${dateTime(e.at)}]`
+  const head = `${sanitize(e.from)} -> ${sanitize(e.to)}`
+  const indent = ' '.repeat(stamp.length + 1 + head.length + 2)
+  const notes = [e.status && e.status !== 'delivered' ? e.status : '', e.muted ? 'muted' : ''].filter(Boolean)
+  const suffix = notes.length ? `  ${c.dim(`(${notes.join(', ')})`)}` : ''
+  return `${c.dim(stamp)} ${c.cyan(head)}: ${sanitize(e.text, indent)}${suffix}`
+}
+
+export function statusLines(s: StatusResult, c: Palette): string {
+  const server = s.server.registered
+    ? `${sanitize(s.server.url)} ${c.green('registered')}`
+    : `${sanitize(s.server.url)} ${c.yellow('not registered')}${s.server.error ? ` (${sanitize(s.server.error)})` : ''}`
+  const rows: Array<[string, string]> = [
+    ['running', `${c.green('yes')} (pid ${s.pid}, up ${duration(s.uptimeS)})`],
+    ['user', s.userId],
+    ['fingerprint', s.fingerprint],
+    ['listening', `${s.listen.host}:${s.listen.port}`],
+    ['server', server],
+    ['peers', `${s.peers.online} online, ${s.peers.connected} connected`],
+    ['outbox', `${s.outbox.queued} queued${s.outbox.failed ? `, ${s.outbox.failed} failed` : ''}`],
+    ['version', s.version],
+    ['home', s.home],
+  ]
+  return rows.map(([k, v]) => `${c.dim(k.padEnd(13))}${v}`).join('\n')
+}

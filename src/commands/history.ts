@@ -1,0 +1,31 @@
+import { Args, Flags } from '@oclif/core'
+import { BaseCommand } from '../cli/base-command.js'
+import { historyLine } from '../cli/render.js'
+import { peerId } from '../cli/validate.js'
+import type { HistoryEntry } from '../protocol/rpc.js'
+
+export default class History extends BaseCommand {
+  static override summary = 'Show the stored conversation, oldest first (all peers, or one)'
+  static override examples = [
+    '<%= config.bin %> history',
+    '<%= config.bin %> history bob --limit 200',
+    '<%= config.bin %> history bob --include-muted --json',
+  ]
+  static override args = { peer: Args.string({ ignoreStdin: true, description: 'only the conversation with this peer' }) }
+  static override flags = {
+    limit: Flags.integer({ description: 'the newest N messages', default: 50, min: 1, max: 100_000 }),
+    'include-muted': Flags.boolean({ description: 'also show messages received while the sender was muted' }),
+  }
+
+  async run(): Promise<HistoryEntry[]> {
+    const { args, flags } = await this.parse(History)
+    const entries = await this.daemon.call('history', {
+      ...(args.peer !== undefined ? { peer: peerId(args.peer) } : {}),
+      limit: flags.limit,
+      includeMuted: flags['include-muted'],
+    })
+    if (entries.length === 0) this.log(args.peer ? `no messages with ${peerId(args.peer)} yet` : 'no messages yet')
+    else this.log(entries.map((e) => historyLine(e, this.colors)).join('\n'))
+    return entries
+  }
+}

@@ -1,0 +1,82 @@
+import { Args, Flags } from '@oclif/core'
+import { BaseCommand } from '../cli/base-command.js'
+import { stdinLines } from '../cli/stdin-lines.js'
+import { checkText, peerId } from '../cli/validate.js'
+import { ErrorCode, P2PError } from '../protocol/errors.js'
+import type { SendResult } from '../protocol/rpc.js'
+
+/** Sends in flight at once when reading stdin: enough to keep the daemon busy, bounded for memory. */
+const WINDOW = 512
+
+export default class Msg extends BaseCommand {
+  static override summary = 'Send a message; with no TEXT, every line of stdin is one message'
+  static override description =
+    `Prints "delivered" when the peer's daemon acknowledged the message, "queued" when the peer is not reachable now (your daemon keeps it and delivers it later, across restarts).
+
+With stdin, lines are sent in order as they are read and one status line (JSON: one {id,to,status} line) is printed per message, in input order. An empty line, a line over 64 KiB or one that is not UTF-8 stops the command with exit 2: the lines before it have been sent (and are reported), that line and everything after it are not.`
+  static override examples = [
+    '<%= config.bin %> msg bob hello there',
+    '<%= config.bin %> msg bob "see you at 5" --timeout 30',
+    'seq 100 | <%= config.bin %> msg bob',
+    '<%= config.bin %> msg bob --json < notes.txt',
+  ]
+  static override usage = 'msg PEER [TEXT...] [--timeout <value>] [--json] [--home <value>]'
+  static override strict = false
+  static override args = {
+    peer: Args.string({ ignoreStdin: true, required: true, description: 'user id of the recipient' }),
+    text: Args.string({ ignoreStdin: true, description: 'the message (words are joined by spaces); omit to read lines from stdin' }),
+  }
+  static override flags = {
+    timeout: Flags.integer({
+      description: "seconds to wait for the peer's acknowledgement before answering queued",
+      default: 10,
+      min: 0,
+      max: 3600,
+    }),
+  }
+
+  async run(): Promise<SendResult | undefined> {
+    const { argv, flags } = await this.parse(Msg)
+    const [rawPeer, ...words] = argv as string[]
+    const to = peerId(rawPeer as string)
+    if (words.length > 0) {
+      const result = await this.daemon.call('send', { to, text: checkText(words.join(' ')), timeout: flags.timeout })
+      this.log(result.status)
+      return result
+    }
+    await this.sendLines(to, flags.timeout)
+    return undefined
+  }
+
+  /** Pipelined: up to WINDOW sends in flight, results printed in input order. */
+  private async sendLines(to: string, timeout: number): Promise<void> {
+    if (process.stdin.isTTY) process.stderr.write(`type one message per line to ${to}; end with Ctrl-D\n`)
+    const inFlight: Array<Promise<SendResult>> = []
+    const report = (result: SendResult) => (this.jsonEnabled() ? this.jsonLine(result) : this.log(result.status))
+    let sent = 0
+    let inputError: unknown
+    try {
+      for await (const text of stdinLines(process.stdin)) {
+        const call = this.daemon.call('send', { to, text, timeout })
+        call.catch(() => undefined) // reported in order below, not as an unhandled rejection
+        inFlight.push(call)
+        sent++
+        // The first message goes alone: a blocked or unknown peer then fails the command at once
+        // instead of after a window full of doomed sends.
+        if (sent === 1 || inFlight.length >= WINDOW) report(await (inFlight.shift() as Promise<SendResult>))
+      }
+    } catch (error) {
+      if (
+        !(error instanceof P2PError) ||
+        ![ErrorCode.EmptyMessage, ErrorCode.MessageTooLarge, ErrorCode.BadRequest].includes(error.code as never)
+      ) {
+        throw error
+      }
+      inputError = error
+    }
+    // What was sent is reported before any input error, so the output says exactly what went out.
+    for (const call of inFlight) report(await call)
+    if (inputError) throw inputError
+    if (sent === 0) throw new P2PError(ErrorCode.Usage, 'no message: give TEXT, or pipe lines on stdin')
+  }
+}

@@ -1,0 +1,13 @@
+import { PolicyCommand, peerArg } from '../cli/policy-command.js'
+import type { PolicyResult } from '../protocol/rpc.js'
+
+export default class Unmute extends PolicyCommand {
+  static override summary = 'Unmute a peer (idempotent)'
+  static override examples = ['<%= config.bin %> unmute bob']
+  static override args = { peer: peerArg }
+
+  async run(): Promise<PolicyResult> {
+    const { args } = await this.parse(Unmute)
+    return this.apply('unmute', args.peer)
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Which key a message to `peer` is bound to: the key pinned at first contact, else the one the
+ * discovery server binds to the name. Answers synchronously whenever it can, and shares one lookup
+ * among all sends waiting for the same peer: sends to one peer then reach the outbox in the order
+ * they arrived, and a burst of them costs the server one request, not one each.
+ */
+import { ErrorCode, P2PError } from '../protocol/errors.js'
+import { type DiscoveryClient, DiscoveryError } from './discovery-client.js'
+import type { PeerStore } from './stores/peer-store.js'
+
+/** How long a server answer stands in for a pin (the handshake pins the key on first contact). */
+const BOUND_KEY_TTL_MS = 60_000
+
+export class PeerKeyResolver {
+  private readonly bound = new Map<string, { key: string; until: number }>()
+  private readonly lookups = new Map<string, Promise<string>>()
+
+  constructor(
+    private readonly peers: PeerStore,
+    private readonly discovery: DiscoveryClient,
+  ) {}
+
+  resolve(peer: string, now = Date.now()): string | Promise<string> {
+    const pinned = this.peers.get(peer)
+    if (pinned) return pinned.publicKey
+    const cached = this.bound.get(peer)
+    if (cached && cached.until > now) return cached.key
+    const inFlight = this.lookups.get(peer)
+    if (inFlight) return inFlight
+    const lookup = this.lookup(peer).finally(() => this.lookups.delete(peer))
+    this.lookups.set(peer, lookup)
+    return lookup
+  }
+
+  private async lookup(peer: string): Promise<string> {
+    let record: Awaited<ReturnType<DiscoveryClient['lookup']>>
+    try {
+      record = await this.discovery.lookup(peer)
+    } catch (error) {
+      if (error instanceof DiscoveryError) throw new P2PError(ErrorCode.ServerUnreachable, `cannot look up ${peer}: ${error.message}`)
+      throw error
+    }
+    if (!record) throw new P2PError(ErrorCode.UnknownPeer, `unknown peer "${peer}": not online and never met (see p2p discover)`)
+    this.bound.set(peer, { key: record.publicKey, until: Date.now() + BOUND_KEY_TTL_MS })
+    return record.publicKey
+  }
+}

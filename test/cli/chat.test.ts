@@ -1,0 +1,156 @@
+/**
+ * `p2p chat`: scripted through piped stdin, starting its own daemon, and in a real terminal
+ * (tmux) where an incoming message must appear above a half-typed line without breaking it.
+ */
+import { spawnSync } from 'node:child_process'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type DaemonProcess, eventually, FAST_ENV, p2p, startDaemonProcess, tempHome } from '../helpers/daemon.js'
+import { BIN, REPO_ROOT, type ServerProcess, startServerProcess } from '../helpers/server.js'
+import { hasTmux, jsonLines } from './spawn.js'
+
+const registered = (d: DaemonProcess) => async () => (await d.rpc<{ server: { registered: boolean } }>('status')).server.registered
+
+describe('p2p chat', () => {
+  let server: ServerProcess
+  let alice: DaemonProcess
+  let bob: DaemonProcess
+
+  beforeAll(async () => {
+    server = await startServerProcess({ ttl: 5 })
+    ;[alice, bob] = await Promise.all([
+      startDaemonProcess({ userId: 'alice', serverUrl: server.url }),
+      startDaemonProcess({ userId: 'bob', serverUrl: server.url }),
+    ])
+    await eventually(registered(alice))
+    await eventually(registered(bob))
+  })
+  afterAll(async () => {
+    await Promise.all([alice?.stop(), bob?.stop()])
+    await server?.stop()
+  })
+
+  it('reads commands from piped stdin, hints at mistakes, and exits 0 at end of input', async () => {
+    const script = [
+      '/msg bob hello   from a script',
+      '/blokc bob',
+      '/block',
+      'no query yet',
+      '/query bob',
+      'plain line to bob',
+      '//slash at the start',
+      '/history bob',
+      '/mute bob 1h',
+      '/unmute bob',
+      '/status',
+    ].join('\n')
+    const result = await p2p(['chat'], { home: alice.home, input: `${script}\n` })
+    expect(result.code).toBe(0)
+    expect(result.stdout.match(/^delivered to bob$/gm)).toHaveLength(3)
+    expect(result.stdout).toMatch(/^talking to bob/m)
+    expect(result.stdout).toMatch(/alice -> bob: plain line to bob$/m)
+    expect(result.stdout).toMatch(/^muted bob until /m)
+    expect(result.stdout).toMatch(/^unmuted bob$/m)
+    expect(result.stdout).toMatch(/^user\s+alice$/m)
+    expect(result.stderr).toBe(
+      [
+        'p2p chat: unknown command /blokc; did you mean /block? (/help lists commands)',
+        'p2p chat: usage: /block <peer>',
+        'p2p chat: no conversation open: /query <peer> first, or /msg <peer> <message> (/help for more)',
+        '',
+      ].join('\n'),
+    )
+    const history = await bob.rpc<Array<{ text: string }>>('history', { peer: 'alice', limit: 3 })
+    expect(history.map((e) => e.text)).toEqual(['hello   from a script', 'plain line to bob', '/slash at the start'])
+  })
+
+  it('daemon errors print a line and the session goes on; /exit ends it; --json gives JSON lines', async () => {
+    const script = [
+      '/msg nobody-at-all hi',
+      '/block bob',
+      '/msg bob blocked?',
+      '/unblock bob',
+      '/msg bob after',
+      '/exit',
+      '/msg bob never',
+    ].join('\n')
+    const result = await p2p(['chat', '--json'], { home: alice.home, input: `${script}\n` })
+    expect(result.code).toBe(0)
+    const lines = jsonLines(result.stdout)
+    expect(lines.map((l) => (l.type === 'error' ? `error:${l.code}` : `${l.type}:${l.command}`))).toEqual([
+      'error:unknown_peer',
+      'result:block',
+      'error:blocked',
+      'result:unblock',
+      'result:msg',
+    ])
+    expect(lines.at(-1)).toMatchObject({ result: { to: 'bob', status: 'delivered' } })
+    const last = await bob.rpc<Array<{ text: string }>>('history', { peer: 'alice', limit: 1 })
+    expect(last[0]?.text).toBe('after')
+  })
+
+  it('chat --user starts the daemon first when it is not running', async () => {
+    const home = tempHome()
+    try {
+      const result = await p2p(['chat', '--user', 'erin', '--server', server.url], { home, input: '/status\n' })
+      expect(result.code).toBe(0)
+      expect(result.stderr).toMatch(/^started the daemon for erin \(pid \d+\)\n$/)
+      expect(result.stdout).toMatch(/^user\s+erin$/m)
+      const status = await p2p(['daemon', 'status', '--json'], { home })
+      expect(JSON.parse(status.stdout)).toMatchObject({ running: true, userId: 'erin' })
+    } finally {
+      await p2p(['daemon', 'stop'], { home })
+    }
+    const notRunning = await p2p(['chat'], { home: tempHome(), input: '' })
+    expect(notRunning.code).toBe(3)
+    expect(notRunning.stderr).toMatch(/p2p daemon start --user ID.*p2p chat --user ID/)
+  })
+
+  it.skipIf(!hasTmux())('in a terminal, an incoming message appears above the half-typed line, which survives', async () => {
+    const socket = `p2p-cli-test-${process.pid}-${Date.now()}`
+    const tmux = (...args: string[]) =>
+      spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', env: { ...process.env, ...FAST_ENV } })
+    const screen = () => tmux('capture-pane', '-p').stdout
+    try {
+      const started = tmux(
+        'new-session',
+        '-d',
+        '-x',
+        '120',
+        '-y',
+        '30',
+        '-c',
+        REPO_ROOT,
+        `${process.execPath} ${BIN} chat --home ${alice.home}`,
+      )
+      expect(started.status).toBe(0)
+      await eventually(() => /^alice>\s*$/m.test(screen()))
+      tmux('send-keys', '-l', '/msg bob half typed')
+      await eventually(() => screen().includes('alice> /msg bob half typed'))
+
+      await bob.rpc('send', { to: 'alice', text: 'ping \x1b[31mfrom bob' })
+      const lines = await eventually(() => {
+        const rows = screen().split('\n')
+        const incoming = rows.findIndex((r) => /^\[\d\d:\d\d\] bob: ping \^\[\[31mfrom bob$/.test(r))
+        const prompt = rows.indexOf('alice> /msg bob half typed')
+        return incoming >= 0 && prompt > incoming ? rows : undefined
+      })
+      // The typed text is still in readline's buffer, not just painted: Enter sends it.
+      expect(lines.filter((r) => r.includes('half typed'))).toHaveLength(1)
+      tmux('send-keys', 'Enter')
+      await eventually(async () => {
+        const h = await bob.rpc<Array<{ text: string }>>('history', { peer: 'alice', limit: 1 })
+        return h[0]?.text === 'half typed'
+      })
+      await eventually(() => screen().includes('delivered to bob'))
+
+      // Tab completes commands and peer ids.
+      tmux('send-keys', '-l', '/unm')
+      tmux('send-keys', 'Tab')
+      tmux('send-keys', '-l', 'b')
+      tmux('send-keys', 'Tab')
+      await eventually(() => /^alice> \/unmute bob\s*$/m.test(screen()))
+    } finally {
+      tmux('kill-server')
+    }
+  })
+})

@@ -1,0 +1,135 @@
+/**
+ * `p2p daemon start|stop|status` as a user runs them, and "daemon not running" everywhere.
+ */
+import { existsSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { isProcessAlive } from '../../src/cli/daemon-launcher.js'
+import { profilePaths } from '../../src/protocol/profile.js'
+import { eventually, p2p, tempHome } from '../helpers/daemon.js'
+import { type ServerProcess, startServerProcess } from '../helpers/server.js'
+
+/** Zombie-aware: a detached daemon's parent (pid 1 here) may reap it a moment after it exits. */
+const alive = isProcessAlive
+
+describe('p2p daemon', () => {
+  let server: ServerProcess
+  const home = tempHome()
+  const pids = new Set<number>()
+
+  beforeAll(async () => {
+    server = await startServerProcess({ ttl: 5 })
+  })
+  afterAll(async () => {
+    for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL')
+    await server?.stop()
+  })
+
+  it('commands say how to start the daemon when it is not running (exit 3)', async () => {
+    const fresh = tempHome()
+    const human = await p2p(['peers'], { home: fresh })
+    expect(human.code).toBe(3)
+    expect(human.stdout).toBe('')
+    expect(human.stderr).toBe(
+      `p2p: the p2p daemon is not running (profile ${fresh}); start it with: p2p daemon start --user ID --home ${fresh}\n`,
+    )
+
+    const json = await p2p(['msg', 'bob', 'hi', '--json'], { home: fresh })
+    expect(json).toMatchObject({ code: 3, stderr: '' })
+    expect(JSON.parse(json.stdout)).toEqual({ error: { code: 'daemon_not_running', message: expect.stringContaining('p2p daemon start') } })
+
+    const status = await p2p(['daemon', 'status', '--json'], { home: fresh })
+    expect(status.code).toBe(3)
+    expect(JSON.parse(status.stdout)).toMatchObject({ running: false, error: { code: 'daemon_not_running' } })
+  })
+
+  it('a first start without --user fails with the daemon’s own reason (exit 2)', async () => {
+    const fresh = tempHome()
+    const result = await p2p(['daemon', 'start', '--server', server.url], { home: fresh })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toBe('p2p: the daemon did not start: this profile has no user yet: start it once with --user ID\n')
+    const bad = await p2p(['daemon', 'start', '--user', '-nope', '--server', server.url, '--json'], { home: fresh })
+    expect(bad.code).toBe(2)
+    expect(JSON.parse(bad.stdout).error.code).toBe('invalid_user_id')
+  })
+
+  it('start detaches and returns once the daemon answers; twice is harmless', async () => {
+    const first = await p2p(['daemon', 'start', '--user', 'Carol', '--server', server.url, '--port', '0'], { home })
+    expect(first.code).toBe(0)
+    const m = /^daemon started for carol \(pid (\d+)\), peer port \d+, server http:\/\/127\.0\.0\.1:\d+\n$/.exec(first.stdout)
+    expect(m).not.toBeNull()
+    const pid = Number(m?.[1])
+    pids.add(pid)
+    expect(alive(pid)).toBe(true)
+
+    const second = await p2p(['daemon', 'start'], { home })
+    expect(second.code).toBe(0)
+    expect(second.stdout).toBe(`daemon already running for carol (pid ${pid}); nothing to do\n`)
+    const secondJson = await p2p(['daemon', 'start', '--json'], { home })
+    expect(JSON.parse(secondJson.stdout)).toMatchObject({ started: false, running: true, pid, userId: 'carol' })
+
+    const otherUser = await p2p(['daemon', 'start', '--user', 'dave'], { home })
+    expect(otherUser.code).toBe(2)
+    expect(otherUser.stderr).toMatch(/a daemon for carol already runs/)
+  })
+
+  it('status --json has the SPEC fields; human status is a short table', async () => {
+    const status = await eventually(async () => {
+      const r = await p2p(['daemon', 'status', '--json'], { home })
+      const s = JSON.parse(r.stdout)
+      return r.code === 0 && s.server.registered ? s : undefined
+    })
+    expect(status).toMatchObject({
+      running: true,
+      pid: expect.any(Number),
+      userId: 'carol',
+      fingerprint: expect.stringMatching(/^[0-9a-f]{4}(-[0-9a-f]{4})+$/),
+      listen: { host: expect.any(String), port: expect.any(Number) },
+      server: { url: server.url, registered: true },
+      peers: { online: expect.any(Number), connected: expect.any(Number) },
+      outbox: { queued: 0 },
+      uptimeS: expect.any(Number),
+      version: expect.any(String),
+    })
+    const human = await p2p(['daemon', 'status'], { home })
+    expect(human.code).toBe(0)
+    expect(human.stdout).toMatch(/^running\s+yes \(pid \d+, up \d+s\)$/m)
+    expect(human.stdout).toMatch(/^server\s+http:\/\/127\.0\.0\.1:\d+ registered$/m)
+  })
+
+  it('stop waits until the process is gone; stop again exits 0', async () => {
+    const { pid } = JSON.parse((await p2p(['daemon', 'status', '--json'], { home })).stdout)
+    const stop = await p2p(['daemon', 'stop'], { home })
+    expect(stop).toMatchObject({ code: 0, stdout: `daemon for carol stopped (pid ${pid})\n` })
+    expect(alive(pid)).toBe(false)
+    expect(existsSync(profilePaths(home).socket)).toBe(false)
+    expect((await p2p(['daemon', 'status'], { home })).code).toBe(3)
+
+    const again = await p2p(['daemon', 'stop', '--json'], { home })
+    expect(again.code).toBe(0)
+    expect(JSON.parse(again.stdout)).toEqual({ stopped: false, wasRunning: false })
+  })
+
+  it('a crashed daemon’s socket and pid file are cleaned up by the next start', async () => {
+    const started = await p2p(['daemon', 'start', '--json'], { home })
+    expect(started.code).toBe(0)
+    const { pid } = JSON.parse(started.stdout)
+    pids.add(pid)
+    process.kill(pid, 'SIGKILL')
+    await eventually(() => !alive(pid))
+    const paths = profilePaths(home)
+    expect(existsSync(paths.socket)).toBe(true)
+    expect(existsSync(paths.pid)).toBe(true)
+
+    const status = await p2p(['daemon', 'status'], { home })
+    expect(status.code).toBe(3)
+
+    const restarted = await p2p(['daemon', 'start', '--json'], { home })
+    expect(restarted.code).toBe(0)
+    const result = JSON.parse(restarted.stdout)
+    pids.add(result.pid)
+    expect(result).toMatchObject({ started: true, userId: 'carol' })
+    expect(result.pid).not.toBe(pid)
+    expect(result.staleRemoved).toEqual(expect.arrayContaining([paths.socket, paths.pid]))
+    expect((await p2p(['daemon', 'stop'], { home })).code).toBe(0)
+  })
+})

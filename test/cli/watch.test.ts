@@ -1,0 +1,118 @@
+/**
+ * `p2p watch`: messages as they arrive, resuming from a cursor, harmless remote text, and a
+ * clean end (SIGINT: 0; the daemon dying: non-zero, no hang).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type DaemonProcess, eventually, p2p, startDaemonProcess, subscribe } from '../helpers/daemon.js'
+import { type ServerProcess, startServerProcess } from '../helpers/server.js'
+import { jsonLines, type LiveCli, spawnCli } from './spawn.js'
+
+const registered = (d: DaemonProcess) => async () => (await d.rpc<{ server: { registered: boolean } }>('status')).server.registered
+
+/** The cursor after everything bob has received so far. */
+async function cursorNow(d: DaemonProcess): Promise<string> {
+  const sub = await subscribe(d.socket)
+  sub.close()
+  return sub.cursor
+}
+
+describe('p2p watch', () => {
+  let server: ServerProcess
+  let alice: DaemonProcess
+  let bob: DaemonProcess
+  const live: LiveCli[] = []
+  const extraDaemons: DaemonProcess[] = []
+
+  beforeAll(async () => {
+    server = await startServerProcess({ ttl: 5 })
+    ;[alice, bob] = await Promise.all([
+      startDaemonProcess({ userId: 'alice', serverUrl: server.url }),
+      startDaemonProcess({ userId: 'bob', serverUrl: server.url }),
+    ])
+    await eventually(registered(alice))
+    await eventually(registered(bob))
+  })
+  afterAll(async () => {
+    for (const cli of live) cli.child.kill('SIGKILL')
+    await Promise.all(extraDaemons.map((d) => d.kill()))
+    await Promise.all([alice?.stop(), bob?.stop()])
+    await server?.stop()
+  })
+
+  const watch = (args: string[], home: string) => {
+    const cli = spawnCli(['watch', ...args], { home })
+    live.push(cli)
+    return cli
+  }
+
+  it('--json writes each message as it arrives, and resumes from --since', async () => {
+    const start = await cursorNow(bob)
+    const cli = watch(['--json', '--since', start], bob.home)
+    await alice.rpc('send', { to: 'bob', text: 'first' })
+    const [first] = await eventually(() => {
+      const lines = jsonLines(cli.stdout())
+      return lines.length === 1 ? lines : undefined
+    })
+    expect(Object.keys(first ?? {}).sort()).toEqual(['at', 'cursor', 'from', 'id', 'text'])
+    expect(first).toMatchObject({ from: 'alice', text: 'first', cursor: expect.stringMatching(/^\d+$/) })
+
+    // Muted peers are not shown; their messages are still stored.
+    await p2p(['mute', 'alice'], { home: bob.home })
+    await alice.rpc('send', { to: 'bob', text: 'while muted' })
+    await p2p(['unmute', 'alice'], { home: bob.home })
+    await alice.rpc('send', { to: 'bob', text: 'second' })
+    const lines = await eventually(() => {
+      const l = jsonLines(cli.stdout())
+      return l.length >= 2 ? l : undefined
+    })
+    expect(lines.map((l) => l.text)).toEqual(['first', 'second'])
+
+    cli.child.kill('SIGINT')
+    expect(await cli.exited).toBe(0)
+    expect(cli.stderr()).toBe('')
+
+    const resumed = watch(['--json', '--since', String(first?.cursor)], bob.home)
+    const replay = await eventually(() => {
+      const l = jsonLines(resumed.stdout())
+      return l.length >= 1 ? l : undefined
+    })
+    expect(replay[0]).toEqual(lines[1])
+    resumed.child.kill('SIGINT')
+    expect(await resumed.exited).toBe(0)
+  })
+
+  it('human output shows remote escape sequences harmlessly', async () => {
+    const start = await cursorNow(bob)
+    const cli = watch(['--since', start], bob.home)
+    await alice.rpc('send', { to: 'bob', text: 'look \x1b[31mred\x1b[0m \x1b]2;title\x07 end' })
+    const out = await eventually(() => (cli.stdout().includes(' end') ? cli.stdout() : undefined))
+    expect(out).toMatch(/^\[\d\d:\d\d\] alice: look \^\[\[31mred\^\[\[0m \^\[\]2;title\^G end\n$/)
+    expect(out).not.toContain('\x1b')
+    cli.child.kill('SIGINT')
+    expect(await cli.exited).toBe(0)
+  })
+
+  it('rejects a malformed --since with exit 2', async () => {
+    const result = await p2p(['watch', '--since', 'yesterday', '--json'], { home: bob.home })
+    expect(result.code).toBe(2)
+    expect(JSON.parse(result.stdout).error.code).toBe('usage')
+  })
+
+  it('exits non-zero with a message, without hanging, when the daemon dies', async () => {
+    const victim = await startDaemonProcess({ userId: 'victim', serverUrl: server.url })
+    extraDaemons.push(victim)
+    await eventually(registered(victim))
+    // --since: a message sent before watch has subscribed is replayed, not lost to the race.
+    const cli = watch(['--json', '--since', await cursorNow(victim)], victim.home)
+    await alice.rpc('send', { to: 'victim', text: 'are you there' })
+    await eventually(() => cli.stdout().includes('are you there'))
+    await victim.kill()
+    const code = await Promise.race([cli.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000))])
+    expect(code).not.toBe('hung')
+    expect(code).not.toBe(0)
+    expect(cli.stderr()).toBe('') // --json: the error is the last JSON line on stdout
+    expect(jsonLines(cli.stdout()).at(-1)).toEqual({
+      error: { code: 'daemon_unreachable', message: expect.stringContaining('daemon stopped') },
+    })
+  })
+})

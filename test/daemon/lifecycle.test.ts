@@ -1,0 +1,63 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { HistoryEntry, SendResult, StatusResult } from '../../src/protocol/rpc.js'
+import { type DaemonProcess, eventually, startDaemonProcess, tempHome } from '../helpers/daemon.js'
+import { type ServerProcess, startServerProcess } from '../helpers/server.js'
+
+const status = (d: DaemonProcess) => d.rpc<StatusResult>('status')
+
+describe('daemon lifecycle', () => {
+  let server: ServerProcess
+
+  beforeAll(async () => {
+    server = await startServerProcess({ ttl: 5 })
+  })
+
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it('keeps the profile private, replaces a dead daemon’s socket, and never steals a live one', async () => {
+    const first = await startDaemonProcess({ userId: 'alice', serverUrl: server.url })
+    expect(statSync(first.home).mode & 0o777).toBe(0o700)
+    expect(statSync(first.socket).mode & 0o777).toBe(0o600)
+    expect(statSync(join(first.home, 'identity.key')).mode & 0o777).toBe(0o600)
+
+    await expect(startDaemonProcess({ home: first.home, serverUrl: server.url })).rejects.toThrow(/already running/)
+    expect((await status(first)).userId).toBe('alice')
+
+    await first.kill()
+    expect(existsSync(first.socket)).toBe(true)
+    const second = await startDaemonProcess({ home: first.home, serverUrl: server.url })
+    const s = await status(second)
+    expect(s.userId).toBe('alice')
+    expect(s.pid).toBe(second.child.pid)
+    expect(await second.stop()).toBe(0)
+    expect(existsSync(second.socket)).toBe(false)
+  })
+
+  it('works from a profile whose path is too long for a Unix socket', async () => {
+    const deep = join(tempHome(), 'a'.repeat(60), 'b'.repeat(60))
+    mkdirSync(deep, { recursive: true })
+    const daemon = await startDaemonProcess({ userId: 'deep', home: deep, serverUrl: server.url })
+    expect(daemon.socket.startsWith(deep)).toBe(false)
+    expect((await status(daemon)).home).toBe(deep)
+    expect(await daemon.stop()).toBe(0)
+  })
+
+  it('marks messages failed once they outlive the outbox lifetime', async () => {
+    const env = { P2P_OUTBOX_LIFETIME_S: '1' }
+    const carol = await startDaemonProcess({ userId: 'carol', serverUrl: server.url, env })
+    const dave = await startDaemonProcess({ userId: 'dave', serverUrl: server.url })
+    await eventually(async () => (await status(carol)).server.registered && (await status(dave)).server.registered)
+    expect((await carol.rpc<SendResult>('send', { to: 'dave', text: 'first contact' })).status).toBe('delivered')
+    await dave.stop()
+    expect((await carol.rpc<SendResult>('send', { to: 'dave', text: 'too late', timeout: 1 })).status).toBe('queued')
+    await eventually(async () => (await status(carol)).outbox.failed === 1, 10_000)
+    const history = await carol.rpc<HistoryEntry[]>('history', { peer: 'dave' })
+    expect(history.find((m) => m.text === 'too late')?.status).toBe('failed')
+    expect((await status(carol)).outbox.queued).toBe(0)
+    await carol.stop()
+  })
+})
