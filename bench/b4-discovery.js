@@ -46,11 +46,12 @@ const registerBodies = (list) =>
   )
 
 /** `perUser` distinct keep-alives for each user: distinct ts, so distinct signatures. */
-function keepaliveBodies(list, perUser) {
-  const now = Date.now()
+function keepaliveBodies(list, perUser, offset = 0) {
+  const now = Date.now() - offset
   const bodies = []
   for (let j = 0; j < perUser; j++)
-    for (const { userId, identity } of list) bodies.push(JSON.stringify(signLeaseRequest(identity, 'keepalive', { userId, ts: now + j })))
+    for (const { userId, identity } of list)
+      bodies.push(JSON.stringify(signLeaseRequest(identity, 'keepalive', { userId, ts: now + offset + j })))
   return bodies
 }
 
@@ -62,9 +63,29 @@ const summary = (r) => ({
   latencyMs: { p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max },
 })
 
+/** Keep-alives in chunks signed just before use, so none is older than the server's 30 s window. */
+async function keepaliveLoad(url, list, keepalives) {
+  const chunk = 10_000
+  const total = { perSecond: 0, total: 0, non2xx: 0, errors: 0, seconds: 0, latencyMs: { p50: 0, p99: 0, max: 0 } }
+  for (let done = 0; done < keepalives; done += chunk) {
+    const bodies = keepaliveBodies(list, Math.ceil(Math.min(chunk, keepalives - done) / list.length), done)
+    const r = await postAll(url, '/v1/keepalive', bodies)
+    total.total += r.requests.total
+    total.non2xx += r.non2xx
+    total.errors += r.errors
+    total.seconds += r.duration
+    total.latencyMs = {
+      p50: Math.max(total.latencyMs.p50, r.latency.p50),
+      p99: Math.max(total.latencyMs.p99, r.latency.p99),
+      max: Math.max(total.latencyMs.max, r.latency.max),
+    }
+  }
+  total.perSecond = total.total / total.seconds
+  return total
+}
+
 async function load(url, { list, keepalives, seconds }) {
-  const bodies = keepaliveBodies(list, Math.ceil(keepalives / list.length))
-  const ka = summary(await postAll(url, '/v1/keepalive', bodies))
+  const ka = await keepaliveLoad(url, list, keepalives)
   const lk = summary(
     await lookups(
       url,
