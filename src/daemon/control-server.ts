@@ -27,6 +27,8 @@ import { LineSplitter } from './line-splitter.js'
 
 /** A subscriber that stops reading is cut off beyond this much unsent output (it can resume from its cursor). */
 const MAX_CLIENT_BACKLOG_BYTES = 16 * 1024 * 1024
+/** Buffered output above this is written at once rather than at the end of the turn. */
+const FLUSH_AT_CHARS = 64 * 1024
 
 export interface ClientContext {
   /** Sends a JSON-RPC notification on this connection. */
@@ -83,18 +85,35 @@ export class ControlServer {
     this.clients.add(socket)
     const splitter = new LineSplitter(MAX_CONTROL_LINE_BYTES)
     const closeHandlers: Array<() => void> = []
-    const write = (message: unknown) => {
-      if (socket.destroyed) return
-      socket.write(`${JSON.stringify(message)}\n`)
+    // Answers and notifications of one turn go out in one write: a pipelining client gets
+    // hundreds of answers per turn, and a write per answer was a syscall each.
+    let pending = ''
+    let flushScheduled = false
+    const flush = () => {
+      flushScheduled = false
+      const data = pending
+      pending = ''
+      if (data.length === 0 || socket.destroyed) return
+      socket.write(data)
       if (socket.writableLength > MAX_CLIENT_BACKLOG_BYTES) {
         this.log.warn('control client is not reading; disconnecting it')
         socket.destroy()
+      }
+    }
+    const write = (message: unknown) => {
+      if (socket.destroyed) return
+      pending += `${JSON.stringify(message)}\n`
+      if (pending.length >= FLUSH_AT_CHARS) flush()
+      else if (!flushScheduled) {
+        flushScheduled = true
+        setImmediate(flush)
       }
     }
     socket.on('data', (chunk) => {
       const lines = splitter.push(chunk)
       if (lines === 'overflow') {
         write(rpcError(null, JSONRPC_INVALID_REQUEST, `request line over ${MAX_CONTROL_LINE_BYTES} bytes`, ErrorCode.TooLarge))
+        flush()
         socket.end()
         socket.destroySoon()
         return

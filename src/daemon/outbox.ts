@@ -21,6 +21,12 @@ interface Session {
   link: OutboxLink
   lastSentSeq: number
   inFlight: number
+  /**
+   * False once a query found nothing more queued after lastSentSeq; set again by every enqueue
+   * for this peer. Saves the SQLite query that every `send` (through the link's WAKE) and every
+   * ack would otherwise make.
+   */
+  mayHaveMore: boolean
 }
 
 type Waiter = (status: DeliveryStatus) => void
@@ -37,6 +43,8 @@ export class Outbox {
   /** Stores a message for `peer`; resolves once it is committed. */
   async enqueue(message: { id: string; peer: string; peerKey: string; text: string; at: number }): Promise<void> {
     await this.batcher.run(() => this.store.enqueue({ ...message, storedAt: Date.now() }))
+    const session = this.sessions.get(message.peer)
+    if (session) session.mayHaveMore = true
   }
 
   hasQueued(peer: string): boolean {
@@ -60,7 +68,7 @@ export class Outbox {
   }
 
   linkUp(peer: string, link: OutboxLink): void {
-    this.sessions.set(peer, { link, lastSentSeq: 0, inFlight: 0 })
+    this.sessions.set(peer, { link, lastSentSeq: 0, inFlight: 0, mayHaveMore: true })
     this.pump(peer)
   }
 
@@ -74,8 +82,10 @@ export class Outbox {
   pump(peer: string): void {
     const session = this.sessions.get(peer)
     if (!session || session.link.closed) return
-    while (session.inFlight < SEND_WINDOW) {
-      const rows = this.store.queuedFor(peer, session.lastSentSeq, SEND_WINDOW - session.inFlight)
+    while (session.mayHaveMore && session.inFlight < SEND_WINDOW) {
+      const limit = SEND_WINDOW - session.inFlight
+      const rows = this.store.queuedFor(peer, session.lastSentSeq, limit)
+      if (rows.length < limit) session.mayHaveMore = false
       if (rows.length === 0) return
       for (const row of rows) session.link.send({ t: 'msg', id: row.id, text: row.text, at: row.at })
       session.lastSentSeq = (rows[rows.length - 1] as { seq: number }).seq
