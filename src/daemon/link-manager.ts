@@ -80,7 +80,9 @@ export class LinkManager {
   /** Something waits for `peerId`: make sure its link is (being) made. */
   wake(peerId: string): void {
     if (this.options.policy.isBlocked(peerId)) return
-    this.actorFor(peerId).send({ type: 'WAKE' })
+    // Per message on a live link: straight to the outbox, no actor event needed.
+    if (this.isConnected(peerId)) this.options.outbox.pump(peerId)
+    else this.actorFor(peerId).send({ type: 'WAKE' })
   }
 
   /** Closes the link to a peer just blocked; its actor is gone until it is unblocked and needed. */

@@ -112,12 +112,12 @@ export class Outbox {
     const session = this.sessions.get(peer)
     const current = session?.link === link
     if (current && session) session.inFlight = Math.max(0, session.inFlight - 1)
-    this.batcher
-      .run(write)
-      .then(() => this.waiters.get(peer)?.get(id)?.(status))
-      .catch(() => {
-        // Not recorded: the message stays queued and goes out again on the next link.
-      })
+    // The peer has spoken: the sender may hear it now. The status write is committed in this same
+    // turn's batch, which runs before the answer is flushed to the control socket.
+    this.batcher.run(write).catch(() => {
+      // Not recorded: the message stays queued, goes out again on the next link, and is acked again.
+    })
+    this.waiters.get(peer)?.get(id)?.(status)
     if (current && session && session.inFlight <= SEND_WINDOW / 2) this.pump(peer)
   }
 

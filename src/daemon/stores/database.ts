@@ -31,8 +31,9 @@ const MIGRATIONS: string[] = [
   );
 
   -- One table for both directions: history is one query, and the rowid (seq) is the cursor.
+  -- Rows are never deleted, so the rowid only grows without AUTOINCREMENT's extra write per insert.
   CREATE TABLE messages (
-    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq         INTEGER PRIMARY KEY,
     direction   TEXT NOT NULL CHECK (direction IN ('in', 'out')),
     id          TEXT NOT NULL,
     peer        TEXT NOT NULL,     -- the other side's user id

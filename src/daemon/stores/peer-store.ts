@@ -13,6 +13,8 @@ export interface KnownPeer {
  * itself: a peer presenting another key is refused (see pin-check.ts) until the user resolves it.
  */
 export class PeerStore {
+  /** Every send asks for the peer's key: answered from memory once read. */
+  private readonly cache = new Map<string, KnownPeer>()
   private readonly getStmt
   private readonly allStmt
   private readonly pinStmt
@@ -30,7 +32,11 @@ export class PeerStore {
   }
 
   get(userId: string): KnownPeer | undefined {
-    return this.getStmt.get(userId)
+    const cached = this.cache.get(userId)
+    if (cached) return cached
+    const row = this.getStmt.get(userId)
+    if (row) this.cache.set(userId, row)
+    return row
   }
 
   all(): KnownPeer[] {
@@ -39,11 +45,12 @@ export class PeerStore {
 
   /** Pins `publicKey` for `userId` unless a key is pinned already; returns the pinned key. */
   pin(userId: string, publicKey: string, now = Date.now()): string {
-    this.pinStmt.run(userId, publicKey, now)
+    if (this.pinStmt.run(userId, publicKey, now).changes > 0) this.cache.delete(userId)
     return (this.get(userId) as KnownPeer).publicKey
   }
 
   seen(userId: string, host: string, port: number, now = Date.now()): void {
     this.seenStmt.run(host, port, now, userId)
+    this.cache.delete(userId)
   }
 }

@@ -23,7 +23,7 @@ export class WriteBatcher {
       this.pending.push({ write, resolve: resolve as (value: unknown) => void, reject })
       if (!this.scheduled) {
         this.scheduled = true
-        setImmediate(() => this.flush())
+        queueMicrotask(() => this.flush())
       }
     })
   }
