@@ -124,6 +124,7 @@ export class LinkManager {
       established.stream.destroy()
       return
     }
+    if (established.stream.destroyed) return
     const conn = this.wire(peerId, new PeerConnection(established, peerId, remote))
     this.actorFor(peerId).send({ type: 'INCOMING', conn })
   }

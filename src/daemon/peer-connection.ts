@@ -176,6 +176,9 @@ export function handshake(options: HandshakeOptions): Promise<HandshakeResult> {
       stream.removeAllListeners('data')
       stream.removeAllListeners('error')
       stream.removeAllListeners('close')
+      // Authorising takes a discovery lookup; a reset meanwhile must not be an uncaught 'error'.
+      // The owner sees it as `stream.destroyed` (PeerConnection closes at once).
+      stream.on('error', () => {})
       resolve({ stream, hello: decoded.frame, remoteKey: (stream.remotePublicKey as Buffer).toString('hex'), rest, splitter })
     })
   })

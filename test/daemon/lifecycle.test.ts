@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
+import { type AddressInfo, createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { HistoryEntry, SendResult } from '../../src/protocol/rpc.js'
 import { eventually, startDaemonProcess, status, tempHome } from '../helpers/daemon.js'
+import { connectRawPeer } from '../helpers/raw-peer.js'
 import { type ServerProcess, startServerProcess } from '../helpers/server.js'
 
 describe('daemon lifecycle', () => {
@@ -57,5 +59,31 @@ describe('daemon lifecycle', () => {
     expect(history.find((m) => m.text === 'too late')?.status).toBe('failed')
     expect((await status(carol)).outbox.queued).toBe(0)
     await carol.stop()
+  })
+})
+
+describe('a daemon whose discovery server never answers', () => {
+  it('survives a peer that resets its connection while the daemon is still checking who it is', async () => {
+    // A discovery server that accepts connections and never answers: every lookup hangs.
+    const blackHole = createServer(() => {})
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve))
+    const port = (blackHole.address() as AddressInfo).port
+    const carol = await startDaemonProcess({ userId: 'carol', serverUrl: `http://127.0.0.1:${port}` })
+    try {
+      for (let i = 0; i < 3; i++) {
+        const peer = await connectRawPeer({ port: carol.port, userId: 'mallory' })
+        peer.reset()
+      }
+      // Each lookup times out and the link is refused; the daemon is still there to say so.
+      await eventually(
+        () => (readFileSync(join(carol.home, 'daemon.log'), 'utf8').match(/refused incoming link/g) ?? []).length === 3,
+        30_000,
+      )
+      expect((await status(carol)).userId).toBe('carol')
+      expect(carol.output()).not.toMatch(/uncaught/)
+    } finally {
+      await carol.stop()
+      blackHole.close()
+    }
   })
 })

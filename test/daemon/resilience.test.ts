@@ -112,6 +112,18 @@ describe('a daemon under bad input and a flaky discovery server', () => {
     expect(lines.find((l) => l.id === 8).error.code).toBe(-32602)
     expect(lines.find((l) => l.id === 9).result.userId).toBe('bob')
 
+    // A request whose bytes arrive in two reads, split inside a character.
+    const request = Buffer.from(
+      `${JSON.stringify({ jsonrpc: '2.0', id: 10, method: 'send', params: { to: 'alice', text: 'héllo wörld ☃' } })}\n`,
+    )
+    const cut = request.indexOf(Buffer.from('é')) + 1
+    client.socket.write(request.subarray(0, cut))
+    await eventually(async () => (await status(bob)).userId === 'bob') // a round trip between the two halves
+    client.socket.write(request.subarray(cut))
+    await eventually(() => client.received().includes('"id":10'))
+    const sent = await alice.rpc<Array<{ text: string }>>('history', { peer: 'bob', limit: 1 })
+    expect(sent.map((m) => m.text)).toEqual(['héllo wörld ☃'])
+
     const flood = await openSocket({ path: bob.socket })
     flood.socket.write('x'.repeat(MAX_CONTROL_LINE_BYTES + 10))
     await flood.closed

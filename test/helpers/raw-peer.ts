@@ -10,6 +10,8 @@ export interface RawPeer {
   isClosed(): boolean
   write(data: string | Buffer): void
   destroy(): void
+  /** Ends the TCP connection with a reset (RST), as a crashing or hostile peer would. */
+  reset(): void
 }
 
 export async function connectRawPeer(options: {
@@ -57,5 +59,6 @@ export async function connectRawPeer(options: {
     isClosed: () => closed,
     write: (data) => stream.write(typeof data === 'string' ? Buffer.from(data) : data),
     destroy: () => stream.destroy(),
+    reset: () => socket.resetAndDestroy(),
   }
 }
