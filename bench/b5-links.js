@@ -96,7 +96,13 @@ export async function run({ quick }) {
   })()
   db.close()
 
-  const daemon = await startDaemon({ userId: 'hub', serverUrl: server.url, home, env: {} })
+  // All fake peers dial from 127.0.0.1: lift the per-address handshake cap above the dial concurrency.
+  const daemon = await startDaemon({
+    userId: 'hub',
+    serverUrl: server.url,
+    home,
+    env: { P2P_MAX_PENDING_PER_ADDRESS: String(DIAL_CONCURRENCY) },
+  })
   const status = await daemon.rpc('status')
   const rss0 = rssMb(daemon.pid)
   const points = []

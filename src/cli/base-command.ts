@@ -3,12 +3,13 @@
  * a lazily opened daemon connection, and one `catch()` that turns any failure into the documented
  * exit code and, with `--json`, into `{"error":{"code","message"}}` on stdout and nothing else.
  */
+import { existsSync } from 'node:fs'
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import { type ProfilePaths, profilePaths, resolveHome } from '../protocol/profile.js'
 import { ControlClient } from './control-client.js'
 import { ExitCode, exitCodeFor } from './exit-codes.js'
-import { type Palette, paletteFor } from './format.js'
+import { type Palette, paletteFor, sanitize } from './format.js'
 
 // oclif's own FlagOutput/ArgOutput, which its package does not export.
 type AnyOutput = { [name: string]: unknown }
@@ -55,7 +56,8 @@ export abstract class BaseCommand extends Command {
   /** "daemon not running" always says how to start it. */
   protected notRunningMessage(): string {
     const home = this.homeFlag ? ` --home ${this.home}` : ''
-    return `the p2p daemon is not running (profile ${this.home}); start it with: p2p daemon start --user ID${home}`
+    const user = existsSync(this.paths.identity) ? '' : ' --user ID'
+    return `the p2p daemon is not running (profile ${this.home}); start it with: p2p daemon start${user}${home}`
   }
 
   protected get colors(): Palette {
@@ -89,7 +91,8 @@ export abstract class BaseCommand extends Command {
     this.parsed = true
     const { code, message } = describeError(err, this.id)
     if (this.jsonEnabled()) this.logJson({ error: { code, message } })
-    else process.stderr.write(`p2p: ${message}\n`)
+    // The message can quote a discovery server or a peer: never let it drive the terminal.
+    else process.stderr.write(`p2p: ${sanitize(message)}\n`)
     // Ending by exitCode rather than process.exit lets pending output and async loggers (a daemon
     // that failed to start) finish; the unref'd timer only fires if some handle would keep us alive.
     process.exitCode = exitCodeFor(code)

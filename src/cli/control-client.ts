@@ -92,11 +92,6 @@ export class ControlClient {
     this.closeListeners.push(listener)
   }
 
-  /** Number of calls still waiting for their response. */
-  get inFlight(): number {
-    return this.pending.size
-  }
-
   close(): void {
     this.closedByUs = true
     this.socket?.destroy()

@@ -10,6 +10,7 @@ export interface DaemonTuning {
   discoveryBackoff: BackoffPolicy
   outboxLifetimeMs: number
   maxPendingHandshakes: number
+  maxPendingHandshakesPerAddress: number
   maxConnections: number
 }
 
@@ -35,6 +36,7 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): DaemonTunin
     discoveryBackoff: { baseMs: envNumber(env, 'P2P_RETRY_BASE_MS', 500), maxMs: envNumber(env, 'P2P_DISCOVERY_RETRY_MAX_MS', 30_000) },
     outboxLifetimeMs: envNumber(env, 'P2P_OUTBOX_LIFETIME_S', 7 * 86_400) * 1000,
     maxPendingHandshakes: 64,
+    maxPendingHandshakesPerAddress: envNumber(env, 'P2P_MAX_PENDING_PER_ADDRESS', 8),
     maxConnections: 4096,
   }
 }

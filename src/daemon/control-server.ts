@@ -4,7 +4,7 @@
  * and the connection stays usable; a line over the cap closes that connection; nothing a client
  * sends can take the daemon down.
  */
-import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs'
+import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs'
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { dirname } from 'node:path'
 import type { Logger } from 'pino'
@@ -56,7 +56,7 @@ export class ControlServer {
   ) {}
 
   async listen(): Promise<void> {
-    mkdirSync(dirname(this.socketPath), { recursive: true, mode: 0o700 })
+    ensurePrivateDirectory(dirname(this.socketPath))
     await removeStaleSocket(this.socketPath)
     const server = createServer((socket) => this.onClient(socket))
     this.server = server
@@ -204,6 +204,21 @@ function paramErrorCode(message: string | undefined): string {
   if (message?.includes('bytes')) return ErrorCode.MessageTooLarge
   if (message?.includes('empty')) return ErrorCode.EmptyMessage
   return ErrorCode.BadRequest
+}
+
+/**
+ * The socket's directory must be ours alone: in a shared temp dir, another user who could write
+ * there could replace the socket and read what the CLI sends. Made 0700 when we own it; anything
+ * else (a symlink, another owner) is refused.
+ */
+function ensurePrivateDirectory(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const info = lstatSync(dir)
+  const uid = typeof process.getuid === 'function' ? process.getuid() : info.uid
+  if (!info.isDirectory() || info.uid !== uid) {
+    throw new P2PError(ErrorCode.Internal, `${dir} is not a directory of this user; refusing to put the control socket there`)
+  }
+  if ((info.mode & 0o077) !== 0) chmodSync(dir, 0o700)
 }
 
 /**

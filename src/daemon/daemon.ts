@@ -116,6 +116,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     host: options.listenHost ?? '0.0.0.0',
     port: settled.port,
     maxPending: tuning.maxPendingHandshakes,
+    maxPendingPerAddress: tuning.maxPendingHandshakesPerAddress,
     maxConnections: tuning.maxConnections,
     log,
     accept: (socket) => links.accept(socket),

@@ -82,6 +82,7 @@ export class DiscoveryClient {
 
   private async request<S extends z.ZodType>(method: string, path: string, schema: S | null, body?: unknown): Promise<z.output<S>> {
     let response: Response
+    let text: string
     try {
       response = await fetch(new URL(path, this.baseUrl), {
         method,
@@ -89,10 +90,11 @@ export class DiscoveryClient {
         ...(body ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       })
+      // Reading the body can time out too: that is the server being unreachable, like no answer.
+      text = await response.text()
     } catch (error) {
       throw new DiscoveryError(0, 'server_unreachable', `discovery server ${this.baseUrl} unreachable: ${(error as Error).message}`)
     }
-    const text = await response.text()
     let json: unknown
     try {
       json = text ? JSON.parse(text) : undefined

@@ -1,7 +1,8 @@
 /**
  * Accepts peer TCP connections and hands each to the link manager. Caps keep floods from
  * exhausting memory: at most `maxPending` connections may be mid-handshake (each can make the
- * Noise library buffer one large message) and at most `maxConnections` sockets in all.
+ * Noise library buffer one large message), at most `maxPendingPerAddress` of them from one
+ * address (so one host cannot take every slot), and at most `maxConnections` sockets in all.
  */
 import { createServer, type Server, type Socket } from 'node:net'
 import type { Logger } from 'pino'
@@ -10,6 +11,7 @@ export interface ListenerOptions {
   host: string
   port: number
   maxPending: number
+  maxPendingPerAddress: number
   maxConnections: number
   log: Logger
   accept(socket: Socket): Promise<void>
@@ -18,6 +20,7 @@ export interface ListenerOptions {
 export class PeerListener {
   private server: Server | undefined
   private pending = 0
+  private readonly pendingByAddress = new Map<string, number>()
 
   constructor(private readonly options: ListenerOptions) {}
 
@@ -44,20 +47,25 @@ export class PeerListener {
 
   private onConnection(socket: Socket): void {
     const { options } = this
-    if (this.pending >= options.maxPending) {
-      options.log.warn({ remote: socket.remoteAddress }, 'too many connections mid-handshake; dropping one')
+    const address = socket.remoteAddress ?? '?'
+    const fromAddress = this.pendingByAddress.get(address) ?? 0
+    if (this.pending >= options.maxPending || fromAddress >= options.maxPendingPerAddress) {
+      options.log.warn({ remote: address }, 'too many connections mid-handshake; dropping one')
       socket.destroy()
       return
     }
     socket.setNoDelay(true)
     socket.on('error', () => socket.destroy())
     this.pending++
+    this.pendingByAddress.set(address, fromAddress + 1)
     let settled = false
     const settle = () => {
-      if (!settled) {
-        settled = true
-        this.pending--
-      }
+      if (settled) return
+      settled = true
+      this.pending--
+      const left = (this.pendingByAddress.get(address) ?? 1) - 1
+      if (left > 0) this.pendingByAddress.set(address, left)
+      else this.pendingByAddress.delete(address)
     }
     options
       .accept(socket)

@@ -31,15 +31,16 @@ export function resolveHome(flag?: string, env: NodeJS.ProcessEnv = process.env)
 
 /**
  * The control socket lives in the profile. When that path is too long for a Unix socket (deep
- * temp dirs do this), it falls back to a per-user directory under the system temp dir, named by a
- * hash of the profile path: deterministic, so the CLI finds it without asking anyone.
+ * temp dirs do this), it falls back to a private per-user directory ($XDG_RUNTIME_DIR, else the
+ * system temp dir), named by a hash of the profile path: deterministic, so the CLI finds it
+ * without asking anyone. The daemon refuses a fallback directory that others could write to.
  */
-export function socketPathFor(home: string): string {
+export function socketPathFor(home: string, env: NodeJS.ProcessEnv = process.env): string {
   const inProfile = join(home, 'p2p.sock')
   if (Buffer.byteLength(inProfile) <= MAX_SOCKET_PATH_BYTES) return inProfile
   const digest = createHash('sha256').update(home).digest('hex').slice(0, 24)
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0
-  return join(tmpdir(), `p2p-${uid}`, `${digest}.sock`)
+  return join(env.XDG_RUNTIME_DIR || tmpdir(), `p2p-${uid}`, `${digest}.sock`)
 }
 
 export function profilePaths(home: string): ProfilePaths {

@@ -3,7 +3,9 @@
  * case-insensitively. We store and compare the lower-case form everywhere, so "Bob" and "bob"
  * can never be two users.
  */
-const USER_ID = /^[a-z0-9][a-z0-9._-]{0,31}$/
+// Checked as typed, before lower-casing: toLowerCase maps some non-ASCII letters to ASCII ones
+// (the Kelvin sign becomes k), which would let two spellings name one user.
+const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/
 
 export const USER_ID_RULE = '1 to 32 characters of a-z 0-9 . _ -, starting with a letter or digit'
 
@@ -12,5 +14,5 @@ export function normalizeUserId(raw: string): string {
 }
 
 export function isValidUserId(raw: string): boolean {
-  return USER_ID.test(normalizeUserId(raw))
+  return USER_ID.test(raw)
 }

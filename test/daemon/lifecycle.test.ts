@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { type AddressInfo, createServer } from 'node:net'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { socketPathFor } from '../../src/protocol/profile.js'
 import type { HistoryEntry, SendResult } from '../../src/protocol/rpc.js'
 import { eventually, startDaemonProcess, status, tempHome } from '../helpers/daemon.js'
 import { connectRawPeer } from '../helpers/raw-peer.js'
@@ -37,11 +38,18 @@ describe('daemon lifecycle', () => {
     expect(existsSync(second.socket)).toBe(false)
   })
 
-  it('works from a profile whose path is too long for a Unix socket', async () => {
+  it('works from a profile whose path is too long for a Unix socket, in a fallback directory made private', async () => {
     const deep = join(tempHome(), 'a'.repeat(60), 'b'.repeat(60))
     mkdirSync(deep, { recursive: true })
-    const daemon = await startDaemonProcess({ userId: 'deep', home: deep, serverUrl: server.url })
-    expect(daemon.socket.startsWith(deep)).toBe(false)
+    const runtime = tempHome('p2p-run-')
+    const env = { XDG_RUNTIME_DIR: runtime }
+    // Someone left the fallback directory open to everybody: the daemon closes it.
+    const fallback = dirname(socketPathFor(deep, env))
+    mkdirSync(fallback, { mode: 0o777 })
+    chmodSync(fallback, 0o777)
+    const daemon = await startDaemonProcess({ userId: 'deep', home: deep, serverUrl: server.url, env })
+    expect(daemon.socket.startsWith(runtime)).toBe(true)
+    expect(statSync(fallback).mode & 0o777).toBe(0o700)
     expect((await status(daemon)).home).toBe(deep)
     expect(await daemon.stop()).toBe(0)
   })

@@ -78,7 +78,7 @@ export async function startDaemonProcess(options: DaemonProcessOptions): Promise
     child.stdout!.on('data', onData)
     child.once('exit', onExit)
   })
-  const socket = socketPathFor(home)
+  const socket = socketPathFor(home, { ...process.env, ...FAST_ENV, ...options.env })
   const exited = () =>
     child.exitCode !== null || child.signalCode !== null
       ? Promise.resolve(child.exitCode)

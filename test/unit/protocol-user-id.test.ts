@@ -6,7 +6,7 @@ describe('user ids', () => {
     expect(isValidUserId(id)).toBe(true)
   })
 
-  it.each(['', '.bob', '_bob', '-bob', 'x'.repeat(33), 'bo b', 'bob!', 'bøb', 'bob\n', 'a/b'])('refuses %j', (id) => {
+  it.each(['', '.bob', '_bob', '-bob', 'x'.repeat(33), 'bo b', 'bob!', 'bøb', 'bob\n', 'a/b', '\u212Aate', 'İnci'])('refuses %j', (id) => {
     expect(isValidUserId(id)).toBe(false)
   })
 

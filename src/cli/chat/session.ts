@@ -80,8 +80,8 @@ export function runChat(options: ChatOptions): Promise<number> {
   const info = (text: string) => print(text, { type: 'info', message: text })
   const fail = (code: string, message: string) => {
     // A script's errors go to stderr, apart from its results; in a terminal they sit among the rest.
-    if (!interactive && !json) process.stderr.write(`p2p chat: ${message}\n`)
-    else print(`${c.red('!')} ${message}`, { type: 'error', code, message })
+    if (!interactive && !json) process.stderr.write(`p2p chat: ${sanitize(message)}\n`)
+    else print(`${c.red('!')} ${sanitize(message)}`, { type: 'error', code, message })
   }
 
   events.onNotification((method, params) => {

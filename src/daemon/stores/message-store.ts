@@ -50,7 +50,6 @@ export class MessageStore {
   private readonly historyPeer
   private readonly sinceStmt
   private readonly latestStmt
-  private readonly statusStmt
 
   constructor(db: Db) {
     this.insertOut = db.prepare<[string, string, string, string, number, number]>(
@@ -87,9 +86,6 @@ export class MessageStore {
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE direction = 'in' AND muted = 0 AND seq > ? ORDER BY seq LIMIT ?`,
     )
     this.latestStmt = db.prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM messages')
-    this.statusStmt = db.prepare<[string, string], { status: StoredMessage['status'] }>(
-      `SELECT status FROM messages WHERE direction = 'out' AND peer_key = ? AND id = ?`,
-    )
   }
 
   /** Adds a message to the outbox; returns its seq. */
@@ -117,10 +113,6 @@ export class MessageStore {
 
   markFailed(peerKey: string, id: string, reason: string): boolean {
     return this.failStmt.run(reason, peerKey, id).changes > 0
-  }
-
-  statusOf(peerKey: string, id: string): StoredMessage['status'] | undefined {
-    return this.statusStmt.get(peerKey, id)?.status
   }
 
   /** Queued messages stored before `storedBefore` become failed; returns them. */

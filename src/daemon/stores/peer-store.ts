@@ -10,7 +10,7 @@ export interface KnownPeer {
 
 /**
  * Peers this daemon has met, with the key pinned at first contact. A pinned key never changes by
- * itself: a peer presenting another key is refused (see pin-check.ts) until the user resolves it.
+ * itself: a peer presenting another key is refused (see peer-auth.ts) until the user resolves it.
  */
 export class PeerStore {
   /** Every send asks for the peer's key: answered from memory once read. */
