@@ -9,6 +9,7 @@ export function peersTable(peers: PeerInfo[], c: Palette, empty: string): string
   if (peers.length === 0) return empty
   const rows = peers.map((p) => {
     const flags = [
+      p.keyChanged ? c.red(`KEY CHANGED (now ${sanitize(p.presentedFingerprint ?? '?')})`) : '',
       p.connected ? 'connected' : '',
       p.blocked ? 'blocked' : '',
       p.muted ? (p.mutedUntil ? `muted until ${dateTime(p.mutedUntil)}` : 'muted') : '',
@@ -64,7 +65,10 @@ export function statusLines(s: StatusResult, c: Palette): string {
     ['fingerprint', s.fingerprint],
     ['listening', `${s.listen.host}:${s.listen.port}`],
     ['server', server],
-    ['peers', `${s.peers.online} online, ${s.peers.connected} connected`],
+    [
+      'peers',
+      `${s.peers.online} online, ${s.peers.connected} connected${s.peers.keyChanged ? c.red(`, ${s.peers.keyChanged} with a changed key (see p2p peers)`) : ''}`,
+    ],
     ['outbox', `${s.outbox.queued} queued${s.outbox.failed ? `, ${s.outbox.failed} failed` : ''}`],
     ['version', s.version],
     ['home', s.home],

@@ -51,13 +51,16 @@ export function controlHandlers(services: ControlServices): ControlHandlers {
     const seen = online.get(userId)
     const known = peers.get(userId)
     const p = policy.get(userId)
-    const key = seen?.publicKey ?? known?.publicKey
+    // The pinned key is the one we trust; a different one is shown as a conflict, not adopted.
+    const key = known?.publicKey ?? seen?.publicKey
+    const presented = links.keyConflict(userId)
     return {
       userId,
       online: seen !== undefined,
       ...(seen ? { host: seen.host, port: seen.port, lastSeen: seen.lastSeen } : {}),
       ...(key ? { fingerprint: fingerprint(fromHex(key)) } : {}),
       connected: links.isConnected(userId),
+      ...(presented ? { keyChanged: true, presentedFingerprint: fingerprint(fromHex(presented)) } : {}),
       blocked: p.blocked,
       muted: p.muted,
       ...(p.mutedUntil !== undefined ? { mutedUntil: new Date(p.mutedUntil).toISOString() } : {}),
@@ -96,6 +99,14 @@ export function controlHandlers(services: ControlServices): ControlHandlers {
     send: async ({ to, text, timeout }) => {
       if (to === me) throw new P2PError(ErrorCode.BadRequest, 'cannot send a message to yourself')
       if (policy.isBlocked(to)) throw new P2PError(ErrorCode.Blocked, `${to} is blocked; unblock it first (p2p unblock ${to})`)
+      const presented = links.keyConflict(to)
+      if (presented) {
+        const pinned = peers.get(to)?.publicKey
+        throw new P2PError(
+          ErrorCode.KeyChanged,
+          `${to} now presents another key (fingerprint ${fingerprint(fromHex(presented))}; pinned ${pinned ? fingerprint(fromHex(pinned)) : 'none'}): not sending. Check with ${to} out of band.`,
+        )
+      }
       // No await before the enqueue when the key is known: sends to one peer keep their order.
       const known = keys.resolve(to)
       const peerKey = typeof known === 'string' ? known : await known

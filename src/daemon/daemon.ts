@@ -172,7 +172,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         registered: discoverySnapshot.context.registered,
         ...(discoverySnapshot.context.lastError ? { error: discoverySnapshot.context.lastError } : {}),
       },
-      peers: { online: online.size, connected: links.connectedCount },
+      peers: { online: online.size, connected: links.connectedCount, keyChanged: links.keyConflictCount },
       outbox: counts,
       uptimeS: Math.round((Date.now() - startedAt) / 1000),
       version: VERSION,

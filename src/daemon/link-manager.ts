@@ -49,6 +49,8 @@ type LinkActor = Actor<typeof peerLinkMachine>
 export class LinkManager {
   private readonly links = new Map<string, LinkActor>()
   private readonly connected = new Map<string, PeerConnection>()
+  /** Peers that presented a key other than the one pinned (or bound by the server): the key they showed. */
+  private readonly keyConflicts = new Map<string, string>()
   private readonly deps: LinkDeps
   private readonly myKey: string
 
@@ -64,6 +66,7 @@ export class LinkManager {
       hasQueued: (peerId) => !options.policy.isBlocked(peerId) && outbox.hasQueued(peerId),
       linkUp: (peerId, conn) => {
         this.connected.set(peerId, conn as PeerConnection)
+        this.keyConflicts.delete(peerId)
         options.log.info({ peer: peerId, initiatedByMe: (conn as PeerConnection).initiatedByMe }, 'link up')
         outbox.linkUp(peerId, conn as PeerConnection)
       },
@@ -95,6 +98,19 @@ export class LinkManager {
     this.options.outbox.linkDown(peerId)
   }
 
+  /** The key `peerId` presented instead of the pinned one, when it did: reported, never accepted. */
+  keyConflict(peerId: string): string | undefined {
+    return this.keyConflicts.get(peerId)
+  }
+
+  get keyConflictCount(): number {
+    return this.keyConflicts.size
+  }
+
+  private noteKeyConflict(peerId: string, code: string, presentedKey: string): void {
+    if (code === 'key_changed' || code === 'key_mismatch') this.keyConflicts.set(peerId, presentedKey)
+  }
+
   isConnected(peerId: string): boolean {
     return this.connected.get(peerId)?.closed === false
   }
@@ -119,6 +135,7 @@ export class LinkManager {
     const peerId = normalizeUserId(established.hello.userId)
     const refusal = await this.authorise(peerId, established.remoteKey)
     if (refusal) {
+      this.noteKeyConflict(peerId, refusal.code, established.remoteKey)
       const level = refusal.code === 'blocked' ? 'info' : 'error'
       log[level]({ peer: peerId, code: refusal.code, remote }, `refused incoming link: ${refusal.message}`)
       established.stream.destroy()
@@ -150,6 +167,7 @@ export class LinkManager {
       blocked: false,
     })
     if (!decision.ok) {
+      this.noteKeyConflict(peerId, decision.code, address.publicKey)
       this.options.log.error({ peer: peerId, code: decision.code }, `not dialing: ${decision.message}`)
       throw new Error(decision.message)
     }

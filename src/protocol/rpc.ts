@@ -78,7 +78,7 @@ export interface StatusResult {
   publicKey: string
   listen: { host: string; port: number }
   server: { url: string; registered: boolean; error?: string }
-  peers: { online: number; connected: number }
+  peers: { online: number; connected: number; keyChanged: number }
   outbox: { queued: number; failed: number }
   uptimeS: number
   version: string
@@ -93,6 +93,9 @@ export interface PeerInfo {
   fingerprint?: string
   lastSeen?: string
   connected?: boolean
+  /** The peer presented a key other than the pinned one; the link is refused until that is resolved. */
+  keyChanged?: boolean
+  presentedFingerprint?: string
   blocked: boolean
   muted: boolean
   mutedUntil?: string

@@ -48,3 +48,37 @@ describe('identity: nobody can pose as someone else', () => {
     expect((await alice.rpc<SendResult>('send', { to: 'bob', text: 'still me' })).status).toBe('delivered')
   })
 })
+
+describe('a peer whose key changed', () => {
+  it('is refused and reported: peers and status say so, and sends are refused with key_changed', async () => {
+    let server = await startServerProcess({ ttl: 5 })
+    const [alice, bob] = (await startRegisteredDaemons(server.url, ['alice', 'bob'])) as [DaemonProcess, DaemonProcess]
+    let newBob: DaemonProcess | undefined
+    try {
+      expect((await alice.rpc<SendResult>('send', { to: 'bob', text: 'pin me' })).status).toBe('delivered')
+      // bob loses his profile; the in-memory server forgets his binding when it restarts,
+      // so a new key can take the name there. alice's pin remembers the old key.
+      await bob.stop()
+      const port = server.port
+      await server.stop()
+      server = await startServerProcess({ ttl: 5, port })
+      newBob = (await startRegisteredDaemons(server.url, ['bob']))[0] as DaemonProcess
+      await eventually(async () => (await status(alice)).server.registered)
+
+      expect((await alice.rpc<SendResult>('send', { to: 'bob', text: 'who are you?', timeout: 2 })).status).toBe('queued')
+      await expect(alice.rpc('send', { to: 'bob', text: 'again' })).rejects.toMatchObject({ code: 'key_changed' })
+      const peers =
+        await alice.rpc<Array<{ userId: string; keyChanged?: boolean; fingerprint?: string; presentedFingerprint?: string }>>('peers')
+      const entry = peers.find((p) => p.userId === 'bob')
+      expect(entry?.keyChanged).toBe(true)
+      expect(entry?.fingerprint).not.toBe(entry?.presentedFingerprint)
+      expect((await status(alice)).peers.keyChanged).toBe(1)
+      // Nothing reached the newcomer.
+      const got = await newBob.rpc<HistoryEntry[]>('history', { includeMuted: true })
+      expect(got).toEqual([])
+    } finally {
+      await Promise.all([alice.stop(), newBob?.stop()])
+      await server.stop()
+    }
+  })
+})
