@@ -133,6 +133,7 @@ export class LinkManager {
     const remote = { host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 }
     const established = await handshake({ socket, initiator: false, identity, myUserId: userId, timeoutMs: timing.handshakeTimeoutMs })
     const peerId = normalizeUserId(established.hello.userId)
+    log.info({ peer: peerId, remote }, 'incoming link: checking its key')
     const refusal = await this.authorise(peerId, established.remoteKey)
     if (refusal) {
       this.noteKeyConflict(peerId, refusal.code, established.remoteKey)

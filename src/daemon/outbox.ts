@@ -10,6 +10,8 @@ import type { WriteBatcher } from './stores/write-batcher.js'
 
 /** Unacknowledged messages in flight per link: enough to fill the pipe, bounded for memory. */
 export const SEND_WINDOW = 1024
+/** ... and at most this much text in flight, so a slow peer of long messages holds 1024 x 64 KiB nowhere. */
+export const SEND_WINDOW_BYTES = 2 * 1024 * 1024
 
 export interface OutboxLink {
   readonly remoteKey: string
@@ -20,7 +22,9 @@ export interface OutboxLink {
 interface Session {
   link: OutboxLink
   lastSentSeq: number
-  inFlight: number
+  /** Text length of each message sent and not yet acknowledged, by id. */
+  inFlight: Map<string, number>
+  inFlightBytes: number
   /**
    * False once a query found nothing more queued after lastSentSeq; set again by every enqueue
    * for this peer. Saves the SQLite query that every `send` (through the link's WAKE) and every
@@ -68,7 +72,7 @@ export class Outbox {
   }
 
   linkUp(peer: string, link: OutboxLink): void {
-    this.sessions.set(peer, { link, lastSentSeq: 0, inFlight: 0, mayHaveMore: true })
+    this.sessions.set(peer, { link, lastSentSeq: 0, inFlight: new Map(), inFlightBytes: 0, mayHaveMore: true })
     this.pump(peer)
   }
 
@@ -82,14 +86,22 @@ export class Outbox {
   pump(peer: string): void {
     const session = this.sessions.get(peer)
     if (!session || session.link.closed) return
-    while (session.mayHaveMore && session.inFlight < SEND_WINDOW) {
-      const limit = SEND_WINDOW - session.inFlight
+    while (session.mayHaveMore && session.inFlight.size < SEND_WINDOW && session.inFlightBytes < SEND_WINDOW_BYTES) {
+      const limit = SEND_WINDOW - session.inFlight.size
       const rows = this.store.queuedFor(peer, session.lastSentSeq, limit)
       if (rows.length < limit) session.mayHaveMore = false
       if (rows.length === 0) return
-      for (const row of rows) session.link.send({ t: 'msg', id: row.id, text: row.text, at: row.at })
-      session.lastSentSeq = (rows[rows.length - 1] as { seq: number }).seq
-      session.inFlight += rows.length
+      for (const row of rows) {
+        if (session.inFlightBytes >= SEND_WINDOW_BYTES) {
+          // The rest of these rows go out as acks free the window.
+          session.mayHaveMore = true
+          return
+        }
+        session.link.send({ t: 'msg', id: row.id, text: row.text, at: row.at })
+        session.lastSentSeq = row.seq
+        session.inFlight.set(row.id, row.text.length)
+        session.inFlightBytes += row.text.length
+      }
     }
   }
 
@@ -111,14 +123,21 @@ export class Outbox {
   private settle(peer: string, link: OutboxLink, id: string, status: DeliveryStatus, write: () => boolean): void {
     const session = this.sessions.get(peer)
     const current = session?.link === link
-    if (current && session) session.inFlight = Math.max(0, session.inFlight - 1)
+    const size = current ? session?.inFlight.get(id) : undefined
+    if (session && size !== undefined) {
+      session.inFlight.delete(id)
+      session.inFlightBytes -= size
+    }
     // The peer has spoken: the sender may hear it now. The status write is committed in this same
     // turn's batch, which runs before the answer is flushed to the control socket.
     this.batcher.run(write).catch(() => {
       // Not recorded: the message stays queued, goes out again on the next link, and is acked again.
     })
     this.waiters.get(peer)?.get(id)?.(status)
-    if (current && session && session.inFlight <= SEND_WINDOW / 2) this.pump(peer)
+    // Refill once both windows are half empty: one query per half window, not one per ack.
+    if (session && size !== undefined && session.inFlight.size <= SEND_WINDOW / 2 && session.inFlightBytes <= SEND_WINDOW_BYTES / 2) {
+      this.pump(peer)
+    }
   }
 
   private settleAll(peer: string, status: DeliveryStatus): void {

@@ -78,15 +78,15 @@ describe('a daemon whose discovery server never answers', () => {
     const port = (blackHole.address() as AddressInfo).port
     const carol = await startDaemonProcess({ userId: 'carol', serverUrl: `http://127.0.0.1:${port}` })
     try {
-      for (let i = 0; i < 3; i++) {
+      const logged = (pattern: RegExp) => (readFileSync(join(carol.home, 'daemon.log'), 'utf8').match(pattern) ?? []).length
+      for (let i = 1; i <= 3; i++) {
         const peer = await connectRawPeer({ port: carol.port, userId: 'mallory' })
+        // Reset exactly while the daemon waits for the server to vouch for mallory's key.
+        await eventually(() => logged(/incoming link: checking its key/g) === i)
         peer.reset()
       }
       // Each lookup times out and the link is refused; the daemon is still there to say so.
-      await eventually(
-        () => (readFileSync(join(carol.home, 'daemon.log'), 'utf8').match(/refused incoming link/g) ?? []).length === 3,
-        30_000,
-      )
+      await eventually(() => logged(/refused incoming link/g) === 3, 30_000)
       expect((await status(carol)).userId).toBe('carol')
       expect(carol.output()).not.toMatch(/uncaught/)
     } finally {

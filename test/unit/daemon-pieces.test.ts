@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { backoffDelay } from '../../src/daemon/backoff.js'
 import { resolveStartSettings } from '../../src/daemon/daemon.js'
 import { LineSplitter } from '../../src/daemon/line-splitter.js'
+import { Outbox, SEND_WINDOW_BYTES } from '../../src/daemon/outbox.js'
 import { decidePeer } from '../../src/daemon/peer-auth.js'
 import { openDatabase } from '../../src/daemon/stores/database.js'
 import { MessageStore } from '../../src/daemon/stores/message-store.js'
@@ -136,5 +137,24 @@ describe('profile paths and start settings', () => {
       serverUrl: 'http://s:1',
     })
     expect(() => resolveStartSettings({ userId: 'bob' }, { userId: 'alice' })).toThrow(/belongs to alice/)
+  })
+})
+
+describe('Outbox send window', () => {
+  it('keeps at most SEND_WINDOW_BYTES of text in flight and refills as acks come', async () => {
+    const db = tempDb()
+    const store = new MessageStore(db)
+    const outbox = new Outbox(store, new WriteBatcher(db))
+    const text = 'x'.repeat(60 * 1024)
+    for (let i = 0; i < 100; i++) await outbox.enqueue({ id: `big-message-${i}`, peer: 'bob', peerKey: 'kb', text, at: i })
+    const sent: string[] = []
+    const link = { remoteKey: 'kb', closed: false, send: (frame: { id: string }) => sent.push(frame.id) }
+    outbox.linkUp('bob', link)
+    const windowCount = Math.ceil(SEND_WINDOW_BYTES / text.length)
+    expect(sent).toHaveLength(windowCount)
+    // Acks up to half the window free it; then it fills again, in order.
+    for (const id of sent.slice(0, Math.ceil(windowCount / 2) + 1)) outbox.acked('bob', link, id)
+    expect(sent.length).toBeGreaterThan(windowCount)
+    expect(sent).toEqual(Array.from({ length: sent.length }, (_, i) => `big-message-${i}`))
   })
 })
