@@ -159,7 +159,7 @@ export class ControlServer {
       const issue = parsed.error.issues[0]
       const where = issue?.path.length ? `${issue.path.join('.')}: ` : ''
       write(
-        rpcError(rpcId, JSONRPC_INVALID_PARAMS, `invalid params: ${where}${issue?.message ?? 'invalid'}`, paramErrorCode(issue?.message)),
+        rpcError(rpcId, JSONRPC_INVALID_PARAMS, `invalid params: ${where}${issue?.message ?? 'invalid'}`, issueCode(issue)),
       )
       return
     }
@@ -199,11 +199,10 @@ function idOf(raw: unknown): RpcId {
   return typeof id === 'string' || typeof id === 'number' ? id : null
 }
 
-/** Size and emptiness of message text have codes of their own; everything else is bad input. */
-function paramErrorCode(message: string | undefined): string {
-  if (message?.includes('bytes')) return ErrorCode.MessageTooLarge
-  if (message?.includes('empty')) return ErrorCode.EmptyMessage
-  return ErrorCode.BadRequest
+/** Issues that carry a code of their own (text too large, empty) keep it; everything else is bad input. */
+function issueCode(issue: unknown): string {
+  const code = (issue as { params?: { code?: unknown } } | undefined)?.params?.code
+  return typeof code === 'string' ? code : ErrorCode.BadRequest
 }
 
 /**

@@ -11,15 +11,20 @@
  */
 import { z } from 'zod'
 import { UserIdSchema } from './discovery.js'
+import { ErrorCode } from './errors.js'
 import { MAX_TEXT_BYTES } from './limits.js'
 
 export const PEER_PROTOCOL_VERSION = 1
 
 export const MessageIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'message id must be 8 to 64 url-safe characters')
+// The issues carry the stable error code in `params.code`, so callers need not read the message.
 export const TextSchema = z
   .string()
-  .min(1, 'message text is empty')
-  .refine((t) => Buffer.byteLength(t, 'utf8') <= MAX_TEXT_BYTES, { message: `message text is over ${MAX_TEXT_BYTES} bytes` })
+  .refine((t) => t.length > 0, { message: 'message text is empty', params: { code: ErrorCode.EmptyMessage } })
+  .refine((t) => Buffer.byteLength(t, 'utf8') <= MAX_TEXT_BYTES, {
+    message: `message text is over ${MAX_TEXT_BYTES} bytes`,
+    params: { code: ErrorCode.MessageTooLarge },
+  })
 
 export const HelloFrameSchema = z.object({ t: z.literal('hello'), userId: UserIdSchema, v: z.number().int() })
 export const MsgFrameSchema = z.object({
