@@ -158,9 +158,7 @@ export class ControlServer {
     if (!parsed.success) {
       const issue = parsed.error.issues[0]
       const where = issue?.path.length ? `${issue.path.join('.')}: ` : ''
-      write(
-        rpcError(rpcId, JSONRPC_INVALID_PARAMS, `invalid params: ${where}${issue?.message ?? 'invalid'}`, issueCode(issue)),
-      )
+      write(rpcError(rpcId, JSONRPC_INVALID_PARAMS, `invalid params: ${where}${issue?.message ?? 'invalid'}`, issueCode(issue)))
       return
     }
     const after: Array<() => void> = []

@@ -24,6 +24,7 @@ import { LinkManager } from './link-manager.js'
 import { PeerListener } from './listener.js'
 import { OnlinePeers } from './online-peers.js'
 import { Outbox } from './outbox.js'
+import { type Checkpointer, startCheckpointer } from './stores/checkpointer.js'
 import { openDatabase } from './stores/database.js'
 import { MessageStore } from './stores/message-store.js'
 import { PeerStore } from './stores/peer-store.js'
@@ -180,6 +181,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
   }
 
+  let checkpointer: Checkpointer | undefined
+  let expiryTimer: NodeJS.Timeout | undefined
   let stopping: Promise<void> | undefined
   const stop = () => {
     stopping ??= (async () => {
@@ -191,6 +194,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       links.stop()
       await Promise.all([listener.close(), control.close()])
       batcher.flush()
+      await checkpointer?.stop()
       db.close()
       removeQuietly(paths.pid)
       log.info('stopped')
@@ -213,11 +217,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     throw error
   }
   writeFileSync(paths.pid, `${process.pid}\n`, { mode: 0o600 })
+  checkpointer = startCheckpointer(paths.database, 500, (error) => log.error({ err: error }, 'checkpointer failed'))
   discoveryActor.start()
 
   // Messages left queued by an earlier run go out as soon as their peers can be reached.
   for (const peer of messages.peersWithQueued()) links.wake(peer)
-  const expiryTimer = setInterval(
+  expiryTimer = setInterval(
     () => {
       const expired = outbox.expire(Date.now() - tuning.outboxLifetimeMs)
       if (expired > 0) log.warn({ expired }, 'messages older than the outbox lifetime marked failed')

@@ -56,6 +56,10 @@ export function openDatabase(path: string): Db {
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
   db.pragma('busy_timeout = 5000')
+  // Checkpoints are the checkpointer's job (a worker thread, see checkpointer.ts); this threshold
+  // (200 MB of WAL) is only a backstop. The WAL file is cut back to 64 MB after a checkpoint.
+  db.pragma('wal_autocheckpoint = 50000')
+  db.pragma('journal_size_limit = 67108864')
   migrate(db)
   return db
 }
