@@ -3,13 +3,13 @@
  * a lazily opened daemon connection, and one `catch()` that turns any failure into the documented
  * exit code and, with `--json`, into `{"error":{"code","message"}}` on stdout and nothing else.
  */
-import { existsSync } from 'node:fs'
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import { type ProfilePaths, profilePaths, resolveHome } from '../protocol/profile.js'
 import { ControlClient } from './control-client.js'
-import { ExitCode, exitCodeFor } from './exit-codes.js'
-import { type Palette, paletteFor, sanitize } from './format.js'
+import { ExitCode } from './exit-codes.js'
+import { type Palette, paletteFor } from './format.js'
+import { notRunningMessage, reportError, writeJson } from './report.js'
 
 // oclif's own FlagOutput/ArgOutput, which its package does not export.
 type AnyOutput = { [name: string]: unknown }
@@ -53,12 +53,12 @@ export abstract class BaseCommand extends Command {
     return client
   }
 
-  /** "daemon not running" always says how to start it. */
   protected notRunningMessage(): string {
-    const home = this.homeFlag ? ` --home ${this.home}` : ''
-    const user = existsSync(this.paths.identity) ? '' : ' --user ID'
-    return `the p2p daemon is not running (profile ${this.home}); start it with: p2p daemon start${user}${home}`
+    return notRunningMessage(this.home, this.homeFlag !== undefined)
   }
+
+  /** `daemon status --json` reports "not running" as a status document ({running:false, error}). */
+  protected readonly reportsStatus: boolean = false
 
   protected get colors(): Palette {
     return paletteFor(process.stdout)
@@ -74,9 +74,8 @@ export abstract class BaseCommand extends Command {
     return result
   }
 
-  /** One JSON document on stdout; compact for programs, indented for a person at a terminal. */
   protected override logJson(json: unknown): void {
-    process.stdout.write(`${JSON.stringify(json, null, process.stdout.isTTY ? 2 : undefined)}\n`)
+    writeJson(json)
   }
 
   /** A JSON line of a stream (msg from stdin, watch). */
@@ -90,12 +89,9 @@ export abstract class BaseCommand extends Command {
     // A failed parse was still a parse: keeps oclif from warning "did you forget to call this.parse".
     this.parsed = true
     const { code, message } = describeError(err, this.id)
-    if (this.jsonEnabled()) this.logJson({ error: { code, message } })
-    // The message can quote a discovery server or a peer: never let it drive the terminal.
-    else process.stderr.write(`p2p: ${sanitize(message)}\n`)
     // Ending by exitCode rather than process.exit lets pending output and async loggers (a daemon
     // that failed to start) finish; the unref'd timer only fires if some handle would keep us alive.
-    process.exitCode = exitCodeFor(code)
+    process.exitCode = reportError(code, message, { json: this.jsonEnabled(), statusDocument: this.reportsStatus })
     setTimeout(() => process.exit(), 2000).unref()
   }
 

@@ -64,6 +64,7 @@ export class LinkManager {
       deadAfterMs: timing.deadAfterMs,
       dial: (peerId, signal) => this.dial(peerId, signal),
       hasQueued: (peerId) => !options.policy.isBlocked(peerId) && outbox.hasQueued(peerId),
+      isStalled: (peerId) => outbox.isStalled(peerId, timing.deadAfterMs),
       linkUp: (peerId, conn) => {
         this.connected.set(peerId, conn as PeerConnection)
         this.keyConflicts.delete(peerId)

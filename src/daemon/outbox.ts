@@ -25,6 +25,8 @@ interface Session {
   /** Text length of each message sent and not yet acknowledged, by id. */
   inFlight: Map<string, number>
   inFlightBytes: number
+  /** When the in-flight messages last made progress (an ack, or the first send into an empty window). */
+  lastProgressAt: number
   /**
    * False once a query found nothing more queued after lastSentSeq; set again by every enqueue
    * for this peer. Saves the SQLite query that every `send` (through the link's WAKE) and every
@@ -72,7 +74,7 @@ export class Outbox {
   }
 
   linkUp(peer: string, link: OutboxLink): void {
-    this.sessions.set(peer, { link, lastSentSeq: 0, inFlight: new Map(), inFlightBytes: 0, mayHaveMore: true })
+    this.sessions.set(peer, { link, lastSentSeq: 0, inFlight: new Map(), inFlightBytes: 0, lastProgressAt: Date.now(), mayHaveMore: true })
     this.pump(peer)
   }
 
@@ -97,6 +99,7 @@ export class Outbox {
           session.mayHaveMore = true
           return
         }
+        if (session.inFlight.size === 0) session.lastProgressAt = Date.now()
         session.link.send({ t: 'msg', id: row.id, text: row.text, at: row.at })
         session.lastSentSeq = row.seq
         session.inFlight.set(row.id, row.text.length)
@@ -113,6 +116,15 @@ export class Outbox {
     this.settle(peer, link, id, 'failed', () => this.store.markFailed(link.remoteKey, id, reason))
   }
 
+  /**
+   * Messages have waited for an ack longer than `maxWaitMs` on a link that may still answer pings
+   * (a peer that dropped a frame it could not read): the link should be remade, which sends them again.
+   */
+  isStalled(peer: string, maxWaitMs: number, now = Date.now()): boolean {
+    const session = this.sessions.get(peer)
+    return session !== undefined && session.inFlight.size > 0 && now - session.lastProgressAt > maxWaitMs
+  }
+
   /** Queued messages older than the outbox lifetime become failed. */
   expire(storedBefore: number): number {
     const expired = this.store.expire(storedBefore)
@@ -127,6 +139,7 @@ export class Outbox {
     if (session && size !== undefined) {
       session.inFlight.delete(id)
       session.inFlightBytes -= size
+      session.lastProgressAt = Date.now()
     }
     // The peer has spoken: the sender may hear it now. The status write is committed in this same
     // turn's batch, which runs before the answer is flushed to the control socket.

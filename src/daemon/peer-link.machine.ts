@@ -30,6 +30,8 @@ export interface LinkDeps {
   deadAfterMs: number
   dial(peerId: string, signal: AbortSignal): Promise<LinkConnection>
   hasQueued(peerId: string): boolean
+  /** Messages sent on the link have waited for their acks for too long. */
+  isStalled(peerId: string): boolean
   /** The link is up on `conn` (also after a switch to a better connection). */
   linkUp(peerId: string, conn: LinkConnection): void
   /** The link is down; `reason` says why (dial failure or close). */
@@ -85,7 +87,9 @@ export const peerLinkMachine = setup({
     hasQueued: ({ context }) => context.deps.hasQueued(context.peerId),
     isCurrent: ({ context, event }) => conn(event) === context.conn,
     incomingWins: ({ context, event }) => candidateWins(conn(event), context.conn, context.deps.myKey),
-    isSilent: ({ context }) => context.conn !== null && Date.now() - context.conn.lastReceivedAt > context.deps.deadAfterMs,
+    isUnresponsive: ({ context }) =>
+      context.conn !== null &&
+      (Date.now() - context.conn.lastReceivedAt > context.deps.deadAfterMs || context.deps.isStalled(context.peerId)),
   },
   actions: {
     adopt: assign(({ context, event }) => {
@@ -98,7 +102,7 @@ export const peerLinkMachine = setup({
     linkUp: ({ context }) => context.conn && context.deps.linkUp(context.peerId, context.conn),
     pump: ({ context }) => context.deps.pump(context.peerId),
     ping: ({ context }) => context.conn?.ping(),
-    closeSilent: ({ context }) => context.conn?.close('no answer to pings'),
+    closeUnresponsive: ({ context }) => context.conn?.close('no answer to pings or messages'),
     dialFailed: assign(({ context, event }) => {
       const reason = String((event as { error?: { message?: string } }).error?.message ?? 'dial failed')
       context.deps.linkDown(context.peerId, reason)
@@ -149,7 +153,7 @@ export const peerLinkMachine = setup({
         live: {
           after: {
             pingInterval: [
-              { guard: 'isSilent', actions: 'closeSilent' },
+              { guard: 'isUnresponsive', actions: 'closeUnresponsive' },
               { target: 'live', reenter: true, actions: 'ping' },
             ],
           },

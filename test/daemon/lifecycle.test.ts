@@ -34,8 +34,11 @@ describe('daemon lifecycle', () => {
     const s = await status(second)
     expect(s.userId).toBe('alice')
     expect(s.pid).toBe(second.child.pid)
+    expect((await fetch(`${server.url}/v1/peers/alice`)).status).toBe(200)
     expect(await second.stop()).toBe(0)
     expect(existsSync(second.socket)).toBe(false)
+    // A clean stop unregisters: the server says at once that alice is offline.
+    expect((await fetch(`${server.url}/v1/peers/alice`)).status).toBe(404)
   })
 
   it('works from a profile whose path is too long for a Unix socket, in a fallback directory made private', async () => {

@@ -179,3 +179,18 @@ describe('Checkpointer', () => {
     }
   })
 })
+
+describe('Outbox stall detection', () => {
+  it('reports a link whose messages wait too long for their acks, until an ack comes', async () => {
+    const db = tempDb()
+    const outbox = new Outbox(new MessageStore(db), new WriteBatcher(db))
+    await outbox.enqueue({ id: 'stalled-message-1', peer: 'bob', peerKey: 'kb', text: 'hi', at: 1 })
+    const link = { remoteKey: 'kb', closed: false, send: () => {} }
+    const t0 = Date.now()
+    outbox.linkUp('bob', link)
+    expect(outbox.isStalled('bob', 1000, t0 + 500)).toBe(false)
+    expect(outbox.isStalled('bob', 1000, t0 + 5000)).toBe(true)
+    outbox.acked('bob', link, 'stalled-message-1')
+    expect(outbox.isStalled('bob', 1000, t0 + 5000)).toBe(false)
+  })
+})

@@ -17,7 +17,7 @@ class FakeConn implements LinkConnection {
   }
 }
 
-function harness(options: { myKey?: string; queued?: boolean; dial?: () => Promise<LinkConnection> } = {}) {
+function harness(options: { myKey?: string; queued?: boolean; stalled?: () => boolean; dial?: () => Promise<LinkConnection> } = {}) {
   const log: string[] = []
   let dials = 0
   const deps: LinkDeps = {
@@ -30,6 +30,7 @@ function harness(options: { myKey?: string; queued?: boolean; dial?: () => Promi
       return options.dial ? options.dial() : Promise.reject(new Error('offline'))
     },
     hasQueued: () => options.queued ?? true,
+    isStalled: () => options.stalled?.() ?? false,
     linkUp: () => log.push('up'),
     linkDown: (_peer, reason) => log.push(`down: ${reason}`),
     pump: () => log.push('pump'),
@@ -75,6 +76,19 @@ describe('peer link machine', () => {
     clock.increment(5000)
     expect(conn.pings).toBe(2)
     conn.lastReceivedAt = Date.now() - 60_000
+    clock.increment(5000)
+    expect(conn.closed).toBe(true)
+  })
+
+  it('closes a link whose messages wait too long for acks, though it answers pings', async () => {
+    const conn = new FakeConn('bb')
+    let stalled = false
+    const { actor, clock } = harness({ dial: () => Promise.resolve(conn), stalled: () => stalled })
+    actor.send({ type: 'WAKE' })
+    await settle()
+    clock.increment(5000)
+    expect(conn.closed).toBe(false)
+    stalled = true
     clock.increment(5000)
     expect(conn.closed).toBe(true)
   })

@@ -13,9 +13,5 @@ export default class DaemonStatus extends BaseCommand {
     return status
   }
 
-  /** With --json, "not running" is still a status document: {running:false, error:{code,message}}. */
-  protected override logJson(json: unknown): void {
-    const error = (json as { error?: { code?: string } }).error
-    super.logJson(error?.code === 'daemon_not_running' ? { running: false, ...(json as object) } : json)
-  }
+  protected override readonly reportsStatus = true
 }

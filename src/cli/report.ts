@@ -1,0 +1,37 @@
+/**
+ * How a command's outcome reaches the user, shared by the oclif commands (base-command.ts) and the
+ * fast path (fast-path.ts): one JSON document, or a one-line error on stderr, and the exit code.
+ * Light on purpose: the fast path must not load @oclif/core.
+ */
+import { existsSync } from 'node:fs'
+import { ErrorCode } from '../protocol/errors.js'
+import { profilePaths } from '../protocol/profile.js'
+import { exitCodeFor } from './exit-codes.js'
+import { sanitize } from './format.js'
+
+/** One JSON document on stdout; compact for programs, indented for a person at a terminal. */
+export function writeJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, process.stdout.isTTY ? 2 : undefined)}\n`)
+}
+
+/**
+ * Prints a failure the documented way and returns its exit code: with --json exactly
+ * `{"error":{code,message}}` on stdout (for `daemon status`, "not running" is a status document:
+ * `{running:false, error}`), otherwise `p2p: message` on stderr.
+ */
+export function reportError(code: string, message: string, options: { json: boolean; statusDocument?: boolean }): number {
+  if (options.json) {
+    const document = { error: { code, message } }
+    writeJson(options.statusDocument && code === ErrorCode.DaemonNotRunning ? { running: false, ...document } : document)
+  } else {
+    // The message can quote a discovery server or a peer: never let it drive the terminal.
+    process.stderr.write(`p2p: ${sanitize(message)}\n`)
+  }
+  return exitCodeFor(code)
+}
+
+/** "The daemon is not running" always says how to start it (with --user only when the profile is new). */
+export function notRunningMessage(home: string, homeGiven: boolean): string {
+  const user = existsSync(profilePaths(home).identity) ? '' : ' --user ID'
+  return `the p2p daemon is not running (profile ${home}); start it with: p2p daemon start${user}${homeGiven ? ` --home ${home}` : ''}`
+}

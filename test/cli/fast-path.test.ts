@@ -1,0 +1,76 @@
+/**
+ * `p2p msg PEER TEXT` and `p2p daemon status` skip oclif (src/cli/fast-path.ts). Both paths must
+ * answer alike: each case runs twice, the second time with P2P_NO_FAST_PATH=1 (oclif).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type DaemonProcess, p2p, startRegisteredDaemons, tempHome } from '../helpers/daemon.js'
+import { type ServerProcess, startServerProcess } from '../helpers/server.js'
+
+const bothPaths = async (args: string[], home: string) => {
+  const fast = await p2p(args, { home })
+  const oclif = await p2p(args, { home, env: { P2P_NO_FAST_PATH: '1' } })
+  return { fast, oclif }
+}
+const withoutClock = (json: string) => {
+  const { uptimeS: _uptime, ...rest } = JSON.parse(json)
+  return rest
+}
+
+describe('the fast path answers like oclif', () => {
+  let server: ServerProcess
+  let alice: DaemonProcess
+  let bob: DaemonProcess
+
+  beforeAll(async () => {
+    server = await startServerProcess({ ttl: 5 })
+    ;[alice, bob] = (await startRegisteredDaemons(server.url, ['alice', 'bob'])) as [DaemonProcess, DaemonProcess]
+  })
+  afterAll(async () => {
+    await Promise.all([alice?.stop(), bob?.stop()])
+    await server?.stop()
+  })
+
+  it('msg: delivered, JSON, and each error with its exit code', async () => {
+    const plain = await bothPaths(['msg', 'bob', 'hello', 'fast', 'path'], alice.home)
+    expect(plain.fast).toEqual({ code: 0, stdout: 'delivered\n', stderr: '' })
+    expect(plain.oclif).toEqual(plain.fast)
+
+    const json = await bothPaths(['msg', 'bob', 'hi', '--json', '--timeout', '5'], alice.home)
+    expect(json.fast.code).toBe(0)
+    expect(Object.keys(JSON.parse(json.fast.stdout)).sort()).toEqual(['id', 'status', 'to'])
+    expect(Object.keys(JSON.parse(json.oclif.stdout)).sort()).toEqual(['id', 'status', 'to'])
+
+    for (const args of [
+      ['msg', 'nobody-here', 'hi'],
+      ['msg', 'Bad!Id', 'hi'],
+      ['msg', 'alice', 'to myself'],
+      ['msg', 'bob', 'x'.repeat(70_000)],
+      ['msg', 'nobody-here', 'hi', '--json'],
+    ]) {
+      const { fast, oclif } = await bothPaths(args, alice.home)
+      expect(fast.code, args.join(' ').slice(0, 40)).toBe(oclif.code)
+      expect(fast.stdout).toBe(oclif.stdout)
+      expect(fast.stderr).toBe(oclif.stderr)
+    }
+    expect((await p2p(['msg', 'nobody-here', 'hi'], { home: alice.home })).code).toBe(4)
+  })
+
+  it('daemon status: human, JSON, and not running', async () => {
+    const human = await bothPaths(['daemon', 'status'], alice.home)
+    expect(human.fast.code).toBe(0)
+    expect(human.fast.stdout.replace(/up \d+s/, '')).toBe(human.oclif.stdout.replace(/up \d+s/, ''))
+
+    const json = await bothPaths(['daemon', 'status', '--json'], alice.home)
+    expect(withoutClock(json.fast.stdout)).toEqual(withoutClock(json.oclif.stdout))
+
+    const nobody = tempHome()
+    for (const args of [
+      ['daemon', 'status'],
+      ['daemon', 'status', '--json'],
+    ]) {
+      const { fast, oclif } = await bothPaths(args, nobody)
+      expect(fast).toEqual(oclif)
+      expect(fast.code).toBe(3)
+    }
+  })
+})

@@ -1,0 +1,56 @@
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { complete, nearestCommand } from '../../src/cli/chat/commands.js'
+import { exitCodeFor } from '../../src/cli/exit-codes.js'
+import { sanitize } from '../../src/cli/format.js'
+import { resolveHome } from '../../src/protocol/profile.js'
+
+describe('sanitize', () => {
+  it('shows terminal controls instead of obeying them', () => {
+    expect(sanitize('\x1b[31mred\x1b[0m')).toBe('^[[31mred^[[0m')
+    expect(sanitize('bell\x07 del\x7f c1\x9b')).toBe('bell^G del^? c1\\x9b')
+    expect(sanitize('a\nb')).toBe('a\\nb')
+    expect(sanitize('a\nb', '    ')).toBe('a\n    b')
+    expect(sanitize('tabs\tstay, émoji 👋 too')).toBe('tabs\tstay, émoji 👋 too')
+  })
+
+  it('defuses bidirectional overrides that could reorder what is shown', () => {
+    expect(sanitize('abc\u202edcba')).not.toContain('\u202e')
+  })
+})
+
+describe('chat completion and hints', () => {
+  it('completes commands after a slash and peer ids as their first argument', () => {
+    expect(complete('/bl', [])).toEqual([['/block '], '/bl'])
+    const [hits, word] = complete('/msg b', ['alice', 'bea', 'bob'])
+    expect([hits, word]).toEqual([['bea ', 'bob '], 'b'])
+    expect(complete('hello', ['bob'])).toEqual([[], 'hello'])
+  })
+
+  it('suggests the nearest command for a typo, and nothing for nonsense', () => {
+    expect(nearestCommand('blokc')).toBe('block')
+    expect(nearestCommand('hist')).toBe('history')
+    expect(nearestCommand('xyzzy')).toBeUndefined()
+  })
+})
+
+describe('exit codes', () => {
+  it('maps the stable error codes of SPEC section 5', () => {
+    expect(exitCodeFor('daemon_not_running')).toBe(3)
+    expect(exitCodeFor('unknown_peer')).toBe(4)
+    expect(exitCodeFor('blocked')).toBe(5)
+    expect(exitCodeFor('usage')).toBe(2)
+    expect(exitCodeFor('message_too_large')).toBe(2)
+    expect(exitCodeFor('key_changed')).toBe(1)
+    expect(exitCodeFor('something_new')).toBe(1)
+  })
+})
+
+describe('resolveHome', () => {
+  it('takes --home, then P2P_HOME, then XDG_DATA_HOME/p2p, then ~/.local/share/p2p', () => {
+    expect(resolveHome('/flag/home', { P2P_HOME: '/env/home' })).toBe('/flag/home')
+    expect(resolveHome(undefined, { P2P_HOME: '/env/home', XDG_DATA_HOME: '/xdg' })).toBe('/env/home')
+    expect(resolveHome(undefined, { XDG_DATA_HOME: '/xdg' })).toBe('/xdg/p2p')
+    expect(resolveHome(undefined, {})).toMatch(new RegExp(`${join('.local', 'share', 'p2p')}$`))
+  })
+})
