@@ -137,6 +137,33 @@ export function controlHandlers(services: ControlServices): ControlHandlers {
       return policyResult(peer, changed, p)
     },
 
+    trust: async ({ peer }) => {
+      // The new key must be the one the discovery server binds to the name now: trust moves the
+      // pin to the server's binding, never to whatever key some connection presented.
+      let record: Awaited<ReturnType<DiscoveryClient['lookup']>>
+      try {
+        record = await discovery.lookup(peer)
+      } catch (error) {
+        throw new P2PError(ErrorCode.ServerUnreachable, `cannot look up ${peer}: ${(error as Error).message}`)
+      }
+      if (!record) throw new P2PError(ErrorCode.UnknownPeer, `${peer} is not online: trust needs the server to show its current key`)
+      const pinned = peers.get(peer)?.publicKey
+      const fingerprintOf = (key: string) => fingerprint(fromHex(key))
+      if (pinned === record.publicKey) {
+        links.clearKeyConflict(peer)
+        return { peer, changed: false, fingerprint: fingerprintOf(pinned) }
+      }
+      peers.repin(peer, record.publicKey)
+      messages.rekeyQueued(peer, record.publicKey)
+      links.clearKeyConflict(peer)
+      return {
+        peer,
+        changed: true,
+        fingerprint: fingerprintOf(record.publicKey),
+        ...(pinned ? { previousFingerprint: fingerprintOf(pinned) } : {}),
+      }
+    },
+
     unmute: ({ peer }) => {
       const { changed, policy: p } = policy.setMuted(peer, false)
       return policyResult(peer, changed, p)

@@ -104,6 +104,12 @@ export class LinkManager {
     return this.keyConflicts.get(peerId)
   }
 
+  /** The user trusts `peerId`'s new key: forget the conflict and try again. */
+  clearKeyConflict(peerId: string): void {
+    this.keyConflicts.delete(peerId)
+    if (this.options.outbox.hasQueued(peerId)) this.wake(peerId)
+  }
+
   get keyConflictCount(): number {
     return this.keyConflicts.size
   }

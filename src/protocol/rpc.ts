@@ -55,6 +55,7 @@ export const MethodParams = {
       }),
   }),
   unmute: z.object({ peer: PeerParam }),
+  trust: z.object({ peer: PeerParam }),
   history: z
     .object({
       peer: PeerParam.optional(),
@@ -117,6 +118,15 @@ export interface PolicyResult {
   mutedUntil?: string
 }
 
+export interface TrustResult {
+  peer: string
+  changed: boolean
+  /** The key now pinned. */
+  fingerprint: string
+  /** The key pinned before, when it changed. */
+  previousFingerprint?: string
+}
+
 export interface HistoryEntry {
   id: string
   from: string
@@ -153,6 +163,7 @@ export interface ResultOf {
   unblock: PolicyResult
   mute: PolicyResult
   unmute: PolicyResult
+  trust: TrustResult
   history: HistoryEntry[]
   subscribe: SubscribeResult
   shutdown: { stopping: true }

@@ -114,6 +114,16 @@ describe('p2p one-shot commands', () => {
     expect((await p2p(['unblock', 'carol'], { home: alice.home })).stdout).toBe('carol was not blocked (nothing changed)\n')
   })
 
+  it('trust says when the pinned key is already the one the server binds; an offline stranger exits 4', async () => {
+    await p2p(['msg', 'bob', 'pin each other'], { home: alice.home })
+    const human = await p2p(['trust', 'bob'], { home: alice.home })
+    expect(human.code).toBe(0)
+    expect(human.stdout).toMatch(/^bob's key [0-9a-f-]{24} is already the one pinned \(nothing changed\)\n$/)
+    const json = await p2p(['trust', 'bob', '--json'], { home: alice.home })
+    expect(JSON.parse(json.stdout)).toEqual({ peer: 'bob', changed: false, fingerprint: expect.stringMatching(/^[0-9a-f-]{24}$/) })
+    expect((await p2p(['trust', 'nobody-here'], { home: alice.home })).code).toBe(4)
+  })
+
   it('sending to a peer I blocked exits 5; to an unknown peer exits 4', async () => {
     await p2p(['block', 'bob'], { home: alice.home })
     try {

@@ -62,7 +62,8 @@ describe('a peer whose key changed', () => {
       const port = server.port
       await server.stop()
       server = await startServerProcess({ ttl: 5, port })
-      newBob = (await startRegisteredDaemons(server.url, ['bob']))[0] as DaemonProcess
+      const reborn = (await startRegisteredDaemons(server.url, ['bob']))[0] as DaemonProcess
+      newBob = reborn
       await eventually(async () => (await status(alice)).server.registered)
 
       expect((await alice.rpc<SendResult>('send', { to: 'bob', text: 'who are you?', timeout: 2 })).status).toBe('queued')
@@ -74,8 +75,22 @@ describe('a peer whose key changed', () => {
       expect(entry?.fingerprint).not.toBe(entry?.presentedFingerprint)
       expect((await status(alice)).peers.keyChanged).toBe(1)
       // Nothing reached the newcomer.
-      const got = await newBob.rpc<HistoryEntry[]>('history', { includeMuted: true })
-      expect(got).toEqual([])
+      expect(await reborn.rpc<HistoryEntry[]>('history', { includeMuted: true })).toEqual([])
+
+      // alice compares fingerprints with bob out of band, then trusts the new key: the queued
+      // message goes to it, and so do new ones.
+      const trusted = await alice.rpc<{ changed: boolean; fingerprint: string; previousFingerprint?: string }>('trust', { peer: 'bob' })
+      expect(trusted.changed).toBe(true)
+      expect(trusted.fingerprint).toBe((await status(reborn)).fingerprint)
+      expect(trusted.previousFingerprint).toBe(entry?.fingerprint)
+      expect((await alice.rpc<SendResult>('send', { to: 'bob', text: 'welcome back' })).status).toBe('delivered')
+      const received = await eventually(async () => {
+        const h = await reborn.rpc<HistoryEntry[]>('history', {})
+        return h.length === 2 ? h : undefined
+      })
+      expect(received.map((m) => m.text)).toEqual(['who are you?', 'welcome back'])
+      expect((await status(alice)).peers.keyChanged).toBe(0)
+      expect((await alice.rpc<{ changed: boolean }>('trust', { peer: 'bob' })).changed).toBe(false)
     } finally {
       await Promise.all([alice.stop(), newBob?.stop()])
       await server.stop()

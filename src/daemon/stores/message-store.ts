@@ -50,6 +50,7 @@ export class MessageStore {
   private readonly historyPeer
   private readonly sinceStmt
   private readonly latestStmt
+  private readonly rekeyStmt
 
   constructor(db: Db) {
     this.insertOut = db.prepare<[string, string, string, string, number, number]>(
@@ -85,6 +86,9 @@ export class MessageStore {
     this.sinceStmt = db.prepare<[number, number], StoredMessage>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE direction = 'in' AND muted = 0 AND seq > ? ORDER BY seq LIMIT ?`,
     )
+    this.rekeyStmt = db.prepare<[string, string]>(
+      `UPDATE messages SET peer_key = ? WHERE direction = 'out' AND peer = ? AND status = 'queued'`,
+    )
     this.latestStmt = db.prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM messages')
   }
 
@@ -104,6 +108,11 @@ export class MessageStore {
   /** Queued messages to `peer` after `afterSeq`, oldest first. */
   queuedFor(peer: string, afterSeq: number, limit: number): OutgoingRow[] {
     return this.queuedStmt.all(peer, afterSeq, limit)
+  }
+
+  /** Messages still queued for `peer` go to its new key (after `trust`); returns how many. */
+  rekeyQueued(peer: string, peerKey: string): number {
+    return this.rekeyStmt.run(peerKey, peer).changes
   }
 
   /** Returns whether the message was queued (a repeated ack changes nothing). */

@@ -19,6 +19,7 @@ export class PeerStore {
   private readonly allStmt
   private readonly pinStmt
   private readonly seenStmt
+  private readonly repinStmt
 
   constructor(db: Db) {
     this.getStmt = db.prepare<[string], KnownPeer>(
@@ -28,6 +29,9 @@ export class PeerStore {
       'SELECT user_id AS userId, public_key AS publicKey, host, port, last_seen AS lastSeen FROM peers ORDER BY user_id',
     )
     this.pinStmt = db.prepare('INSERT INTO peers (user_id, public_key, pinned_at) VALUES (?, ?, ?) ON CONFLICT (user_id) DO NOTHING')
+    this.repinStmt = db.prepare(
+      'INSERT INTO peers (user_id, public_key, pinned_at) VALUES (?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET public_key = excluded.public_key, pinned_at = excluded.pinned_at',
+    )
     this.seenStmt = db.prepare('UPDATE peers SET host = ?, port = ?, last_seen = ? WHERE user_id = ?')
   }
 
@@ -47,6 +51,12 @@ export class PeerStore {
   pin(userId: string, publicKey: string, now = Date.now()): string {
     if (this.pinStmt.run(userId, publicKey, now).changes > 0) this.cache.delete(userId)
     return (this.get(userId) as KnownPeer).publicKey
+  }
+
+  /** Replaces a pinned key: only for `trust`, after the user compared fingerprints out of band. */
+  repin(userId: string, publicKey: string, now = Date.now()): void {
+    this.repinStmt.run(userId, publicKey, now)
+    this.cache.delete(userId)
   }
 
   seen(userId: string, host: string, port: number, now = Date.now()): void {
