@@ -4,11 +4,9 @@
  */
 import { spawnSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DaemonProcess, eventually, FAST_ENV, p2p, startDaemonProcess, tempHome } from '../helpers/daemon.js'
-import { BIN, REPO_ROOT, type ServerProcess, startServerProcess } from '../helpers/server.js'
+import { type DaemonProcess, eventually, FAST_ENV, p2p, startNetwork, stopNetwork, tempHome } from '../helpers/daemon.js'
+import { BIN, REPO_ROOT, type ServerProcess } from '../helpers/server.js'
 import { hasTmux, jsonLines } from './spawn.js'
-
-const registered = (d: DaemonProcess) => async () => (await d.rpc<{ server: { registered: boolean } }>('status')).server.registered
 
 describe('p2p chat', () => {
   let server: ServerProcess
@@ -16,17 +14,13 @@ describe('p2p chat', () => {
   let bob: DaemonProcess
 
   beforeAll(async () => {
-    server = await startServerProcess({ ttl: 5 })
-    ;[alice, bob] = await Promise.all([
-      startDaemonProcess({ userId: 'alice', serverUrl: server.url }),
-      startDaemonProcess({ userId: 'bob', serverUrl: server.url }),
-    ])
-    await eventually(registered(alice))
-    await eventually(registered(bob))
+    ;({
+      server,
+      daemons: [alice, bob],
+    } = await startNetwork(['alice', 'bob']))
   })
   afterAll(async () => {
-    await Promise.all([alice?.stop(), bob?.stop()])
-    await server?.stop()
+    await stopNetwork(server, alice, bob)
   })
 
   it('reads commands from piped stdin, hints at mistakes, and exits 0 at end of input', async () => {

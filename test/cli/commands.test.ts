@@ -3,11 +3,9 @@
  * codes, input errors, and a stdin pipeline.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DaemonProcess, eventually, p2p, startDaemonProcess } from '../helpers/daemon.js'
-import { type ServerProcess, startServerProcess } from '../helpers/server.js'
+import { type DaemonProcess, p2p, startNetwork, stopNetwork } from '../helpers/daemon.js'
+import type { ServerProcess } from '../helpers/server.js'
 import { runWithBytes } from './spawn.js'
-
-const registered = (d: DaemonProcess) => async () => (await d.rpc<{ server: { registered: boolean } }>('status')).server.registered
 
 describe('p2p one-shot commands', () => {
   let server: ServerProcess
@@ -15,17 +13,13 @@ describe('p2p one-shot commands', () => {
   let bob: DaemonProcess
 
   beforeAll(async () => {
-    server = await startServerProcess({ ttl: 5 })
-    ;[alice, bob] = await Promise.all([
-      startDaemonProcess({ userId: 'alice', serverUrl: server.url }),
-      startDaemonProcess({ userId: 'bob', serverUrl: server.url }),
-    ])
-    await eventually(registered(alice))
-    await eventually(registered(bob))
+    ;({
+      server,
+      daemons: [alice, bob],
+    } = await startNetwork(['alice', 'bob']))
   })
   afterAll(async () => {
-    await Promise.all([alice?.stop(), bob?.stop()])
-    await server?.stop()
+    await stopNetwork(server, alice, bob)
   })
 
   it('discover lists the other online user, human and --json', async () => {

@@ -3,8 +3,8 @@
  * answer alike: each case runs twice, the second time with P2P_NO_FAST_PATH=1 (oclif).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DaemonProcess, p2p, startRegisteredDaemons, tempHome } from '../helpers/daemon.js'
-import { type ServerProcess, startServerProcess } from '../helpers/server.js'
+import { type DaemonProcess, p2p, startNetwork, stopNetwork, tempHome } from '../helpers/daemon.js'
+import type { ServerProcess } from '../helpers/server.js'
 
 const bothPaths = async (args: string[], home: string) => {
   const fast = await p2p(args, { home })
@@ -22,12 +22,13 @@ describe('the fast path answers like oclif', () => {
   let bob: DaemonProcess
 
   beforeAll(async () => {
-    server = await startServerProcess({ ttl: 5 })
-    ;[alice, bob] = (await startRegisteredDaemons(server.url, ['alice', 'bob'])) as [DaemonProcess, DaemonProcess]
+    ;({
+      server,
+      daemons: [alice, bob],
+    } = await startNetwork(['alice', 'bob']))
   })
   afterAll(async () => {
-    await Promise.all([alice?.stop(), bob?.stop()])
-    await server?.stop()
+    await stopNetwork(server, alice, bob)
   })
 
   it('msg: delivered, JSON, and each error with its exit code', async () => {

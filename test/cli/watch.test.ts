@@ -3,11 +3,9 @@
  * clean end (SIGINT: 0; the daemon dying: non-zero, no hang).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DaemonProcess, eventually, p2p, startDaemonProcess, subscribe } from '../helpers/daemon.js'
-import { type ServerProcess, startServerProcess } from '../helpers/server.js'
+import { type DaemonProcess, eventually, p2p, startNetwork, startRegisteredDaemons, stopNetwork, subscribe } from '../helpers/daemon.js'
+import type { ServerProcess } from '../helpers/server.js'
 import { jsonLines, type LiveCli, spawnCli } from './spawn.js'
-
-const registered = (d: DaemonProcess) => async () => (await d.rpc<{ server: { registered: boolean } }>('status')).server.registered
 
 /** The cursor after everything bob has received so far. */
 async function cursorNow(d: DaemonProcess): Promise<string> {
@@ -24,19 +22,15 @@ describe('p2p watch', () => {
   const extraDaemons: DaemonProcess[] = []
 
   beforeAll(async () => {
-    server = await startServerProcess({ ttl: 5 })
-    ;[alice, bob] = await Promise.all([
-      startDaemonProcess({ userId: 'alice', serverUrl: server.url }),
-      startDaemonProcess({ userId: 'bob', serverUrl: server.url }),
-    ])
-    await eventually(registered(alice))
-    await eventually(registered(bob))
+    ;({
+      server,
+      daemons: [alice, bob],
+    } = await startNetwork(['alice', 'bob']))
   })
   afterAll(async () => {
     for (const cli of live) cli.child.kill('SIGKILL')
     await Promise.all(extraDaemons.map((d) => d.kill()))
-    await Promise.all([alice?.stop(), bob?.stop()])
-    await server?.stop()
+    await stopNetwork(server, alice, bob)
   })
 
   const watch = (args: string[], home: string) => {
@@ -99,9 +93,8 @@ describe('p2p watch', () => {
   })
 
   it('exits non-zero with a message, without hanging, when the daemon dies', async () => {
-    const victim = await startDaemonProcess({ userId: 'victim', serverUrl: server.url })
+    const [victim] = (await startRegisteredDaemons(server.url, ['victim'])) as [DaemonProcess]
     extraDaemons.push(victim)
-    await eventually(registered(victim))
     // --since: a message sent before watch has subscribed is replayed, not lost to the race.
     const cli = watch(['--json', '--since', await cursorNow(victim)], victim.home)
     await alice.rpc('send', { to: 'victim', text: 'are you there' })

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { HistoryEntry, PolicyResult, SendResult, StatusResult } from '../../src/protocol/rpc.js'
-import { type DaemonProcess, eventually, startRegisteredDaemons, status, subscribe } from '../helpers/daemon.js'
-import { type ServerProcess, startServerProcess } from '../helpers/server.js'
+import { type DaemonProcess, eventually, startNetwork, status, stopNetwork, subscribe } from '../helpers/daemon.js'
+import type { ServerProcess } from '../helpers/server.js'
 
 describe('block and mute', () => {
   let server: ServerProcess
@@ -9,14 +9,14 @@ describe('block and mute', () => {
   let bob: DaemonProcess
 
   beforeAll(async () => {
-    server = await startServerProcess({ ttl: 5 })
-    ;[alice, bob] = (await startRegisteredDaemons(server.url, ['alice', 'bob'])) as [DaemonProcess, DaemonProcess]
+    ;({
+      server,
+      daemons: [alice, bob],
+    } = await startNetwork(['alice', 'bob']))
   })
 
   afterAll(async () => {
-    await alice?.stop()
-    await bob?.stop()
-    await server?.stop()
+    await stopNetwork(server, alice, bob)
   })
 
   it('block closes the live link, refuses the blocked peer after the handshake, stores nothing; unblock lets queued messages through', async () => {

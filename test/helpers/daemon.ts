@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { socketPathFor } from '../../src/protocol/profile.js'
 import type { StatusResult } from '../../src/protocol/rpc.js'
-import { BIN, REPO_ROOT } from './server.js'
+import { BIN, REPO_ROOT, type ServerProcess, startServerProcess } from './server.js'
 
 /** Fast timings so that tests wait for conditions in seconds, not minutes. */
 export const FAST_ENV: NodeJS.ProcessEnv = {
@@ -109,6 +109,22 @@ export async function startRegisteredDaemons(serverUrl: string, userIds: string[
   const daemons = await Promise.all(userIds.map((userId) => startDaemonProcess({ userId, serverUrl, ...(env ? { env } : {}) })))
   for (const d of daemons) await eventually(async () => (await status(d)).server.registered)
   return daemons
+}
+
+/** A discovery server and registered daemons for `userIds`: what most test files start with. */
+export async function startNetwork<const T extends readonly string[]>(
+  userIds: T,
+  options: { ttl?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ server: ServerProcess; daemons: { [K in keyof T]: DaemonProcess } }> {
+  const server = await startServerProcess({ ttl: options.ttl ?? 5 })
+  const daemons = await startRegisteredDaemons(server.url, [...userIds], options.env)
+  return { server, daemons: daemons as { [K in keyof T]: DaemonProcess } }
+}
+
+/** Stops the daemons, then the server; any of them may be missing (a start that failed). */
+export async function stopNetwork(server: ServerProcess | undefined, ...daemons: Array<DaemonProcess | undefined>): Promise<void> {
+  await Promise.all(daemons.map((d) => d?.stop()))
+  await server?.stop()
 }
 
 export class RpcError extends Error {
