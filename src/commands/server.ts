@@ -63,12 +63,14 @@ export default class Server extends Command {
     } catch (err) {
       this.error(`cannot start the discovery server: ${(err as Error).message}`, { exit: 1 })
     }
-    this.log(`listening on ${server.url}`)
-
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    // Handlers first, then the line that tells the world we are up: a signal sent the moment
+    // that line is read must already find them.
+    const stopped = new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'))
       process.once('SIGTERM', () => resolve('SIGTERM'))
     })
+    this.log(`listening on ${server.url}`)
+    const signal = await stopped
     logger.info({ signal }, 'shutting down')
     await server.close()
   }
