@@ -140,26 +140,20 @@ export function controlHandlers(services: ControlServices): ControlHandlers {
     trust: async ({ peer }) => {
       // The new key must be the one the discovery server binds to the name now: trust moves the
       // pin to the server's binding, never to whatever key some connection presented.
-      let record: Awaited<ReturnType<DiscoveryClient['lookup']>>
-      try {
-        record = await discovery.lookup(peer)
-      } catch (error) {
-        throw new P2PError(ErrorCode.ServerUnreachable, `cannot look up ${peer}: ${(error as Error).message}`)
-      }
-      if (!record) throw new P2PError(ErrorCode.UnknownPeer, `${peer} is not online: trust needs the server to show its current key`)
+      const bound = await keys.boundKey(peer)
       const pinned = peers.get(peer)?.publicKey
       const fingerprintOf = (key: string) => fingerprint(fromHex(key))
-      if (pinned === record.publicKey) {
+      if (pinned === bound) {
         links.clearKeyConflict(peer)
         return { peer, changed: false, fingerprint: fingerprintOf(pinned) }
       }
-      peers.repin(peer, record.publicKey)
-      messages.rekeyQueued(peer, record.publicKey)
+      peers.repin(peer, bound)
+      messages.rekeyQueued(peer, bound)
       links.clearKeyConflict(peer)
       return {
         peer,
         changed: true,
-        fingerprint: fingerprintOf(record.publicKey),
+        fingerprint: fingerprintOf(bound),
         ...(pinned ? { previousFingerprint: fingerprintOf(pinned) } : {}),
       }
     },

@@ -27,12 +27,13 @@ export class PeerKeyResolver {
     if (cached && cached.until > now) return cached.key
     const inFlight = this.lookups.get(peer)
     if (inFlight) return inFlight
-    const lookup = this.lookup(peer).finally(() => this.lookups.delete(peer))
+    const lookup = this.boundKey(peer).finally(() => this.lookups.delete(peer))
     this.lookups.set(peer, lookup)
     return lookup
   }
 
-  private async lookup(peer: string): Promise<string> {
+  /** Asks the server now which key it binds to `peer` (online peers only). */
+  async boundKey(peer: string): Promise<string> {
     let record: Awaited<ReturnType<DiscoveryClient['lookup']>>
     try {
       record = await this.discovery.lookup(peer)
@@ -40,7 +41,8 @@ export class PeerKeyResolver {
       if (error instanceof DiscoveryError) throw new P2PError(ErrorCode.ServerUnreachable, `cannot look up ${peer}: ${error.message}`)
       throw error
     }
-    if (!record) throw new P2PError(ErrorCode.UnknownPeer, `unknown peer "${peer}": not online and never met (see p2p discover)`)
+    if (!record)
+      throw new P2PError(ErrorCode.UnknownPeer, `unknown peer "${peer}": the discovery server does not know it online (see p2p discover)`)
     this.bound.set(peer, { key: record.publicKey, until: Date.now() + BOUND_KEY_TTL_MS })
     return record.publicKey
   }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { HistoryEntry, SendResult } from '../../src/protocol/rpc.js'
 import { type DaemonProcess, eventually, startDaemonProcess, startRegisteredDaemons, status } from '../helpers/daemon.js'
 import { connectRawPeer } from '../helpers/raw-peer.js'
-import { type ServerProcess, startServerProcess } from '../helpers/server.js'
+import { restartServerProcess, type ServerProcess, startServerProcess } from '../helpers/server.js'
 
 describe('identity: nobody can pose as someone else', () => {
   let server: ServerProcess
@@ -61,7 +61,7 @@ describe('a peer whose key changed', () => {
       await bob.stop()
       const port = server.port
       await server.stop()
-      server = await startServerProcess({ ttl: 5, port })
+      server = await restartServerProcess(port, { ttl: 5 })
       const reborn = (await startRegisteredDaemons(server.url, ['bob']))[0] as DaemonProcess
       newBob = reborn
       await eventually(async () => (await status(alice)).server.registered)

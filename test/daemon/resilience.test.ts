@@ -6,7 +6,7 @@ import { MAX_CONTROL_LINE_BYTES, MAX_PEER_FRAME_BYTES } from '../../src/protocol
 import type { SendResult } from '../../src/protocol/rpc.js'
 import { type DaemonProcess, eventually, startRegisteredDaemons, status } from '../helpers/daemon.js'
 import { connectRawPeer } from '../helpers/raw-peer.js'
-import { type ServerProcess, startServerProcess } from '../helpers/server.js'
+import { restartServerProcess, type ServerProcess, startServerProcess } from '../helpers/server.js'
 
 function openSocket(
   options: { port: number } | { path: string },
@@ -142,7 +142,7 @@ describe('a daemon under bad input and a flaky discovery server', () => {
     await eventually(async () => (await status(alice)).server.registered === false, 15_000)
     // Messages between peers that know each other still flow while the server is down.
     expect((await alice.rpc<SendResult>('send', { to: 'bob', text: 'server is down' })).status).toBe('delivered')
-    server = await startServerProcess({ ttl: 2, port })
+    server = await restartServerProcess(port, { ttl: 2 })
     await eventually(async () => (await status(alice)).server.registered && (await status(bob)).server.registered, 20_000)
     const peers = (await (await fetch(`${server.url}/v1/peers`)).json()) as PeerList
     expect(peers.peers.map((p) => p.userId).sort()).toEqual(['alice', 'bob'])

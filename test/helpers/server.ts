@@ -112,3 +112,21 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
     stderr: () => err,
   }
 }
+
+/**
+ * Starts a server again on the port an earlier one had, as a restarted server would be: clients
+ * keep its URL. Another process may briefly hold that port (a client socket got it as its
+ * ephemeral port), so a start that fails is tried again a few times.
+ */
+export async function restartServerProcess(port: number, options: ServerProcessOptions = {}): Promise<ServerProcess> {
+  let lastError: unknown
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      return await startServerProcess({ ...options, port })
+    } catch (error) {
+      lastError = error
+      await new Promise((resolve) => setTimeout(resolve, 200 * (attempt + 1)))
+    }
+  }
+  throw lastError
+}
