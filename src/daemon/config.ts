@@ -29,6 +29,7 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): DaemonTunin
       backoff: { baseMs: envNumber(env, 'P2P_RETRY_BASE_MS', 500), maxMs: envNumber(env, 'P2P_RETRY_MAX_MS', 15_000) },
       pingIntervalMs,
       deadAfterMs: pingIntervalMs * 3,
+      idleLifetimeMs: 10 * 60_000,
       handshakeTimeoutMs: envNumber(env, 'P2P_HANDSHAKE_TIMEOUT_MS', 10_000),
       connectTimeoutMs: 5_000,
       peerRate: peerRate > 0 ? { perSecond: peerRate, burst: peerRate * 2 } : null,

@@ -26,6 +26,7 @@ export interface LinkTiming {
   backoff: BackoffPolicy
   pingIntervalMs: number
   deadAfterMs: number
+  idleLifetimeMs: number
   handshakeTimeoutMs: number
   connectTimeoutMs: number
   /** Incoming messages per link; over it, reading pauses (TCP pushes back on the sender, nothing is lost). */
@@ -62,6 +63,7 @@ export class LinkManager {
       backoff: timing.backoff,
       pingIntervalMs: timing.pingIntervalMs,
       deadAfterMs: timing.deadAfterMs,
+      idleLifetimeMs: timing.idleLifetimeMs,
       dial: (peerId, signal) => this.dial(peerId, signal),
       hasQueued: (peerId) => !options.policy.isBlocked(peerId) && outbox.hasQueued(peerId),
       isStalled: (peerId) => outbox.isStalled(peerId, timing.deadAfterMs),
@@ -276,6 +278,10 @@ export class LinkManager {
     if (existing) return existing
     const actor = createActor(peerLinkMachine, { input: { peerId, deps: this.deps } })
     actor.subscribe({
+      complete: () => {
+        // Retired (idle too long), blocked or stopped: forget it; the next need makes a fresh one.
+        if (this.links.get(peerId) === actor) this.links.delete(peerId)
+      },
       error: (error) => {
         // Supervision: log, drop the broken actor and its link; the next need makes a fresh one.
         this.options.log.error({ peer: peerId, err: error }, 'peer link actor failed; restarting it on next use')

@@ -12,6 +12,8 @@ import { type DecodedFrame, decodePeerFrame, encodePeerFrame, PEER_PROTOCOL_VERS
 import type { Bucket } from '../protocol/token-bucket.js'
 import { LineSplitter } from './line-splitter.js'
 
+/** How long a closing link may take to deliver its last frames. */
+const CLOSE_GRACE_MS = 2000
 /** Writes above this go out at once instead of waiting for the end of the turn. */
 const FLUSH_AT_BYTES = 256 * 1024
 
@@ -87,7 +89,10 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     if (this.closed) return
     this.flush()
     this.closed = true
-    this.stream.destroy()
+    // End rather than destroy, so that frames written last (an ack, a nack) still reach the peer;
+    // a peer that does not close its side in time is cut off.
+    this.stream.end()
+    setTimeout(() => this.stream.destroy(), CLOSE_GRACE_MS).unref()
     this.emit('close', reason)
   }
 

@@ -43,7 +43,10 @@ export class PeerKeyResolver {
     }
     if (!record)
       throw new P2PError(ErrorCode.UnknownPeer, `unknown peer "${peer}": the discovery server does not know it online (see p2p discover)`)
-    this.bound.set(peer, { key: record.publicKey, until: Date.now() + BOUND_KEY_TTL_MS })
+    const now = Date.now()
+    // Expired answers are dropped now and then, so looking up many names cannot grow this forever.
+    if (this.bound.size >= 1000) for (const [id, entry] of this.bound) if (entry.until <= now) this.bound.delete(id)
+    this.bound.set(peer, { key: record.publicKey, until: now + BOUND_KEY_TTL_MS })
     return record.publicKey
   }
 }

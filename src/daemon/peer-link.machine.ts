@@ -5,6 +5,7 @@
  *     ^               \--fail--> waiting                \--close, nothing waiting--> idle
  *     \--INCOMING (from any state but stopped) --> connected
  *   BLOCK / STOP --> stopped (final): the link is closed.
+ *   idle for idleLifetimeMs --> retired (final): the supervisor drops the actor.
  *
  * Frames never pass through this machine: the link manager decodes them and feeds the message
  * pipeline directly. The machine decides only when to dial, which connection to keep, and when a
@@ -28,6 +29,8 @@ export interface LinkDeps {
   pingIntervalMs: number
   /** A link that has received nothing for this long is dead (pings are answered, so this is silence). */
   deadAfterMs: number
+  /** An actor idle this long retires (its supervisor forgets it and makes a new one when needed). */
+  idleLifetimeMs: number
   dial(peerId: string, signal: AbortSignal): Promise<LinkConnection>
   hasQueued(peerId: string): boolean
   /** Messages sent on the link have waited for their acks for too long. */
@@ -82,6 +85,7 @@ export const peerLinkMachine = setup({
   delays: {
     retryDelay: ({ context }) => backoffDelay(context.attempt, context.deps.backoff),
     pingInterval: ({ context }) => context.deps.pingIntervalMs,
+    idleLifetime: ({ context }) => context.deps.idleLifetimeMs,
   },
   guards: {
     hasQueued: ({ context }) => context.deps.hasQueued(context.peerId),
@@ -127,11 +131,14 @@ export const peerLinkMachine = setup({
   },
   states: {
     idle: {
+      // Thousands of peers met once should not mean thousands of actors kept forever.
+      after: { idleLifetime: 'retired' },
       on: {
         WAKE: 'dialing',
         INCOMING: { target: 'connected', actions: 'adopt' },
       },
     },
+    retired: { type: 'final' },
     dialing: {
       invoke: {
         src: 'dial',

@@ -25,6 +25,7 @@ function harness(options: { myKey?: string; queued?: boolean; stalled?: () => bo
     backoff: { baseMs: 1000, maxMs: 1000 },
     pingIntervalMs: 5000,
     deadAfterMs: 15_000,
+    idleLifetimeMs: 60_000,
     dial: () => {
       dials++
       return options.dial ? options.dial() : Promise.reject(new Error('offline'))
@@ -108,6 +109,19 @@ describe('peer link machine', () => {
     expect(idle.actor.getSnapshot().value).toEqual({ connected: 'live' })
     idle.actor.send({ type: 'CONN_CLOSED', conn: other, reason: 'gone' })
     expect(idle.actor.getSnapshot().value).toBe('idle')
+  })
+
+  it('retires after a long idle spell, and not while connected', async () => {
+    const conn = new FakeConn('aa')
+    const { actor, clock } = harness({ queued: false })
+    actor.send({ type: 'INCOMING', conn })
+    clock.increment(120_000)
+    expect(actor.getSnapshot().status).toBe('active')
+    actor.send({ type: 'CONN_CLOSED', conn, reason: 'gone' })
+    clock.increment(59_999)
+    expect(actor.getSnapshot().value).toBe('idle')
+    clock.increment(1)
+    expect(actor.getSnapshot().status).toBe('done')
   })
 
   it('BLOCK closes the live link and stops the actor', () => {
