@@ -2,7 +2,7 @@
  * The human form of each daemon result. Commands and `chat` print the same things the same way.
  * Everything that came from elsewhere (peer ids, addresses, message text) goes through sanitize.
  */
-import type { HistoryEntry, PeerInfo, PolicyResult, StatusResult } from '../protocol/rpc.js'
+import type { HistoryEntry, PeerInfo, PolicyResult, StatusResult, TrustResult } from '../protocol/rpc.js'
 import { ago, dateTime, duration, type Palette, sanitize, table } from './format.js'
 
 export function peersTable(peers: PeerInfo[], c: Palette, empty: string): string {
@@ -74,4 +74,11 @@ export function statusLines(s: StatusResult, c: Palette): string {
     ['home', s.home],
   ]
   return rows.map(([k, v]) => `${c.dim(k.padEnd(13))}${v}`).join('\n')
+}
+
+export function trustLine(result: TrustResult): string {
+  const who = sanitize(result.peer)
+  return result.changed
+    ? `now trusting ${who}'s key ${result.fingerprint}${result.previousFingerprint ? ` (was ${result.previousFingerprint})` : ''}`
+    : `${who}'s key ${result.fingerprint} is already the one pinned (nothing changed)`
 }

@@ -1,6 +1,6 @@
 import { BaseCommand } from '../cli/base-command.js'
-import { sanitize } from '../cli/format.js'
 import { peerArg } from '../cli/policy-command.js'
+import { trustLine } from '../cli/render.js'
 import { peerId } from '../cli/validate.js'
 import type { TrustResult } from '../protocol/rpc.js'
 
@@ -14,12 +14,7 @@ export default class Trust extends BaseCommand {
   async run(): Promise<TrustResult> {
     const { args } = await this.parse(Trust)
     const result = await this.daemon.call('trust', { peer: peerId(args.peer) })
-    const who = sanitize(result.peer)
-    this.log(
-      result.changed
-        ? `now trusting ${who}'s key ${result.fingerprint}${result.previousFingerprint ? ` (was ${result.previousFingerprint})` : ''}`
-        : `${who}'s key ${result.fingerprint} is already the one pinned (nothing changed)`,
-    )
+    this.log(trustLine(result))
     return result
   }
 }

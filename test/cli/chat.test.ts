@@ -36,6 +36,7 @@ describe('p2p chat', () => {
       '/mute bob 1h',
       '/unmute bob',
       '/status',
+      '/trust bob',
     ].join('\n')
     const result = await p2p(['chat'], { home: alice.home, input: `${script}\n` })
     expect(result.code).toBe(0)
@@ -45,6 +46,7 @@ describe('p2p chat', () => {
     expect(result.stdout).toMatch(/^muted bob until /m)
     expect(result.stdout).toMatch(/^unmuted bob$/m)
     expect(result.stdout).toMatch(/^user\s+alice$/m)
+    expect(result.stdout).toMatch(/^bob's key [0-9a-f-]{24} is already the one pinned/m)
     expect(result.stderr).toBe(
       [
         'p2p chat: unknown command /blokc; did you mean /block? (/help lists commands)',

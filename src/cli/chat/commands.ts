@@ -34,6 +34,13 @@ export const CHAT_COMMANDS: readonly ChatCommandSpec[] = [
     peerArg: true,
   },
   { name: 'status', usage: '/status', help: 'how your daemon is doing', required: 0, peerArg: false },
+  {
+    name: 'trust',
+    usage: '/trust <peer>',
+    help: "accept a peer's new key, after comparing fingerprints out of band",
+    required: 1,
+    peerArg: true,
+  },
 ]
 
 const ALIASES: Record<string, string> = { quit: 'exit', q: 'exit', '?': 'help' }

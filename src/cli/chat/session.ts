@@ -16,7 +16,7 @@ import type { MessageEvent } from '../../protocol/rpc.js'
 import { describeError } from '../base-command.js'
 import type { ControlClient } from '../control-client.js'
 import { messageLine, type Palette, sanitize } from '../format.js'
-import { historyLine, peersTable, policyLine, statusLines } from '../render.js'
+import { historyLine, peersTable, policyLine, statusLines, trustLine } from '../render.js'
 import { checkText, peerId } from '../validate.js'
 import { type ChatCommandSpec, complete, helpText, parseLine } from './commands.js'
 
@@ -164,6 +164,10 @@ export function runChat(options: ChatOptions): Promise<number> {
         setQuery(peer)
         knownPeers.add(peer)
         return info(`talking to ${peer}: lines without a slash go to them (/query alone to stop)`)
+      }
+      case 'trust': {
+        const result = await client.call('trust', { peer: peerId(args[0] as string) })
+        return print(trustLine(result), { type: 'result', command: 'trust', result })
       }
       case 'status': {
         const status = await client.call('status')
