@@ -8,7 +8,7 @@ import { fingerprint, fromHex } from '../protocol/identity.js'
 import type { HistoryEntry, PeerInfo, PolicyResult, StatusResult } from '../protocol/rpc.js'
 import type { ControlHandlers } from './control-server.js'
 import type { DiscoveryClient } from './discovery-client.js'
-import type { EventHub } from './event-hub.js'
+import { type EventHub, messageEvent } from './event-hub.js'
 import type { LinkManager } from './link-manager.js'
 import type { OnlinePeers } from './online-peers.js'
 import type { Outbox } from './outbox.js'
@@ -39,12 +39,14 @@ export interface ControlServices {
 export function controlHandlers(services: ControlServices): ControlHandlers {
   const { userId: me, discovery, peers, policy, messages, outbox, links, events, online } = services
 
+  const mutedUntil = (p: PeerPolicy) => (p.mutedUntil !== undefined ? { mutedUntil: new Date(p.mutedUntil).toISOString() } : {})
+
   const policyResult = (peer: string, changed: boolean, p: PeerPolicy): PolicyResult => ({
     peer,
     changed,
     blocked: p.blocked,
     muted: p.muted,
-    ...(p.mutedUntil !== undefined ? { mutedUntil: new Date(p.mutedUntil).toISOString() } : {}),
+    ...mutedUntil(p),
   })
 
   const peerInfo = (userId: string): PeerInfo => {
@@ -63,7 +65,7 @@ export function controlHandlers(services: ControlServices): ControlHandlers {
       ...(presented ? { keyChanged: true, presentedFingerprint: fingerprint(fromHex(presented)) } : {}),
       blocked: p.blocked,
       muted: p.muted,
-      ...(p.mutedUntil !== undefined ? { mutedUntil: new Date(p.mutedUntil).toISOString() } : {}),
+      ...mutedUntil(p),
     }
   }
 
@@ -182,16 +184,7 @@ export function controlHandlers(services: ControlServices): ControlHandlers {
           let from = since
           for (;;) {
             const rows = messages.incomingSince(from, REPLAY_PAGE)
-            for (const row of rows) {
-              client.notify('event', {
-                type: 'message',
-                cursor: String(row.seq),
-                id: row.id,
-                from: row.peer,
-                text: row.text,
-                at: new Date(row.at).toISOString(),
-              })
-            }
+            for (const row of rows) client.notify('event', messageEvent(row))
             if (rows.length < REPLAY_PAGE) break
             from = (rows[rows.length - 1] as StoredMessage).seq
           }

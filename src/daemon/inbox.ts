@@ -4,7 +4,7 @@
  * sent it again. Duplicates (same sender key and id) are acknowledged again and not republished.
  */
 import type { MsgFrame } from '../protocol/peer-frames.js'
-import type { EventHub } from './event-hub.js'
+import { type EventHub, messageEvent } from './event-hub.js'
 import type { MessageStore } from './stores/message-store.js'
 import type { PolicyStore } from './stores/policy-store.js'
 import type { WriteBatcher } from './stores/write-batcher.js'
@@ -31,14 +31,7 @@ export class Inbox {
       .then((seq) => {
         link.send({ t: 'ack', id: frame.id })
         if (seq !== undefined && !muted) {
-          this.events.publish({
-            type: 'message',
-            cursor: String(seq),
-            id: frame.id,
-            from: peer,
-            text: frame.text,
-            at: new Date(frame.at).toISOString(),
-          })
+          this.events.publish(messageEvent({ seq, id: frame.id, peer, text: frame.text, at: frame.at }))
         }
       })
       .catch((error: unknown) => {
