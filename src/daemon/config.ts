@@ -2,8 +2,21 @@
  * Timings and limits of a daemon. Defaults suit people; tests and benchmarks tighten them through
  * P2P_* environment variables (documented in the README) rather than by waiting.
  */
+import type { RateLimitConfig } from '../protocol/token-bucket.js'
 import type { BackoffPolicy } from './backoff.js'
-import type { LinkTiming } from './link-manager.js'
+
+export interface LinkTiming {
+  backoff: BackoffPolicy
+  pingIntervalMs: number
+  /** A link that has received nothing (pings are answered), or whose messages wait for acks, this long is dead. */
+  deadAfterMs: number
+  /** A peer-link actor idle this long retires (its supervisor makes a new one when needed). */
+  idleLifetimeMs: number
+  handshakeTimeoutMs: number
+  connectTimeoutMs: number
+  /** Incoming messages per link; over it, reading pauses (TCP pushes back on the sender, nothing is lost). */
+  peerRate: RateLimitConfig | null
+}
 
 export interface DaemonTuning {
   links: LinkTiming

@@ -1,4 +1,6 @@
 import type { MessageEvent } from '../protocol/rpc.js'
+import type { ClientContext } from './control-server.js'
+import type { MessageStore, StoredMessage } from './stores/message-store.js'
 
 export type DaemonEvent = MessageEvent
 
@@ -36,4 +38,34 @@ export class EventHub {
   get size(): number {
     return this.listeners.size
   }
+}
+
+/** How many stored messages a subscriber catching up is sent per query. */
+const REPLAY_PAGE = 1000
+
+/**
+ * `subscribe`: replays what the subscriber missed since `since` (when given), then follows new
+ * events. Replay and subscription happen in one turn of the event loop, right after the reply:
+ * nothing published in between can be missed or sent twice.
+ */
+export function replayThenFollow(
+  messages: Pick<MessageStore, 'latestCursor' | 'incomingSince'>,
+  events: EventHub,
+  since: string | undefined,
+  client: Pick<ClientContext, 'notify' | 'afterReply' | 'onClose'>,
+): { cursor: string } {
+  const cursor = messages.latestCursor()
+  client.afterReply(() => {
+    if (since !== undefined) {
+      let from = Number(since)
+      for (;;) {
+        const rows = messages.incomingSince(from, REPLAY_PAGE)
+        for (const row of rows) client.notify('event', messageEvent(row))
+        if (rows.length < REPLAY_PAGE) break
+        from = (rows[rows.length - 1] as StoredMessage).seq
+      }
+    }
+    client.onClose(events.subscribe((event) => client.notify('event', event)))
+  })
+  return { cursor: String(cursor) }
 }

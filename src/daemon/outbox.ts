@@ -19,8 +19,8 @@ export interface OutboxLink {
   send(frame: { t: 'msg'; id: string; text: string; at: number }): void
 }
 
+/** Sending state of one link: it lives and dies with the link (the peer-link actor owns which link is current). */
 interface Session {
-  link: OutboxLink
   lastSentSeq: number
   /** Text length of each message sent and not yet acknowledged, by id. */
   inFlight: Map<string, number>
@@ -28,9 +28,8 @@ interface Session {
   /** When the in-flight messages last made progress (an ack, or the first send into an empty window). */
   lastProgressAt: number
   /**
-   * False once a query found nothing more queued after lastSentSeq; set again by every enqueue
-   * for this peer. Saves the SQLite query that every `send` (through the link's WAKE) and every
-   * ack would otherwise make.
+   * False once a query found nothing more queued after lastSentSeq; set again by `pump` (someone
+   * enqueued). Saves the SQLite query that every ack would otherwise make.
    */
   mayHaveMore: boolean
 }
@@ -38,7 +37,7 @@ interface Session {
 type Waiter = (status: DeliveryStatus) => void
 
 export class Outbox {
-  private readonly sessions = new Map<string, Session>()
+  private readonly sessions = new WeakMap<OutboxLink, Session>()
   private readonly waiters = new Map<string, Map<string, Waiter>>()
 
   constructor(
@@ -49,8 +48,6 @@ export class Outbox {
   /** Stores a message for `peer`; resolves once it is committed. */
   async enqueue(message: { id: string; peer: string; peerKey: string; text: string; at: number }): Promise<void> {
     await this.batcher.run(() => this.store.enqueue({ ...message, storedAt: Date.now() }))
-    const session = this.sessions.get(message.peer)
-    if (session) session.mayHaveMore = true
   }
 
   hasQueued(peer: string): boolean {
@@ -73,21 +70,27 @@ export class Outbox {
     })
   }
 
+  /** A new link to `peer`: everything still queued goes out on it, from the start. */
   linkUp(peer: string, link: OutboxLink): void {
-    this.sessions.set(peer, { link, lastSentSeq: 0, inFlight: new Map(), inFlightBytes: 0, lastProgressAt: Date.now(), mayHaveMore: true })
-    this.pump(peer)
+    this.sessions.set(link, { lastSentSeq: 0, inFlight: new Map(), inFlightBytes: 0, lastProgressAt: Date.now(), mayHaveMore: true })
+    this.drain(peer, link)
   }
 
   /** The link is down or could not be made: whoever waits hears "queued" now, not at their timeout. */
   linkDown(peer: string): void {
-    const session = this.sessions.get(peer)
-    if (session?.link.closed !== false) this.sessions.delete(peer)
     this.settleAll(peer, 'queued')
   }
 
-  pump(peer: string): void {
-    const session = this.sessions.get(peer)
-    if (!session || session.link.closed) return
+  /** Messages for `peer` were enqueued: send what the window allows on `link`, the peer's current link. */
+  pump(peer: string, link: OutboxLink): void {
+    const session = this.sessions.get(link)
+    if (session) session.mayHaveMore = true
+    this.drain(peer, link)
+  }
+
+  private drain(peer: string, link: OutboxLink): void {
+    const session = this.sessions.get(link)
+    if (!session || link.closed) return
     while (session.mayHaveMore && session.inFlight.size < SEND_WINDOW && session.inFlightBytes < SEND_WINDOW_BYTES) {
       const limit = SEND_WINDOW - session.inFlight.size
       const rows = this.store.queuedFor(peer, session.lastSentSeq, limit)
@@ -100,7 +103,7 @@ export class Outbox {
           return
         }
         if (session.inFlight.size === 0) session.lastProgressAt = Date.now()
-        session.link.send({ t: 'msg', id: row.id, text: row.text, at: row.at })
+        link.send({ t: 'msg', id: row.id, text: row.text, at: row.at })
         session.lastSentSeq = row.seq
         session.inFlight.set(row.id, row.text.length)
         session.inFlightBytes += row.text.length
@@ -120,8 +123,8 @@ export class Outbox {
    * Messages have waited for an ack longer than `maxWaitMs` on a link that may still answer pings
    * (a peer that dropped a frame it could not read): the link should be remade, which sends them again.
    */
-  isStalled(peer: string, maxWaitMs: number, now = Date.now()): boolean {
-    const session = this.sessions.get(peer)
+  isStalled(link: OutboxLink, maxWaitMs: number, now = Date.now()): boolean {
+    const session = this.sessions.get(link)
     return session !== undefined && session.inFlight.size > 0 && now - session.lastProgressAt > maxWaitMs
   }
 
@@ -133,9 +136,8 @@ export class Outbox {
   }
 
   private settle(peer: string, link: OutboxLink, id: string, status: DeliveryStatus, write: () => boolean): void {
-    const session = this.sessions.get(peer)
-    const current = session?.link === link
-    const size = current ? session?.inFlight.get(id) : undefined
+    const session = this.sessions.get(link)
+    const size = session?.inFlight.get(id)
     if (session && size !== undefined) {
       session.inFlight.delete(id)
       session.inFlightBytes -= size
@@ -149,7 +151,7 @@ export class Outbox {
     this.waiters.get(peer)?.get(id)?.(status)
     // Refill once both windows are half empty: one query per half window, not one per ack.
     if (session && size !== undefined && session.inFlight.size <= SEND_WINDOW / 2 && session.inFlightBytes <= SEND_WINDOW_BYTES / 2) {
-      this.pump(peer)
+      this.drain(peer, link)
     }
   }
 

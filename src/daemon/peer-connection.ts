@@ -9,7 +9,6 @@ import SecretStream from '@hyperswarm/secret-stream'
 import type { Identity } from '../protocol/identity.js'
 import { MAX_PEER_FRAME_BYTES } from '../protocol/limits.js'
 import { type DecodedFrame, decodePeerFrame, encodePeerFrame, PEER_PROTOCOL_VERSION, type PeerFrame } from '../protocol/peer-frames.js'
-import type { Bucket } from '../protocol/token-bucket.js'
 import { LineSplitter } from './line-splitter.js'
 
 /** How long a closing link may take to deliver its last frames. */
@@ -27,10 +26,10 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   /** Key of the side that dialed: the tie-break when both sides dial at once keeps the smaller. */
   readonly initiatorKey: string
   lastReceivedAt = Date.now()
-  /** Inbound message budget (see LinkManager.throttle). */
-  inboundBucket: Bucket | undefined
   closed = false
   private pending = ''
+  private started = false
+  private rest: string[]
   private paused = false
   private flushScheduled = false
   private readonly stream: SecretStream
@@ -47,11 +46,25 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.splitter = established.splitter
     this.remoteKey = (stream.remotePublicKey as Buffer).toString('hex')
     this.initiatorKey = stream.isInitiator ? (stream.publicKey as Buffer).toString('hex') : this.remoteKey
+    this.rest = established.rest
+  }
+
+  /**
+   * Starts reading. Nothing is read before this: the owner wires its 'frame' and 'close' listeners
+   * first, however many turns of the event loop that takes (the stream may deliver data as soon
+   * as a 'data' listener exists).
+   */
+  start(): void {
+    if (this.started) return
+    this.started = true
+    const stream = this.stream
     stream.on('data', (chunk: Buffer) => this.onData(chunk))
     stream.on('error', () => this.close('connection error'))
     stream.on('close', () => this.close('connection closed'))
     // Frames that arrived in the same read as the hello; the stream was paused after it.
-    if (established.rest.length > 0) setImmediate(() => this.deliver(established.rest))
+    const rest = this.rest
+    this.rest = []
+    if (rest.length > 0) setImmediate(() => this.deliver(rest))
     setImmediate(() => stream.resume())
     if (stream.destroyed) setImmediate(() => this.close('connection closed'))
   }

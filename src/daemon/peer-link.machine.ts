@@ -1,18 +1,21 @@
 /**
- * One actor per peer: owns the single link to that peer, used both ways.
+ * One actor per peer: the one owner of the link to that peer, used both ways. Whatever else needs
+ * the link (the outbox, `status`, `peers`) reads it from this actor's snapshot (`context.conn`).
  *
  *   idle --WAKE--> dialing --ok--> connected --close, messages waiting--> waiting --after backoff--> dialing
  *     ^               \--fail--> waiting                \--close, nothing waiting--> idle
  *     \--INCOMING (from any state but stopped) --> connected
+ *   REDIAL (a key was just trusted) --> dialing, abandoning a dial made with the old key
  *   BLOCK / STOP --> stopped (final): the link is closed.
- *   idle for idleLifetimeMs --> retired (final): the supervisor drops the actor.
+ *   idle for idleLifetime --> retired (final): the supervisor drops the actor.
  *
- * Frames never pass through this machine: the link manager decodes them and feeds the message
+ * Frames never pass through this machine: the frame router decodes them and feeds the message
  * pipeline directly. The machine decides only when to dial, which connection to keep, and when a
- * silent link is dead.
+ * silent link is dead. Its effects (dialing, telling the outbox, the timings) are placeholders
+ * here and are given once by the supervisor with `peerLinkMachine.provide()`; tests give fakes.
  */
-import { assign, fromPromise, not, setup } from 'xstate'
-import { type BackoffPolicy, backoffDelay } from './backoff.js'
+import { assign, fromPromise, setup } from 'xstate'
+import { backoffDelay } from './backoff.js'
 
 /** What the machine needs of a connection: PeerConnection satisfies it; tests pass fakes. */
 export interface LinkConnection {
@@ -23,38 +26,20 @@ export interface LinkConnection {
   ping(): void
 }
 
-export interface LinkDeps {
-  myKey: string
-  backoff: BackoffPolicy
-  pingIntervalMs: number
-  /** A link that has received nothing for this long is dead (pings are answered, so this is silence). */
-  deadAfterMs: number
-  /** An actor idle this long retires (its supervisor forgets it and makes a new one when needed). */
-  idleLifetimeMs: number
-  dial(peerId: string, signal: AbortSignal): Promise<LinkConnection>
-  hasQueued(peerId: string): boolean
-  /** Messages sent on the link have waited for their acks for too long. */
-  isStalled(peerId: string): boolean
-  /** The link is up on `conn` (also after a switch to a better connection). */
-  linkUp(peerId: string, conn: LinkConnection): void
-  /** The link is down; `reason` says why (dial failure or close). */
-  linkDown(peerId: string, reason: string): void
-  /** Sends what waits in the outbox over the current link. */
-  pump(peerId: string): void
-}
-
 export interface LinkInput {
   peerId: string
-  deps: LinkDeps
+  /** My public key (hex): the tie-break when both sides dial at once. */
+  myKey: string
 }
 
-interface LinkContext extends LinkInput {
+export interface LinkContext extends LinkInput {
   conn: LinkConnection | null
   attempt: number
 }
 
 export type LinkEvent =
   | { type: 'WAKE' }
+  | { type: 'REDIAL' }
   | { type: 'INCOMING'; conn: LinkConnection }
   | { type: 'CONN_CLOSED'; conn: LinkConnection; reason: string }
   | { type: 'BLOCK' }
@@ -71,7 +56,12 @@ export function candidateWins(candidate: { initiatorKey: string }, current: { in
   return candidate.initiatorKey < currentInitiator
 }
 
-const conn = (event: LinkEvent) => (event as { conn: LinkConnection }).conn
+const notProvided = (what: string) => () => {
+  throw new Error(`peer link: ${what} not provided`)
+}
+
+type PeerParams = { peerId: string }
+type LinkParams = { peerId: string; conn: LinkConnection }
 
 export const peerLinkMachine = setup({
   types: {
@@ -80,53 +70,40 @@ export const peerLinkMachine = setup({
     events: {} as LinkEvent,
   },
   actors: {
-    dial: fromPromise<LinkConnection, LinkInput>(({ input, signal }) => input.deps.dial(input.peerId, signal)),
+    dial: fromPromise<LinkConnection, PeerParams>(notProvided('dial')),
   },
   delays: {
-    retryDelay: ({ context }) => backoffDelay(context.attempt, context.deps.backoff),
-    pingInterval: ({ context }) => context.deps.pingIntervalMs,
-    idleLifetime: ({ context }) => context.deps.idleLifetimeMs,
+    // Defaults for a machine used without provide(); the supervisor gives the daemon's tuning.
+    retryDelay: ({ context }) => backoffDelay(context.attempt, { baseMs: 500, maxMs: 15_000 }),
+    pingInterval: 15_000,
+    idleLifetime: 10 * 60_000,
   },
   guards: {
-    hasQueued: ({ context }) => context.deps.hasQueued(context.peerId),
-    isCurrent: ({ context, event }) => conn(event) === context.conn,
-    incomingWins: ({ context, event }) => candidateWins(conn(event), context.conn, context.deps.myKey),
-    isUnresponsive: ({ context }) =>
-      context.conn !== null &&
-      (Date.now() - context.conn.lastReceivedAt > context.deps.deadAfterMs || context.deps.isStalled(context.peerId)),
+    hasQueued: (_, _params: PeerParams) => false,
+    /** The link has heard nothing for too long, or its messages wait too long for acks. */
+    isUnresponsive: (_, _params: LinkParams) => false,
+    /** An event about a connection that is no longer (or never was) this link's. */
+    isStale: ({ context }, params: { conn: LinkConnection }) => params.conn !== context.conn,
+    candidateWins: ({ context }, params: { conn: LinkConnection }) => candidateWins(params.conn, context.conn, context.myKey),
   },
   actions: {
-    adopt: assign(({ context, event }) => {
-      const next = conn(event)
-      if (context.conn && context.conn !== next) context.conn.close('replaced by a newer link')
-      return { conn: next, attempt: 0 }
-    }),
-    adoptDialed: assign(({ event }) => ({ conn: (event as unknown as { output: LinkConnection }).output, attempt: 0 })),
-    reject: ({ event }) => conn(event).close('a link to this peer already exists'),
-    linkUp: ({ context }) => context.conn && context.deps.linkUp(context.peerId, context.conn),
-    pump: ({ context }) => context.deps.pump(context.peerId),
-    ping: ({ context }) => context.conn?.ping(),
-    closeUnresponsive: ({ context }) => context.conn?.close('no answer to pings or messages'),
-    dialFailed: assign(({ context, event }) => {
-      const reason = String((event as { error?: { message?: string } }).error?.message ?? 'dial failed')
-      context.deps.linkDown(context.peerId, reason)
-      return { attempt: context.attempt + 1 }
-    }),
-    dropped: assign(({ context, event }) => {
-      context.deps.linkDown(context.peerId, (event as { reason?: string }).reason ?? 'closed')
-      return { conn: null }
-    }),
-    closeLink: assign(({ context }) => {
-      context.conn?.close('link closed by this daemon')
-      return { conn: null }
-    }),
+    // Effects the supervisor provides: telling the outbox and the log.
+    linkUp: (_, _params: LinkParams) => {},
+    linkDown: (_, _params: PeerParams & { reason: string; error?: unknown }) => {},
+    pump: (_, _params: LinkParams) => {},
+
+    adopt: assign((_, params: { conn: LinkConnection }) => ({ conn: params.conn, attempt: 0 })),
+    forget: assign({ conn: null }),
+    countFailure: assign({ attempt: ({ context }) => context.attempt + 1 }),
+    close: (_, params: { conn: LinkConnection | null; reason: string }) => params.conn?.close(params.reason),
+    ping: (_, params: { conn: LinkConnection | null }) => params.conn?.ping(),
   },
 }).createMachine({
   id: 'peerLink',
   context: ({ input }) => ({ ...input, conn: null, attempt: 0 }),
   initial: 'idle',
   on: {
-    BLOCK: '.stopped',
+    BLOCK: { target: '.stopped', actions: { type: 'linkDown', params: ({ context }) => ({ peerId: context.peerId, reason: 'blocked' }) } },
     STOP: '.stopped',
   },
   states: {
@@ -135,44 +112,92 @@ export const peerLinkMachine = setup({
       after: { idleLifetime: 'retired' },
       on: {
         WAKE: 'dialing',
-        INCOMING: { target: 'connected', actions: 'adopt' },
+        REDIAL: 'dialing',
+        INCOMING: { target: 'connected', actions: { type: 'adopt', params: ({ event }) => ({ conn: event.conn }) } },
       },
     },
     retired: { type: 'final' },
     dialing: {
       invoke: {
         src: 'dial',
-        input: ({ context }) => ({ peerId: context.peerId, deps: context.deps }),
-        onDone: { target: 'connected', actions: 'adoptDialed' },
-        onError: { target: 'waiting', actions: 'dialFailed' },
+        input: ({ context }) => ({ peerId: context.peerId }),
+        onDone: { target: 'connected', actions: { type: 'adopt', params: ({ event }) => ({ conn: event.output }) } },
+        onError: {
+          target: 'waiting',
+          actions: [
+            'countFailure',
+            {
+              type: 'linkDown',
+              params: ({ context, event }) => ({
+                peerId: context.peerId,
+                reason: event.error instanceof Error ? event.error.message : 'dial failed',
+                error: event.error,
+              }),
+            },
+          ],
+        },
       },
       on: {
+        // Re-entering abandons the dial in flight (its signal aborts; its result is ignored).
+        REDIAL: { target: 'dialing', reenter: true },
         // Both sides dialed at once: keep the connection the smaller key dialed (leaving this
         // state aborts our own dial).
-        INCOMING: [{ guard: 'incomingWins', target: 'connected', actions: 'adopt' }, { actions: 'reject' }],
+        INCOMING: [
+          {
+            guard: { type: 'candidateWins', params: ({ event }) => ({ conn: event.conn }) },
+            target: 'connected',
+            actions: { type: 'adopt', params: ({ event }) => ({ conn: event.conn }) },
+          },
+          { actions: { type: 'close', params: ({ event }) => ({ conn: event.conn, reason: 'a link to this peer already exists' }) } },
+        ],
       },
     },
     connected: {
-      entry: ['linkUp'],
-      exit: 'closeLink',
+      entry: { type: 'linkUp', params: ({ context }) => ({ peerId: context.peerId, conn: context.conn as LinkConnection }) },
+      exit: [{ type: 'close', params: ({ context }) => ({ conn: context.conn, reason: 'link closed by this daemon' }) }, 'forget'],
       initial: 'live',
       states: {
         live: {
           after: {
             pingInterval: [
-              { guard: 'isUnresponsive', actions: 'closeUnresponsive' },
-              { target: 'live', reenter: true, actions: 'ping' },
+              {
+                guard: {
+                  type: 'isUnresponsive',
+                  params: ({ context }) => ({ peerId: context.peerId, conn: context.conn as LinkConnection }),
+                },
+                actions: { type: 'close', params: ({ context }) => ({ conn: context.conn, reason: 'no answer to pings or messages' }) },
+              },
+              { target: 'live', reenter: true, actions: { type: 'ping', params: ({ context }) => ({ conn: context.conn }) } },
             ],
           },
         },
       },
       on: {
-        WAKE: { actions: 'pump' },
-        INCOMING: [{ guard: 'incomingWins', target: 'connected', reenter: true, actions: 'adopt' }, { actions: 'reject' }],
+        WAKE: { actions: { type: 'pump', params: ({ context }) => ({ peerId: context.peerId, conn: context.conn as LinkConnection }) } },
+        INCOMING: [
+          {
+            // A newer connection wins without leaving this state, so the old one is closed with
+            // the reason that is true, and the outbox starts over on the new one.
+            guard: { type: 'candidateWins', params: ({ event }) => ({ conn: event.conn }) },
+            actions: [
+              { type: 'close', params: ({ context }) => ({ conn: context.conn, reason: 'replaced by a newer link' }) },
+              { type: 'adopt', params: ({ event }) => ({ conn: event.conn }) },
+              { type: 'linkUp', params: ({ event, context }) => ({ peerId: context.peerId, conn: event.conn }) },
+            ],
+          },
+          { actions: { type: 'close', params: ({ event }) => ({ conn: event.conn, reason: 'a link to this peer already exists' }) } },
+        ],
         CONN_CLOSED: [
-          { guard: not('isCurrent') },
-          { guard: 'hasQueued', target: 'waiting', actions: 'dropped' },
-          { target: 'idle', actions: 'dropped' },
+          { guard: { type: 'isStale', params: ({ event }) => ({ conn: event.conn }) } },
+          {
+            guard: { type: 'hasQueued', params: ({ context }) => ({ peerId: context.peerId }) },
+            target: 'waiting',
+            actions: { type: 'linkDown', params: ({ context, event }) => ({ peerId: context.peerId, reason: event.reason }) },
+          },
+          {
+            target: 'idle',
+            actions: { type: 'linkDown', params: ({ context, event }) => ({ peerId: context.peerId, reason: event.reason }) },
+          },
         ],
       },
     },
@@ -181,9 +206,12 @@ export const peerLinkMachine = setup({
       on: {
         // Someone wants to send now: try at once rather than wait out the backoff.
         WAKE: 'dialing',
-        INCOMING: { target: 'connected', actions: 'adopt' },
+        REDIAL: 'dialing',
+        INCOMING: { target: 'connected', actions: { type: 'adopt', params: ({ event }) => ({ conn: event.conn }) } },
       },
     },
     stopped: { type: 'final' },
   },
 })
+
+export type PeerLinkMachine = typeof peerLinkMachine

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { createActor, SimulatedClock } from 'xstate'
-import { candidateWins, type LinkConnection, type LinkDeps, peerLinkMachine } from '../../src/daemon/peer-link.machine.js'
+import { createActor, fromPromise, SimulatedClock } from 'xstate'
+import { backoffDelay } from '../../src/daemon/backoff.js'
+import { candidateWins, type LinkConnection, peerLinkMachine } from '../../src/daemon/peer-link.machine.js'
 
 const settle = () => new Promise((r) => setImmediate(r))
 
@@ -9,8 +10,10 @@ class FakeConn implements LinkConnection {
   lastReceivedAt = Date.now()
   pings = 0
   constructor(readonly initiatorKey: string) {}
-  close() {
+  closedWith: string | undefined
+  close(reason: string) {
     this.closed = true
+    this.closedWith ??= reason
   }
   ping() {
     this.pings++
@@ -20,24 +23,30 @@ class FakeConn implements LinkConnection {
 function harness(options: { myKey?: string; queued?: boolean; stalled?: () => boolean; dial?: () => Promise<LinkConnection> } = {}) {
   const log: string[] = []
   let dials = 0
-  const deps: LinkDeps = {
-    myKey: options.myKey ?? 'bb',
-    backoff: { baseMs: 1000, maxMs: 1000 },
-    pingIntervalMs: 5000,
-    deadAfterMs: 15_000,
-    idleLifetimeMs: 60_000,
-    dial: () => {
-      dials++
-      return options.dial ? options.dial() : Promise.reject(new Error('offline'))
+  const machine = peerLinkMachine.provide({
+    actors: {
+      dial: fromPromise(() => {
+        dials++
+        return options.dial ? options.dial() : Promise.reject(new Error('offline'))
+      }),
     },
-    hasQueued: () => options.queued ?? true,
-    isStalled: () => options.stalled?.() ?? false,
-    linkUp: () => log.push('up'),
-    linkDown: (_peer, reason) => log.push(`down: ${reason}`),
-    pump: () => log.push('pump'),
-  }
+    delays: {
+      retryDelay: ({ context }) => backoffDelay(context.attempt, { baseMs: 1000, maxMs: 1000 }),
+      pingInterval: 5000,
+      idleLifetime: 60_000,
+    },
+    guards: {
+      hasQueued: () => options.queued ?? true,
+      isUnresponsive: (_, { conn }) => Date.now() - conn.lastReceivedAt > 15_000 || (options.stalled?.() ?? false),
+    },
+    actions: {
+      linkUp: () => log.push('up'),
+      linkDown: (_, { reason }) => log.push(`down: ${reason}`),
+      pump: () => log.push('pump'),
+    },
+  })
   const clock = new SimulatedClock()
-  const actor = createActor(peerLinkMachine, { clock, input: { peerId: 'bob', deps } })
+  const actor = createActor(machine, { clock, input: { peerId: 'bob', myKey: options.myKey ?? 'bb' } })
   actor.start()
   return { actor, clock, log, dials: () => dials }
 }
@@ -149,6 +158,48 @@ describe('peer link machine', () => {
     second.actor.send({ type: 'INCOMING', conn: loser })
     expect(second.actor.getSnapshot().value).toBe('dialing')
     expect(loser.closed).toBe(true)
+  })
+
+  it('a newer incoming connection replaces the live one, which is closed as replaced', () => {
+    const { actor, log } = harness({ myKey: 'bb' })
+    const first = new FakeConn('aa')
+    actor.send({ type: 'INCOMING', conn: first })
+    // The peer redialed (it restarted): its new connection wins over its own older one.
+    const second = new FakeConn('aa')
+    actor.send({ type: 'INCOMING', conn: second })
+    expect(first.closedWith).toBe('replaced by a newer link')
+    expect(second.closed).toBe(false)
+    expect(actor.getSnapshot().context.conn).toBe(second)
+    expect(log.filter((l) => l === 'up')).toHaveLength(2)
+    // The old connection's close is stale news: the link stays up on the new one.
+    actor.send({ type: 'CONN_CLOSED', conn: first, reason: 'replaced by a newer link' })
+    expect(actor.getSnapshot().value).toEqual({ connected: 'live' })
+  })
+
+  it('REDIAL abandons a dial in flight and starts a fresh one; its failure is never reported', async () => {
+    let rejectFirst: (error: Error) => void = () => {}
+    let call = 0
+    const conn = new FakeConn('bb')
+    const { actor, log, dials } = harness({
+      dial: () => (++call === 1 ? new Promise((_, reject) => (rejectFirst = reject)) : Promise.resolve(conn)),
+    })
+    actor.send({ type: 'WAKE' })
+    actor.send({ type: 'REDIAL' })
+    rejectFirst(new Error('stale key'))
+    await settle()
+    expect(dials()).toBe(2)
+    expect(actor.getSnapshot().value).toEqual({ connected: 'live' })
+    expect(log).toEqual(['up'])
+  })
+
+  it('WAKE on a live link pumps the outbox without a redial', async () => {
+    const conn = new FakeConn('bb')
+    const { actor, log, dials } = harness({ dial: () => Promise.resolve(conn) })
+    actor.send({ type: 'WAKE' })
+    await settle()
+    actor.send({ type: 'WAKE' })
+    expect(dials()).toBe(1)
+    expect(log).toEqual(['up', 'pump'])
   })
 
   it('candidateWins is symmetric and lets a redial replace its own older link', () => {

@@ -1,0 +1,108 @@
+/**
+ * Sending and the trust that sending depends on: what `send`, `trust` and `history` do, in terms
+ * of the stores, the outbox and the link supervisor. The checks before a send run in the order a
+ * user needs to hear them: yourself, blocked, key changed, unknown peer.
+ */
+import { nanoid } from 'nanoid'
+import { ErrorCode, P2PError } from '../protocol/errors.js'
+import { fingerprint, fromHex } from '../protocol/identity.js'
+import type { HistoryEntry, ParsedParamsOf, SendResult, TrustResult } from '../protocol/rpc.js'
+import type { KeyConflicts } from './key-conflicts.js'
+import type { LinkSupervisor } from './link-supervisor.js'
+import type { Outbox } from './outbox.js'
+import type { PeerKeyResolver } from './peer-key-resolver.js'
+import type { MessageStore, StoredMessage } from './stores/message-store.js'
+import type { PeerStore } from './stores/peer-store.js'
+
+const DEFAULT_SEND_TIMEOUT_S = 10
+const DEFAULT_HISTORY_LIMIT = 50
+
+export interface MessagingDeps {
+  me: string
+  peers: PeerStore
+  messages: MessageStore
+  outbox: Outbox
+  links: Pick<LinkSupervisor, 'wake' | 'redial'>
+  keyConflicts: KeyConflicts
+  keys: PeerKeyResolver
+  isBlocked(peer: string): boolean
+}
+
+const fingerprintOf = (key: string) => fingerprint(fromHex(key))
+
+export class Messaging {
+  constructor(private readonly deps: MessagingDeps) {}
+
+  /** Commits the message to the outbox, then waits up to `timeout` seconds for the peer's ack. */
+  async send({ to, text, timeout }: ParsedParamsOf<'send'>): Promise<SendResult> {
+    const { outbox, links, keys } = this.deps
+    this.refuseSend(to)
+    // No await before the enqueue when the key is known: sends to one peer keep their order.
+    const known = keys.resolve(to)
+    const peerKey = typeof known === 'string' ? known : await known
+    const id = nanoid()
+    await outbox.enqueue({ id, peer: to, peerKey, text, at: Date.now() })
+    const waitMs = (timeout ?? DEFAULT_SEND_TIMEOUT_S) * 1000
+    const delivery = waitMs > 0 ? outbox.waitFor(to, id, waitMs) : Promise.resolve('queued' as const)
+    links.wake(to)
+    return { id, to, status: await delivery }
+  }
+
+  /**
+   * Accepts the key the discovery server binds to `peer` now, never whatever key some connection
+   * presented. Queued messages follow the new key, and go out at once.
+   */
+  async trust({ peer }: ParsedParamsOf<'trust'>): Promise<TrustResult> {
+    const { peers, messages, links, keys } = this.deps
+    const bound = await keys.boundKey(peer)
+    const pinned = peers.get(peer)?.publicKey
+    if (pinned !== bound) {
+      peers.repin(peer, bound)
+      messages.rekeyQueued(peer, bound)
+    }
+    links.redial(peer)
+    return {
+      peer,
+      changed: pinned !== bound,
+      fingerprint: fingerprintOf(bound),
+      ...(pinned && pinned !== bound ? { previousFingerprint: fingerprintOf(pinned) } : {}),
+    }
+  }
+
+  history(params: ParsedParamsOf<'history'>): HistoryEntry[] {
+    return this.deps.messages
+      .history({
+        ...(params?.peer ? { peer: params.peer } : {}),
+        limit: params?.limit ?? DEFAULT_HISTORY_LIMIT,
+        includeMuted: params?.includeMuted ?? false,
+      })
+      .map((row) => this.toHistoryEntry(row))
+  }
+
+  private refuseSend(to: string): void {
+    const { me, peers, keyConflicts, isBlocked } = this.deps
+    if (to === me) throw new P2PError(ErrorCode.BadRequest, 'cannot send a message to yourself')
+    if (isBlocked(to)) throw new P2PError(ErrorCode.Blocked, `${to} is blocked; unblock it first (p2p unblock ${to})`)
+    const presented = keyConflicts.get(to)
+    if (presented) {
+      const pinned = peers.get(to)?.publicKey
+      throw new P2PError(
+        ErrorCode.KeyChanged,
+        `${to} now presents another key (fingerprint ${fingerprintOf(presented)}; pinned ${pinned ? fingerprintOf(pinned) : 'none'}): not sending. Check with ${to} out of band.`,
+      )
+    }
+  }
+
+  private toHistoryEntry(row: StoredMessage): HistoryEntry {
+    const { me } = this.deps
+    return {
+      id: row.id,
+      from: row.direction === 'in' ? row.peer : me,
+      to: row.direction === 'in' ? me : row.peer,
+      text: row.text,
+      at: new Date(row.at).toISOString(),
+      ...(row.direction === 'out' && row.status ? { status: row.status } : {}),
+      ...(row.direction === 'in' && row.muted ? { muted: true } : {}),
+    }
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Opening a profile for a daemon: its private directory, log, database, settings and identity.
+ * The first start of a profile records the user id and server; later starts need no flags.
+ */
+import { chmodSync, mkdirSync } from 'node:fs'
+import pino, { type Logger } from 'pino'
+import { ErrorCode, P2PError } from '../protocol/errors.js'
+import { fingerprint, type Identity } from '../protocol/identity.js'
+import { type ProfilePaths, profilePaths } from '../protocol/profile.js'
+import { isValidUserId, normalizeUserId, USER_ID_RULE } from '../protocol/user-id.js'
+import { loadOrCreateIdentity } from './identity-file.js'
+import { startCheckpointer } from './stores/checkpointer.js'
+import { type Db, openDatabase } from './stores/database.js'
+import { SettingsStore } from './stores/settings-store.js'
+import type { Teardown } from './teardown.js'
+
+export const DEFAULT_SERVER_URL = 'http://127.0.0.1:5000'
+
+export interface StartSettings {
+  userId: string
+  port: number
+  serverUrl: string
+}
+
+export interface OpenProfile {
+  paths: ProfilePaths
+  log: Logger
+  db: Db
+  identity: Identity
+  settings: StartSettings
+}
+
+/** Pure: the settings a start uses, from its flags and what the profile remembers. */
+export function resolveStartSettings(
+  flags: { userId?: string; port?: number; serverUrl?: string },
+  stored: { userId?: string; port?: string; serverUrl?: string },
+): StartSettings {
+  const userId = flags.userId ? normalizeUserId(flags.userId) : stored.userId
+  if (!userId) throw new P2PError(ErrorCode.NotConfigured, 'this profile has no user yet: start it once with --user ID')
+  if (!isValidUserId(userId)) throw new P2PError(ErrorCode.InvalidUserId, `invalid user id "${flags.userId}": ${USER_ID_RULE}`)
+  if (stored.userId && stored.userId !== userId) {
+    throw new P2PError(ErrorCode.Usage, `this profile belongs to ${stored.userId}; use another --home for ${userId}`)
+  }
+  return {
+    userId,
+    port: flags.port ?? (stored.port !== undefined ? Number(stored.port) : 0),
+    serverUrl: flags.serverUrl ?? stored.serverUrl ?? DEFAULT_SERVER_URL,
+  }
+}
+
+/** Opens the profile at `home`; what it opens is pushed on `teardown`. */
+export function openProfile(
+  options: { home: string; userId?: string; port?: number; serverUrl?: string; logger?: Logger },
+  teardown: Teardown,
+): OpenProfile {
+  const paths = profilePaths(options.home)
+  mkdirSync(paths.home, { recursive: true, mode: 0o700 })
+  chmodSync(paths.home, 0o700)
+  const log = options.logger ?? pino({ base: { pid: process.pid } }, pino.destination({ dest: paths.log, sync: true, mkdir: true }))
+  const db = openDatabase(paths.database)
+  teardown.push('close the database', () => db.close())
+  // WAL checkpoints in a worker thread; stopped just before the database closes.
+  const checkpointer = startCheckpointer(paths.database, 500, (error) => log.error({ err: error }, 'checkpointer failed'))
+  teardown.push('stop the checkpointer', () => checkpointer.stop())
+  const settings = rememberSettings(new SettingsStore(db), options)
+  const { identity, created } = loadOrCreateIdentity(paths.identity)
+  if (created) log.info({ fingerprint: fingerprint(identity.publicKey) }, 'created a new identity')
+  return { paths, log, db, identity, settings }
+}
+
+function rememberSettings(store: SettingsStore, flags: { userId?: string; port?: number; serverUrl?: string }): StartSettings {
+  const stored = (key: string) => {
+    const value = store.get(key)
+    return value ? { [key]: value } : {}
+  }
+  const settings = resolveStartSettings(flags, { ...stored('userId'), ...stored('port'), ...stored('serverUrl') })
+  store.set('userId', settings.userId)
+  store.set('serverUrl', settings.serverUrl)
+  store.set('port', String(settings.port))
+  return settings
+}

@@ -1,0 +1,158 @@
+/**
+ * Making and accepting connections to peers: find the peer's address, open the socket, run the
+ * Noise handshake and the hello, and check that the key on the other end may speak for the user
+ * id it claims. What comes out is an authorised PeerConnection; what happens on it is the link
+ * supervisor's and the frame router's business.
+ */
+import { connect, type Socket } from 'node:net'
+import type { Logger } from 'pino'
+import type { Identity } from '../protocol/identity.js'
+import { normalizeUserId } from '../protocol/user-id.js'
+import { type DiscoveryClient, DiscoveryError } from './discovery-client.js'
+import { decidePeer, type PeerAuthDecision } from './peer-auth.js'
+import { handshake, PeerConnection } from './peer-connection.js'
+import type { PeerStore } from './stores/peer-store.js'
+
+export interface PeerDialerOptions {
+  identity: Identity
+  userId: string
+  discovery: DiscoveryClient
+  peers: PeerStore
+  isBlocked(peerId: string): boolean
+  log: Logger
+  timing: { connectTimeoutMs: number; handshakeTimeoutMs: number }
+}
+
+/** A dial refused before connecting because the peer's key conflicts with the pin. */
+export class KeyConflictError extends Error {
+  constructor(
+    readonly peerId: string,
+    readonly presentedKey: string,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'KeyConflictError'
+  }
+}
+
+export type AcceptResult =
+  | { ok: true; peerId: string; conn: PeerConnection }
+  | { ok: false; peerId: string; refusal: Exclude<PeerAuthDecision, { ok: true }>; presentedKey: string }
+
+/** Pure: does this refusal mean the peer's key differs from the one we expect (worth reporting)? */
+export function isKeyConflict(code: string): boolean {
+  return code === 'key_changed' || code === 'key_mismatch'
+}
+
+export class PeerDialer {
+  constructor(private readonly options: PeerDialerOptions) {}
+
+  /** Connects to `peerId` where the discovery server (or, while it is down, our last sighting) says it is. */
+  async dial(peerId: string, signal: AbortSignal): Promise<PeerConnection> {
+    const { identity, userId, peers, timing } = this.options
+    const address = await this.locate(peerId)
+    // Read the pin after the lookup: a `trust` made meanwhile must count.
+    const pinned = peers.get(peerId)
+    const decision = decidePeer({
+      userId: peerId,
+      remoteKey: address.publicKey,
+      ...(pinned ? { pinnedKey: pinned.publicKey } : {}),
+      boundKey: address.publicKey,
+      blocked: false,
+    })
+    if (!decision.ok) {
+      if (!signal.aborted) this.options.log.error({ peer: peerId, code: decision.code }, `not dialing: ${decision.message}`)
+      throw isKeyConflict(decision.code) ? new KeyConflictError(peerId, address.publicKey, decision.message) : new Error(decision.message)
+    }
+    const socket = await openSocket(address.host, address.port, timing.connectTimeoutMs, signal)
+    const established = await handshake({
+      socket,
+      initiator: true,
+      identity,
+      myUserId: userId,
+      expectedKey: address.publicKey,
+      timeoutMs: timing.handshakeTimeoutMs,
+    })
+    if (normalizeUserId(established.hello.userId) !== peerId) {
+      established.stream.destroy()
+      throw new Error(`the peer at ${address.host}:${address.port} says it is ${established.hello.userId}, not ${peerId}`)
+    }
+    peers.pin(peerId, established.remoteKey)
+    peers.seen(peerId, address.host, address.port)
+    const conn = new PeerConnection(established, peerId, address)
+    if (signal.aborted) {
+      conn.close('dial no longer wanted')
+      throw new Error('dial aborted')
+    }
+    return conn
+  }
+
+  /** A socket accepted by the listener: handshake, then authorise the key it presented. */
+  async accept(socket: Socket): Promise<AcceptResult> {
+    const { identity, userId, log, timing } = this.options
+    const remote = { host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 }
+    const established = await handshake({ socket, initiator: false, identity, myUserId: userId, timeoutMs: timing.handshakeTimeoutMs })
+    const peerId = normalizeUserId(established.hello.userId)
+    log.info({ peer: peerId, remote }, 'incoming link: checking its key')
+    const decision = await this.authorise(peerId, established.remoteKey)
+    if (!decision.ok) {
+      const level = decision.code === 'blocked' ? 'info' : 'error'
+      log[level]({ peer: peerId, code: decision.code, remote }, `refused incoming link: ${decision.message}`)
+      established.stream.destroy()
+      return { ok: false, peerId, refusal: decision, presentedKey: established.remoteKey }
+    }
+    return { ok: true, peerId, conn: new PeerConnection(established, peerId, remote) }
+  }
+
+  private async locate(peerId: string): Promise<{ host: string; port: number; publicKey: string }> {
+    const pinned = this.options.peers.get(peerId)
+    try {
+      const record = await this.options.discovery.lookup(peerId)
+      if (record) return record
+    } catch (error) {
+      // The server is down: a peer met before can still be tried where it was last seen.
+      if (!(error instanceof DiscoveryError) || !pinned?.host || !pinned.port) throw error
+      return { host: pinned.host, port: pinned.port, publicKey: pinned.publicKey }
+    }
+    throw new Error(`${peerId} is not online`)
+  }
+
+  /** Whether `remoteKey` may speak for `peerId`. Pins on first contact. */
+  private async authorise(peerId: string, remoteKey: string): Promise<PeerAuthDecision> {
+    const { peers, discovery, isBlocked } = this.options
+    let boundKey: string | undefined
+    if (!isBlocked(peerId)) {
+      try {
+        boundKey = (await discovery.lookup(peerId))?.publicKey
+      } catch {
+        // Unreachable server: a pinned key still vouches for a peer met before.
+      }
+    }
+    const pinned = peers.get(peerId)?.publicKey
+    const decision = decidePeer({
+      userId: peerId,
+      remoteKey,
+      ...(pinned ? { pinnedKey: pinned } : {}),
+      ...(boundKey ? { boundKey } : {}),
+      blocked: isBlocked(peerId),
+    })
+    if (decision.ok) peers.pin(peerId, remoteKey)
+    return decision
+  }
+}
+
+function openSocket(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, signal })
+    const timer = setTimeout(() => socket.destroy(new Error(`connect to ${host}:${port} timed out`)), timeoutMs)
+    socket.once('connect', () => {
+      clearTimeout(timer)
+      socket.setNoDelay(true)
+      resolve(socket)
+    })
+    socket.once('error', (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+  })
+}

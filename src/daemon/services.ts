@@ -1,0 +1,93 @@
+/**
+ * The daemon's services, made from an open profile and wired to each other: stores, the message
+ * pipeline (outbox, inbox), the peer-link supervisor with its dialer and frame router, and what
+ * the control methods are answered from. No sockets are opened here; `daemon.ts` starts them.
+ */
+import { toHex } from '../protocol/identity.js'
+import type { DaemonTuning } from './config.js'
+import { DiscoveryClient } from './discovery-client.js'
+import { EventHub } from './event-hub.js'
+import { FrameRouter } from './frame-router.js'
+import { Inbox } from './inbox.js'
+import { KeyConflicts } from './key-conflicts.js'
+import { LinkSupervisor } from './link-supervisor.js'
+import { Messaging } from './messaging.js'
+import { OnlinePeers } from './online-peers.js'
+import type { OpenProfile } from './open-profile.js'
+import { Outbox } from './outbox.js'
+import { PeerDialer } from './peer-dialer.js'
+import { PeerDirectory } from './peer-directory.js'
+import { PeerKeyResolver } from './peer-key-resolver.js'
+import { MessageStore } from './stores/message-store.js'
+import { PeerStore } from './stores/peer-store.js'
+import { PolicyStore } from './stores/policy-store.js'
+import { WriteBatcher } from './stores/write-batcher.js'
+import type { Teardown } from './teardown.js'
+
+export type DaemonServices = ReturnType<typeof createServices>
+
+export function createServices(profile: OpenProfile, tuning: DaemonTuning, teardown: Teardown) {
+  const { db, log, identity, settings } = profile
+  const { userId } = settings
+  const batcher = new WriteBatcher(db)
+  teardown.push('flush pending writes', () => batcher.flush())
+  const messages = new MessageStore(db)
+  const peers = new PeerStore(db)
+  const policyStore = new PolicyStore(db)
+  const events = new EventHub()
+  const keyConflicts = new KeyConflicts()
+  const outbox = new Outbox(messages, batcher)
+  const inbox = new Inbox(messages, policyStore, batcher, events, (error) =>
+    log.error({ err: error }, 'could not store an incoming message'),
+  )
+  const discovery = new DiscoveryClient(settings.serverUrl, identity, userId)
+  const isBlocked = (peer: string) => policyStore.isBlocked(peer)
+  const dialer = new PeerDialer({ identity, userId, discovery, peers, isBlocked, log, timing: tuning.links })
+  const router = new FrameRouter({ inbox, outbox, log, peerRate: tuning.links.peerRate })
+  const links = new LinkSupervisor({
+    myKey: toHex(identity.publicKey),
+    dialer,
+    router,
+    outbox,
+    isBlocked,
+    keyConflicts,
+    log,
+    timing: tuning.links,
+  })
+  const online = new OnlinePeers(discovery, userId)
+  const messaging = new Messaging({
+    me: userId,
+    peers,
+    messages,
+    outbox,
+    links,
+    keyConflicts,
+    keys: new PeerKeyResolver(peers, discovery),
+    isBlocked,
+  })
+  const directory = new PeerDirectory({
+    me: userId,
+    online,
+    peers,
+    keyConflicts,
+    isConnected: (peer) => links.isConnected(peer),
+    policyOf: (peer) => policyStore.get(peer),
+    policyUserIds: () => policyStore.userIds(),
+  })
+  const policy = {
+    block: (peer: string) => {
+      const result = policyStore.setBlocked(peer, true)
+      links.block(peer)
+      return result
+    },
+    unblock: (peer: string) => {
+      const result = policyStore.setBlocked(peer, false)
+      // Messages queued before the block may go out now.
+      if (result.changed && outbox.hasQueued(peer)) links.wake(peer)
+      return result
+    },
+    mute: (peer: string, until?: number) => policyStore.setMuted(peer, true, until),
+    unmute: (peer: string) => policyStore.setMuted(peer, false),
+  }
+  return { messages, events, outbox, discovery, links, online, messaging, directory, policy, keyConflicts }
+}

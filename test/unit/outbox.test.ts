@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest'
+import { Outbox, SEND_WINDOW_BYTES } from '../../src/daemon/outbox.js'
+import { MessageStore } from '../../src/daemon/stores/message-store.js'
+import { WriteBatcher } from '../../src/daemon/stores/write-batcher.js'
+import { tempDb } from '../helpers/temp-db.js'
+
+describe('Outbox send window', () => {
+  it('keeps at most SEND_WINDOW_BYTES of text in flight and refills as acks come', async () => {
+    const db = tempDb()
+    const store = new MessageStore(db)
+    const outbox = new Outbox(store, new WriteBatcher(db))
+    const text = 'x'.repeat(60 * 1024)
+    for (let i = 0; i < 100; i++) await outbox.enqueue({ id: `big-message-${i}`, peer: 'bob', peerKey: 'kb', text, at: i })
+    const sent: string[] = []
+    const link = { remoteKey: 'kb', closed: false, send: (frame: { id: string }) => sent.push(frame.id) }
+    outbox.linkUp('bob', link)
+    const windowCount = Math.ceil(SEND_WINDOW_BYTES / text.length)
+    expect(sent).toHaveLength(windowCount)
+    // Acks up to half the window free it; then it fills again, in order.
+    for (const id of sent.slice(0, Math.ceil(windowCount / 2) + 1)) outbox.acked('bob', link, id)
+    expect(sent.length).toBeGreaterThan(windowCount)
+    expect(sent).toEqual(Array.from({ length: sent.length }, (_, i) => `big-message-${i}`))
+  })
+})
+
+describe('Outbox stall detection', () => {
+  it('reports a link whose messages wait too long for their acks, until an ack comes', async () => {
+    const db = tempDb()
+    const outbox = new Outbox(new MessageStore(db), new WriteBatcher(db))
+    await outbox.enqueue({ id: 'stalled-message-1', peer: 'bob', peerKey: 'kb', text: 'hi', at: 1 })
+    const link = { remoteKey: 'kb', closed: false, send: () => {} }
+    const t0 = Date.now()
+    outbox.linkUp('bob', link)
+    expect(outbox.isStalled(link, 1000, t0 + 500)).toBe(false)
+    expect(outbox.isStalled(link, 1000, t0 + 5000)).toBe(true)
+    outbox.acked('bob', link, 'stalled-message-1')
+    expect(outbox.isStalled(link, 1000, t0 + 5000)).toBe(false)
+  })
+})
+
+describe('Outbox links', () => {
+  it('starts over on a new link, and a message enqueued later goes out on pump', async () => {
+    const db = tempDb()
+    const outbox = new Outbox(new MessageStore(db), new WriteBatcher(db))
+    await outbox.enqueue({ id: 'first-message', peer: 'bob', peerKey: 'kb', text: 'one', at: 1 })
+    const sentOn = (sent: string[]) => ({ remoteKey: 'kb', closed: false, send: (frame: { id: string }) => sent.push(frame.id) })
+    const old: string[] = []
+    const oldLink = sentOn(old)
+    outbox.linkUp('bob', oldLink)
+    expect(old).toEqual(['first-message'])
+    // The first link is replaced before the ack came: everything unacknowledged goes again.
+    oldLink.closed = true
+    const fresh: string[] = []
+    const freshLink = sentOn(fresh)
+    outbox.linkUp('bob', freshLink)
+    expect(fresh).toEqual(['first-message'])
+    await outbox.enqueue({ id: 'second-message', peer: 'bob', peerKey: 'kb', text: 'two', at: 2 })
+    outbox.pump('bob', oldLink)
+    expect(old).toEqual(['first-message'])
+    outbox.pump('bob', freshLink)
+    expect(fresh).toEqual(['first-message', 'second-message'])
+  })
+
+  it('tells whoever waits "queued" as soon as the link goes down', async () => {
+    const db = tempDb()
+    const outbox = new Outbox(new MessageStore(db), new WriteBatcher(db))
+    await outbox.enqueue({ id: 'waiting-message', peer: 'bob', peerKey: 'kb', text: 'hi', at: 1 })
+    const waiting = outbox.waitFor('bob', 'waiting-message', 60_000)
+    outbox.linkDown('bob')
+    expect(await waiting).toBe('queued')
+  })
+})
