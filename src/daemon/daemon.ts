@@ -15,7 +15,7 @@ import { isValidUserId, normalizeUserId, USER_ID_RULE } from '../protocol/user-i
 import { type DaemonTuning, tuningFromEnv } from './config.js'
 import { controlHandlers } from './control-api.js'
 import { ControlServer } from './control-server.js'
-import { discoveryMachine } from './discovery.machine.js'
+import { discoveryMachineFor } from './discovery.machine.js'
 import { DiscoveryClient } from './discovery-client.js'
 import { EventHub } from './event-hub.js'
 import { loadOrCreateIdentity } from './identity-file.js'
@@ -130,21 +130,19 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     throw new P2PError(ErrorCode.Internal, `cannot listen on port ${settled.port}: ${(error as Error).message}`)
   }
 
-  const discoveryActor = createActor(discoveryMachine, {
-    input: {
-      api: {
-        register: () => discovery.register(listen.port),
-        keepalive: () => discovery.keepalive(),
-        unregister: () => discovery.unregister(),
-      },
-      backoff: tuning.discoveryBackoff,
-    },
-  })
+  const discoveryActor = createActor(
+    discoveryMachineFor({
+      register: (signal) => discovery.register(listen.port, undefined, signal),
+      keepalive: (signal) => discovery.keepalive(signal),
+      unregister: (signal) => discovery.unregister(signal),
+    }),
+    { input: { backoff: tuning.discoveryBackoff } },
+  )
   discoveryActor.subscribe({ error: (error) => log.error({ err: error }, 'discovery actor failed') })
   let lastDiscoveryState = ''
   discoveryActor.subscribe((snapshot) => {
     const state = `${String(snapshot.value)}${snapshot.context.lastError ? `: ${snapshot.context.lastError}` : ''}`
-    if (state !== lastDiscoveryState && snapshot.value !== 'keepingAlive') {
+    if (state !== lastDiscoveryState) {
       lastDiscoveryState = state
       log.info({ discovery: snapshot.value, registered: snapshot.context.registered, error: snapshot.context.lastError }, 'discovery')
     }
