@@ -5,15 +5,13 @@
  */
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import type { Logger } from 'pino'
-import { createActor, waitFor } from 'xstate'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import { fingerprint, toHex } from '../protocol/identity.js'
 import type { ProfilePaths } from '../protocol/profile.js'
 import type { StatusResult } from '../protocol/rpc.js'
 import { type DaemonTuning, tuningFromEnv } from './config.js'
 import { controlHandlers } from './control-api.js'
-import { ControlServer } from './control-server.js'
-import { discoveryMachine } from './discovery.machine.js'
+import { type ControlHandlers, ControlServer } from './control-server.js'
 import { PeerListener } from './listener.js'
 import { type OpenProfile, openProfile } from './open-profile.js'
 import { createServices, type DaemonServices } from './services.js'
@@ -57,19 +55,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const tuning = options.tuning ?? tuningFromEnv()
     const services = createServices(profile, tuning, teardown)
     const listen = await startListener(profile, services, tuning, options.listenHost ?? '0.0.0.0', teardown)
-    const discoveryActor = startDiscovery(profile, services, tuning, listen.port)
+    services.goOnline(listen.port)
     const stop = async () => {
       profile.log.info('stopping')
       await teardown.run()
       profile.log.info('stopped')
     }
-    const status = statusReporter(profile, services, listen, () => discoveryActor.getSnapshot().context)
+    const status = statusReporter(profile, services, listen)
     await startControl(profile, services, status, () => void stop(), teardown)
-    teardown.push('stop discovery', async () => {
-      discoveryActor.send({ type: 'STOP' })
-      await waitFor(discoveryActor, (s) => s.status === 'done', { timeout: 3000 }).catch(() => undefined)
-      discoveryActor.stop()
-    })
+    // Unregistering is the first thing a stop does: peers stop dialing a daemon that is going.
+    teardown.push('unregister', () => services.system.unregister())
     startHousekeeping(profile, services, tuning, teardown)
     profile.log.info(
       { userId: profile.settings.userId, listen, server: profile.settings.serverUrl, socket: profile.paths.socket },
@@ -110,36 +105,10 @@ async function startListener(
   }
 }
 
-function startDiscovery(profile: OpenProfile, services: DaemonServices, tuning: DaemonTuning, port: number) {
-  const { discovery } = services
-  const { log } = profile
-  const actor = createActor(discoveryMachine, {
-    input: {
-      api: {
-        register: () => discovery.register(port),
-        keepalive: () => discovery.keepalive(),
-        unregister: () => discovery.unregister(),
-      },
-      backoff: tuning.discoveryBackoff,
-    },
-  })
-  actor.subscribe({ error: (error) => log.error({ err: error }, 'discovery actor failed') })
-  let lastState = ''
-  actor.subscribe((snapshot) => {
-    const state = `${String(snapshot.value)}${snapshot.context.lastError ? `: ${snapshot.context.lastError}` : ''}`
-    if (state !== lastState && snapshot.value !== 'keepingAlive') {
-      lastState = state
-      log.info({ discovery: snapshot.value, registered: snapshot.context.registered, error: snapshot.context.lastError }, 'discovery')
-    }
-  })
-  actor.start()
-  return actor
-}
-
 async function startControl(
   profile: OpenProfile,
   services: DaemonServices,
-  status: () => StatusResult,
+  status: ControlHandlers['status'],
   shutdown: () => void,
   teardown: Teardown,
 ): Promise<void> {
@@ -169,18 +138,13 @@ function startHousekeeping(profile: OpenProfile, services: DaemonServices, tunin
   teardown.push('stop outbox expiry', () => clearInterval(expiryTimer))
 }
 
-function statusReporter(
-  profile: OpenProfile,
-  services: DaemonServices,
-  listen: { host: string; port: number },
-  discovery: () => { registered: boolean; lastError?: string },
-): () => StatusResult {
+function statusReporter(profile: OpenProfile, services: DaemonServices, listen: { host: string; port: number }) {
   const { identity, settings, paths } = profile
-  const { online, messages, links, keyConflicts } = services
+  const { online, messages, links, keyConflicts, system } = services
   const startedAt = Date.now()
-  return () => {
+  return (params?: { verbose?: boolean }): StatusResult => {
     online.refreshIfOlderThan(ONLINE_MAX_AGE_MS)
-    const { registered, lastError } = discovery()
+    const { registered, lastError } = system.registration()
     return {
       running: true,
       pid: process.pid,
@@ -194,6 +158,7 @@ function statusReporter(
       uptimeS: Math.round((Date.now() - startedAt) / 1000),
       version: VERSION,
       home: paths.home,
+      ...(params?.verbose ? { actors: system.tree.describe(), links: links.describe() } : {}),
     }
   }
 }

@@ -1,6 +1,9 @@
 /**
  * HTTP client of the discovery server. Every response is validated against the shared schemas;
  * every failure becomes a DiscoveryError with the HTTP status (0 when the server is unreachable).
+ * Every call takes an optional AbortSignal: a caller that gives up (an actor stopped mid-request)
+ * aborts the fetch, and the call rejects with the signal's reason, not a DiscoveryError, because
+ * nothing is wrong with the server.
  */
 import type { z } from 'zod'
 import {
@@ -34,33 +37,25 @@ export class DiscoveryClient {
     private readonly userId: string,
   ) {}
 
-  register(port: number, host?: string) {
+  register(port: number, host?: string, signal?: AbortSignal) {
     const body = signRegister(this.identity, { userId: this.userId, port, ts: Date.now(), ...(host ? { host } : {}) })
-    return this.request('POST', '/v1/register', RegisterResponseSchema, body)
+    return this.request('POST', '/v1/register', RegisterResponseSchema, body, signal)
   }
 
-  keepalive() {
-    return this.request(
-      'POST',
-      '/v1/keepalive',
-      KeepaliveResponseSchema,
-      signLeaseRequest(this.identity, 'keepalive', { userId: this.userId, ts: Date.now() }),
-    )
+  keepalive(signal?: AbortSignal) {
+    const body = signLeaseRequest(this.identity, 'keepalive', { userId: this.userId, ts: Date.now() })
+    return this.request('POST', '/v1/keepalive', KeepaliveResponseSchema, body, signal)
   }
 
-  async unregister(): Promise<void> {
-    await this.request(
-      'POST',
-      '/v1/unregister',
-      null,
-      signLeaseRequest(this.identity, 'unregister', { userId: this.userId, ts: Date.now() }),
-    )
+  async unregister(signal?: AbortSignal): Promise<void> {
+    const body = signLeaseRequest(this.identity, 'unregister', { userId: this.userId, ts: Date.now() })
+    await this.request('POST', '/v1/unregister', null, body, signal)
   }
 
   /** The online peer with this id, or undefined when the server does not know it online. */
-  async lookup(userId: string): Promise<PeerRecord | undefined> {
+  async lookup(userId: string, signal?: AbortSignal): Promise<PeerRecord | undefined> {
     try {
-      return await this.request('GET', `/v1/peers/${encodeURIComponent(userId)}`, PeerRecordSchema)
+      return await this.request('GET', `/v1/peers/${encodeURIComponent(userId)}`, PeerRecordSchema, undefined, signal)
     } catch (error) {
       if (error instanceof DiscoveryError && error.status === 404) return undefined
       throw error
@@ -68,19 +63,26 @@ export class DiscoveryClient {
   }
 
   /** Every online peer, following the server's pages. */
-  async listAll(pageSize = 500): Promise<PeerRecord[]> {
+  async listAll(pageSize = 500, signal?: AbortSignal): Promise<PeerRecord[]> {
     const peers: PeerRecord[] = []
     let cursor: string | undefined
     do {
       const query = `limit=${pageSize}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`
-      const page = await this.request('GET', `/v1/peers?${query}`, PeerListSchema)
+      const page = await this.request('GET', `/v1/peers?${query}`, PeerListSchema, undefined, signal)
       peers.push(...page.peers)
       cursor = page.next
     } while (cursor)
     return peers
   }
 
-  private async request<S extends z.ZodType>(method: string, path: string, schema: S | null, body?: unknown): Promise<z.output<S>> {
+  private async request<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S | null,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<z.output<S>> {
+    const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
     let response: Response
     let text: string
     try {
@@ -88,11 +90,13 @@ export class DiscoveryClient {
         method,
         headers: body ? { 'content-type': 'application/json' } : {},
         ...(body ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       })
       // Reading the body can time out too: that is the server being unreachable, like no answer.
       text = await response.text()
     } catch (error) {
+      // Our caller gave up: not a server failure, so no DiscoveryError for status or logs to show.
+      if (signal?.aborted) throw signal.reason
       throw new DiscoveryError(0, 'server_unreachable', `discovery server ${this.baseUrl} unreachable: ${(error as Error).message}`)
     }
     let json: unknown

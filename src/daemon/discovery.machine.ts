@@ -3,30 +3,35 @@
  * register again by itself when the lease is gone (404) or the server forgot us, back off while the
  * server is down (the daemon keeps working meanwhile), unregister on STOP.
  *
- *   registering --ok--> registered --after keepalive--> keepingAlive --ok--> registered
- *        ^  \--error--> waiting --after backoff--/          |--404--> registering
- *        |                                                  \--error--> waiting
+ *   registering --ok--> registered (keep-alive child renews every ttl/3) --LEASE_GONE--> registering
+ *        ^  \--error--> waiting --after backoff--/          \--KEEPALIVE_FAILED--> waiting
+ *        |
  *   STOP (any state) --> unregistering --> stopped
+ *
+ * The requests are actors given with `provide()` (discoveryMachineFor does it for a DiscoveryApi);
+ * each gets the AbortSignal of its actor, so STOP abandons a request in flight instead of waiting
+ * out its timeout. An abandoned request reports nothing: its actor is already stopped.
  */
 import { assign, fromPromise, setup } from 'xstate'
 import { type BackoffPolicy, backoffDelay } from './backoff.js'
-import { DiscoveryError } from './discovery-client.js'
+import { type KeepaliveReport, keepaliveInterval, keepaliveMachine, type Lease } from './keepalive.machine.js'
 
+export { keepaliveInterval } from './keepalive.machine.js'
+
+/** The discovery server as the machine needs it; DiscoveryClient provides every call. */
 export interface DiscoveryApi {
-  register(): Promise<{ expiresAt: string }>
-  keepalive(): Promise<{ expiresAt: string }>
-  unregister(): Promise<void>
+  register(signal: AbortSignal): Promise<Lease>
+  keepalive(signal: AbortSignal): Promise<Lease>
+  unregister(signal: AbortSignal): Promise<void>
 }
 
 export interface DiscoveryInput {
-  api: DiscoveryApi
   backoff: BackoffPolicy
   /** Used when the server's expiresAt cannot be read: keep-alive every this many ms. */
   fallbackKeepaliveMs?: number
 }
 
 interface DiscoveryContext {
-  api: DiscoveryApi
   backoff: BackoffPolicy
   registered: boolean
   attempt: number
@@ -34,56 +39,41 @@ interface DiscoveryContext {
   lastError?: string
 }
 
-/** Pure: the keep-alive period for a lease ending at `expiresAt`: a third of what is left. */
-export function keepaliveInterval(expiresAt: string, now: number, fallbackMs: number): number {
-  const remaining = Date.parse(expiresAt) - now
-  return Number.isFinite(remaining) && remaining > 0 ? Math.max(250, Math.floor(remaining / 3)) : fallbackMs
-}
-
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error))
-// Named actions and guards see the machine's whole event union; these read the invoke results.
-const errorOf = (event: unknown) => (event as { error?: unknown }).error
-const outputOf = <T>(event: unknown) => (event as { output: T }).output
+const notProvided = (name: string) => () => Promise.reject(new Error(`${name} actor not provided`))
 
 export const discoveryMachine = setup({
   types: {
     context: {} as DiscoveryContext,
     input: {} as DiscoveryInput,
-    events: {} as { type: 'STOP' },
+    events: {} as { type: 'STOP' } | KeepaliveReport,
   },
   actors: {
-    register: fromPromise<{ expiresAt: string }, DiscoveryApi>(({ input }) => input.register()),
-    keepalive: fromPromise<{ expiresAt: string }, DiscoveryApi>(({ input }) => input.keepalive()),
-    unregister: fromPromise<void, DiscoveryApi>(({ input }) => input.unregister()),
+    register: fromPromise<Lease>(notProvided('register')),
+    keepalive: keepaliveMachine,
+    unregister: fromPromise<void>(notProvided('unregister')),
   },
   delays: {
-    keepaliveDelay: ({ context }) => context.keepaliveMs,
     retryDelay: ({ context }) => backoffDelay(context.attempt, context.backoff),
   },
-  guards: {
-    leaseGone: ({ event }) => {
-      const error = errorOf(event)
-      return error instanceof DiscoveryError && error.status === 404
-    },
-  },
   actions: {
-    leaseGranted: assign(({ context, event }) => ({
+    // Date.now(), not the actor clock: expiresAt is wall-clock time from the server.
+    leaseGranted: assign(({ context }, params: Lease) => ({
       registered: true,
       attempt: 0,
       lastError: undefined,
-      keepaliveMs: keepaliveInterval(outputOf<{ expiresAt: string }>(event).expiresAt, Date.now(), context.keepaliveMs),
+      keepaliveMs: keepaliveInterval(params.expiresAt, Date.now(), context.keepaliveMs),
     })),
-    recordFailure: assign(({ context, event }) => ({
+    recordFailure: assign(({ context }, params: { error: unknown }) => ({
       registered: false,
       attempt: context.attempt + 1,
-      lastError: describe(errorOf(event)),
+      lastError: describe(params.error),
     })),
     markUnregistered: assign({ registered: false }),
   },
 }).createMachine({
   id: 'discovery',
   context: ({ input }) => ({
-    api: input.api,
     backoff: input.backoff,
     registered: false,
     attempt: 0,
@@ -95,23 +85,23 @@ export const discoveryMachine = setup({
     registering: {
       invoke: {
         src: 'register',
-        input: ({ context }) => context.api,
-        onDone: { target: 'registered', actions: 'leaseGranted' },
-        onError: { target: 'waiting', actions: 'recordFailure' },
+        onDone: { target: 'registered', actions: { type: 'leaseGranted', params: ({ event }) => event.output } },
+        onError: { target: 'waiting', actions: { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) } },
       },
     },
     registered: {
-      after: { keepaliveDelay: 'keepingAlive' },
-    },
-    keepingAlive: {
       invoke: {
+        id: 'keepalive',
+        systemId: 'keepalive',
         src: 'keepalive',
-        input: ({ context }) => context.api,
-        onDone: { target: 'registered', actions: 'leaseGranted' },
-        onError: [
-          { guard: 'leaseGone', target: 'registering', actions: 'markUnregistered' },
-          { target: 'waiting', actions: 'recordFailure' },
-        ],
+        input: ({ context }) => ({ keepaliveMs: context.keepaliveMs }),
+        // Only a bug in the child lands here; treat it like a failed renewal rather than stall.
+        onError: { target: 'waiting', actions: { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) } },
+      },
+      on: {
+        LEASE_RENEWED: { actions: { type: 'leaseGranted', params: ({ event }) => ({ expiresAt: event.expiresAt }) } },
+        LEASE_GONE: { target: 'registering', actions: 'markUnregistered' },
+        KEEPALIVE_FAILED: { target: 'waiting', actions: { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) } },
       },
     },
     waiting: {
@@ -121,7 +111,6 @@ export const discoveryMachine = setup({
     unregistering: {
       invoke: {
         src: 'unregister',
-        input: ({ context }) => context.api,
         onDone: { target: 'stopped', actions: 'markUnregistered' },
         onError: { target: 'stopped', actions: 'markUnregistered' },
       },
@@ -129,3 +118,19 @@ export const discoveryMachine = setup({
     stopped: { type: 'final' },
   },
 })
+
+/**
+ * The discovery machine with its requests bound to `api`: the one line the daemon needs, and the
+ * way tests give it a fake server. Start it with `createActor(discoveryMachineFor(api), { input })`.
+ */
+export function discoveryMachineFor(api: DiscoveryApi) {
+  return discoveryMachine.provide({
+    actors: {
+      register: fromPromise<Lease>(({ signal }) => api.register(signal)),
+      keepalive: keepaliveMachine.provide({
+        actors: { keepalive: fromPromise<Lease>(({ signal }) => api.keepalive(signal)) },
+      }),
+      unregister: fromPromise<void>(({ signal }) => api.unregister(signal)),
+    },
+  })
+}

@@ -6,7 +6,7 @@
 import type { MsgFrame } from '../protocol/peer-frames.js'
 import { type EventHub, messageEvent } from './event-hub.js'
 import type { MessageStore } from './stores/message-store.js'
-import type { PolicyStore } from './stores/policy-store.js'
+import type { Policies } from './stores/policy-store.js'
 import type { WriteBatcher } from './stores/write-batcher.js'
 
 export interface InboxLink {
@@ -18,7 +18,7 @@ export interface InboxLink {
 export class Inbox {
   constructor(
     private readonly store: MessageStore,
-    private readonly policy: PolicyStore,
+    private readonly policy: Pick<Policies, 'isMuted'>,
     private readonly batcher: WriteBatcher,
     private readonly events: EventHub,
     private readonly onError: (error: unknown) => void,

@@ -9,6 +9,7 @@ import type { Socket } from 'node:net'
 import type { Logger } from 'pino'
 import { type Actor, createActor, fromPromise, type SimulatedClock } from 'xstate'
 import type { DecodedFrame } from '../protocol/peer-frames.js'
+import { describeState } from './actor-tree.js'
 import { backoffDelay } from './backoff.js'
 import type { LinkTiming } from './config.js'
 import type { RoutedConnection } from './frame-router.js'
@@ -76,8 +77,16 @@ export class LinkSupervisor {
   /** The peer's key was just trusted: dial again now, abandoning any dial made with the old key. */
   redial(peerId: string): void {
     this.options.keyConflicts.clear(peerId)
-    if (this.options.isBlocked(peerId) || !this.options.outbox.hasQueued(peerId)) return
-    this.actorFor(peerId).send({ type: 'REDIAL' })
+    if (this.hasWaiting(peerId)) this.actorFor(peerId).send({ type: 'REDIAL' })
+  }
+
+  /** The peer was unblocked: messages queued before the block may go out now. */
+  resume(peerId: string): void {
+    if (this.hasWaiting(peerId)) this.wake(peerId)
+  }
+
+  private hasWaiting(peerId: string): boolean {
+    return !this.options.isBlocked(peerId) && this.options.outbox.hasQueued(peerId)
   }
 
   /** Closes the link to a peer just blocked; its actor is gone until it is unblocked and needed. */
@@ -105,8 +114,8 @@ export class LinkSupervisor {
   }
 
   /** Each peer's actor and its state, for `status --verbose`. */
-  describe(): Array<{ peer: string; state: unknown }> {
-    return [...this.links].map(([peer, actor]) => ({ peer, state: actor.getSnapshot().value }))
+  describe(): Array<{ peer: string; state: string }> {
+    return [...this.links].map(([peer, actor]) => ({ peer, state: describeState(actor.getSnapshot()) }))
   }
 
   stop(): void {
@@ -203,7 +212,7 @@ export class LinkSupervisor {
     const timer = setTimeout(
       () => {
         this.restartTimers.delete(timer)
-        if (!this.links.has(peerId) && !this.options.isBlocked(peerId) && this.options.outbox.hasQueued(peerId)) this.wake(peerId)
+        if (!this.links.has(peerId) && this.hasWaiting(peerId)) this.wake(peerId)
       },
       backoffDelay(failures - 1, this.options.timing.backoff),
     )

@@ -4,6 +4,7 @@
  * the control methods are answered from. No sockets are opened here; `daemon.ts` starts them.
  */
 import { toHex } from '../protocol/identity.js'
+import { startActorSystem } from './actor-system.js'
 import type { DaemonTuning } from './config.js'
 import { DiscoveryClient } from './discovery-client.js'
 import { EventHub } from './event-hub.js'
@@ -33,15 +34,15 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
   teardown.push('flush pending writes', () => batcher.flush())
   const messages = new MessageStore(db)
   const peers = new PeerStore(db)
-  const policyStore = new PolicyStore(db)
   const events = new EventHub()
   const keyConflicts = new KeyConflicts()
   const outbox = new Outbox(messages, batcher)
-  const inbox = new Inbox(messages, policyStore, batcher, events, (error) =>
+  // The policy actor starts with the actor system below; nothing asks it before then.
+  const isBlocked = (peer: string) => system.policy.isBlocked(peer)
+  const inbox = new Inbox(messages, { isMuted: (peer) => system.policy.isMuted(peer) }, batcher, events, (error) =>
     log.error({ err: error }, 'could not store an incoming message'),
   )
   const discovery = new DiscoveryClient(settings.serverUrl, identity, userId)
-  const isBlocked = (peer: string) => policyStore.isBlocked(peer)
   const dialer = new PeerDialer({ identity, userId, discovery, peers, isBlocked, log, timing: tuning.links })
   const router = new FrameRouter({ inbox, outbox, log, peerRate: tuning.links.peerRate })
   const links = new LinkSupervisor({
@@ -54,6 +55,20 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
     log,
     timing: tuning.links,
   })
+  let listenPort = 0
+  const system = startActorSystem({
+    discoveryApi: {
+      register: (signal) => discovery.register(listenPort, undefined, signal),
+      keepalive: (signal) => discovery.keepalive(signal),
+      unregister: (signal) => discovery.unregister(signal),
+    },
+    discoveryBackoff: tuning.discoveryBackoff,
+    policyStore: new PolicyStore(db),
+    links,
+    events,
+    log,
+  })
+  teardown.push('stop the actor system', () => system.stop())
   const online = new OnlinePeers(discovery, userId)
   const messaging = new Messaging({
     me: userId,
@@ -71,23 +86,13 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
     peers,
     keyConflicts,
     isConnected: (peer) => links.isConnected(peer),
-    policyOf: (peer) => policyStore.get(peer),
-    policyUserIds: () => policyStore.userIds(),
+    policyOf: (peer) => system.policy.get(peer),
+    policyUserIds: () => system.policy.userIds(),
   })
-  const policy = {
-    block: (peer: string) => {
-      const result = policyStore.setBlocked(peer, true)
-      links.block(peer)
-      return result
-    },
-    unblock: (peer: string) => {
-      const result = policyStore.setBlocked(peer, false)
-      // Messages queued before the block may go out now.
-      if (result.changed && outbox.hasQueued(peer)) links.wake(peer)
-      return result
-    },
-    mute: (peer: string, until?: number) => policyStore.setMuted(peer, true, until),
-    unmute: (peer: string) => policyStore.setMuted(peer, false),
+  /** The listener is up on `port`: register it. */
+  const goOnline = (port: number) => {
+    listenPort = port
+    system.goOnline()
   }
-  return { messages, events, outbox, discovery, links, online, messaging, directory, policy, keyConflicts }
+  return { messages, events, outbox, links, online, messaging, directory, policy: system.policy, keyConflicts, system, goOnline }
 }

@@ -31,7 +31,8 @@ const PeerParam = UserIdSchema
 const CursorSchema = z.string().regex(/^\d{1,18}$/, 'cursor must be a number as printed by watch --json')
 
 export const MethodParams = {
-  status: z.object({}).optional(),
+  /** `verbose`: also the daemon's actors and their states (p2p daemon status --verbose). */
+  status: z.object({ verbose: z.boolean().optional() }).optional(),
   discover: z.object({}).optional(),
   peers: z.object({}).optional(),
   send: z.object({
@@ -84,6 +85,19 @@ export interface StatusResult {
   uptimeS: number
   version: string
   home: string
+  /** With `verbose`: the daemon's actor tree, parents first. */
+  actors?: ActorInfo[]
+  /** With `verbose`: each peer-link actor's state. */
+  links?: Array<{ peer: string; state: string }>
+}
+
+/** One actor of the daemon's actor system, as `status --verbose` shows it. */
+export interface ActorInfo {
+  /** Its systemId (or id). */
+  id: string
+  /** 0 for the root, 1 for its children, and so on. */
+  depth: number
+  state: string
 }
 
 export interface PeerInfo {
@@ -151,6 +165,13 @@ export interface MessageEvent {
   id: string
   from: string
   text: string
+  at: string
+}
+
+/** `event` notification: a timed mute ran out; the peer's messages show again. */
+export interface MuteEndedEvent {
+  type: 'muteEnded'
+  peer: string
   at: string
 }
 

@@ -7,18 +7,58 @@ export interface PeerPolicy {
   mutedUntil?: number
 }
 
-const NONE: PeerPolicy = { blocked: false, muted: false }
+export interface PolicyChange {
+  changed: boolean
+  policy: PeerPolicy
+}
+
+/** A write to one peer's policy: block or unblock, or mute (until `until`, ms) or unmute. */
+export type PolicyCommand = { blocked: boolean } | { muted: boolean; until?: number }
+
+/**
+ * What the daemon asks of blocks and mutes. PolicyStore answers it alone; the policy actor's facade
+ * (policy.machine.ts) answers it too, and also tells listeners when a mute ends or a block changes.
+ */
+export interface Policies {
+  get(userId: string): PeerPolicy
+  isBlocked(userId: string): boolean
+  isMuted(userId: string): boolean
+  userIds(): string[]
+  setBlocked(userId: string, blocked: boolean): PolicyChange
+  setMuted(userId: string, muted: boolean, until?: number): PolicyChange
+}
+
+export const NO_POLICY: PeerPolicy = { blocked: false, muted: false }
 
 /** Pure: is a mute in force at `now`? Expired mutes simply stop applying; no timer is needed. */
 export function isMuted(policy: PeerPolicy, now: number): boolean {
   return policy.muted && (policy.mutedUntil === undefined || policy.mutedUntil > now)
 }
 
+/** Pure: the policy as it reads at `now`: an expired mute reads as not muted. */
+export function effectivePolicy(policy: PeerPolicy, now: number): PeerPolicy {
+  return policy.muted && !isMuted(policy, now) ? { blocked: policy.blocked, muted: false } : policy
+}
+
+/** Pure: `before` (as read now) after `command`, and whether anything changed. */
+export function applyPolicy(before: PeerPolicy, command: PolicyCommand): PolicyChange {
+  const after: PeerPolicy =
+    'blocked' in command
+      ? { ...before, blocked: command.blocked }
+      : {
+          blocked: before.blocked,
+          muted: command.muted,
+          ...(command.muted && command.until !== undefined ? { mutedUntil: command.until } : {}),
+        }
+  const changed = after.blocked !== before.blocked || after.muted !== before.muted || after.mutedUntil !== before.mutedUntil
+  return { changed, policy: after }
+}
+
 /**
  * Blocks and mutes, persisted. Reads are served from memory (every incoming message asks), writes
  * go through to SQLite at once.
  */
-export class PolicyStore {
+export class PolicyStore implements Policies {
   private readonly cache = new Map<string, PeerPolicy>()
   private readonly upsert
 
@@ -40,9 +80,7 @@ export class PolicyStore {
   }
 
   get(userId: string, now = Date.now()): PeerPolicy {
-    const policy = this.cache.get(userId) ?? NONE
-    // An expired mute reads as not muted.
-    return policy.muted && !isMuted(policy, now) ? { blocked: policy.blocked, muted: false } : policy
+    return effectivePolicy(this.cache.get(userId) ?? NO_POLICY, now)
   }
 
   isBlocked(userId: string): boolean {
@@ -58,23 +96,28 @@ export class PolicyStore {
     return [...this.cache.keys()]
   }
 
-  setBlocked(userId: string, blocked: boolean, now = Date.now()): { changed: boolean; policy: PeerPolicy } {
-    const before = this.get(userId, now)
-    return this.write(userId, before, { ...before, blocked })
+  /** Every stored policy as written (expired mutes included), by user id: the policy actor starts from it. */
+  all(): Record<string, PeerPolicy> {
+    return Object.fromEntries(this.cache)
+  }
+
+  setBlocked(userId: string, blocked: boolean, now = Date.now()): PolicyChange {
+    return this.write(userId, applyPolicy(this.get(userId, now), { blocked }))
   }
 
   /** Mutes until `until` (ms since epoch), or until unmuted when `until` is undefined. */
-  setMuted(userId: string, muted: boolean, until?: number, now = Date.now()): { changed: boolean; policy: PeerPolicy } {
-    const before = this.get(userId, now)
-    return this.write(userId, before, { blocked: before.blocked, muted, ...(muted && until !== undefined ? { mutedUntil: until } : {}) })
+  setMuted(userId: string, muted: boolean, until?: number, now = Date.now()): PolicyChange {
+    return this.write(userId, applyPolicy(this.get(userId, now), { muted, until }))
   }
 
-  private write(userId: string, before: PeerPolicy, after: PeerPolicy): { changed: boolean; policy: PeerPolicy } {
-    const changed = after.blocked !== before.blocked || after.muted !== before.muted || after.mutedUntil !== before.mutedUntil
-    if (changed) {
-      this.upsert.run(userId, after.blocked ? 1 : 0, after.muted ? 1 : 0, after.mutedUntil ?? null)
-      this.cache.set(userId, after)
-    }
-    return { changed, policy: after }
+  /** Writes a policy decided elsewhere (the policy actor decides, this class persists). */
+  put(userId: string, policy: PeerPolicy): void {
+    this.upsert.run(userId, policy.blocked ? 1 : 0, policy.muted ? 1 : 0, policy.mutedUntil ?? null)
+    this.cache.set(userId, policy)
+  }
+
+  private write(userId: string, change: PolicyChange): PolicyChange {
+    if (change.changed) this.put(userId, change.policy)
+    return change
   }
 }
