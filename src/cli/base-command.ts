@@ -104,10 +104,10 @@ export abstract class BaseCommand extends Command {
 
 /** The stable code and a one-line message of any error a command can meet. */
 export function describeError(err: unknown, commandId?: string): { code: string; message: string } {
-  if (err instanceof P2PError) return { code: err.code, message: err.message }
+  if (err instanceof P2PError) return { code: err.code, message: unwrapFlagError(err.message) }
   // oclif's parse errors (unknown flag, missing argument, bad value) all exit 2: usage.
   if (err instanceof Errors.CLIError && (err.oclif?.exit ?? ExitCode.Usage) === ExitCode.Usage) {
-    const lines = err.message
+    const lines = unwrapFlagError(err.message)
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('See more help'))
@@ -116,4 +116,13 @@ export function describeError(err: unknown, commandId?: string): { code: string;
   }
   const message = err instanceof Error ? err.message : String(err)
   return { code: ErrorCode.Internal, message: message || 'unexpected error' }
+}
+
+/**
+ * oclif rewrites the error of a flag's own parser (flags.ts) to "Parsing --flag \n\t<message>\nSee
+ * more help with --help"; on one line that reads "--flag <message>".
+ */
+function unwrapFlagError(message: string): string {
+  const wrapped = /^Parsing (--\S+) \n\t([\s\S]*)\nSee more help with --help$/.exec(message)
+  return wrapped ? `${wrapped[1]} ${wrapped[2]}` : message
 }

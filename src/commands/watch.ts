@@ -1,5 +1,5 @@
-import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
+import { cursorFlag } from '../cli/flags.js'
 import { messageLine } from '../cli/format.js'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import type { MessageEvent } from '../protocol/rpc.js'
@@ -16,14 +16,11 @@ Exits 0 on Ctrl-C (SIGINT) or SIGTERM, and non-zero with a message when the daem
     '<%= config.bin %> watch --json --since 1234',
   ]
   static override flags = {
-    since: Flags.string({ description: 'first replay the messages received after this cursor (from an earlier watch --json)' }),
+    since: cursorFlag({ description: 'first replay the messages received after this cursor (from an earlier watch --json)' }),
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Watch)
-    if (flags.since !== undefined && !/^\d{1,18}$/.test(flags.since)) {
-      throw new P2PError(ErrorCode.Usage, `--since "${flags.since}" is not a cursor (a number as printed by watch --json)`)
-    }
     const json = this.jsonEnabled()
     const c = this.colors
     const client = this.daemon

@@ -10,14 +10,13 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { clearScreenDown, createInterface, cursorTo, moveCursor } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
-import { parseDurationSeconds } from '../../protocol/duration.js'
-import { ErrorCode, P2PError } from '../../protocol/errors.js'
+import { ErrorCode } from '../../protocol/errors.js'
 import type { MessageEvent } from '../../protocol/rpc.js'
 import { describeError } from '../base-command.js'
 import type { ControlClient } from '../control-client.js'
 import { messageLine, type Palette, sanitize } from '../format.js'
 import { historyLine, peersTable, policyLine, statusLines, trustLine } from '../render.js'
-import { checkText, peerId } from '../validate.js'
+import { checkText, durationSeconds, peerId } from '../validate.js'
 import { type ChatCommandSpec, complete, helpText, parseLine } from './commands.js'
 
 const HISTORY_LINES = 500
@@ -140,12 +139,8 @@ export function runChat(options: ChatOptions): Promise<number> {
         return print(policyLine(spec.name, result), { type: 'result', command: spec.name, result })
       }
       case 'mute': {
-        let seconds: number | undefined
-        if (args[1] !== undefined) {
-          seconds = parseDurationSeconds(args[1])
-          if (seconds === undefined) throw new P2PError(ErrorCode.Usage, `"${args[1]}" is not a duration such as 30m or 2h`)
-        }
-        const result = await client.call('mute', { peer: peerId(args[0] as string), ...(seconds !== undefined ? { for: seconds } : {}) })
+        const peer = peerId(args[0] as string)
+        const result = await client.call('mute', { peer, ...(args[1] !== undefined ? { for: durationSeconds(args[1]) } : {}) })
         return print(policyLine('mute', result), { type: 'result', command: 'mute', result })
       }
       case 'history': {
