@@ -8,7 +8,7 @@ import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, re
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import type { ProfilePaths } from '../protocol/profile.js'
 import type { StatusResult } from '../protocol/rpc.js'
-import { ControlClient } from './control-client.js'
+import { ControlClient, callOnce } from './control-client.js'
 import { type DaemonSettings, daemonSettingsArgs } from './flags.js'
 
 /** How long a start may take before we give up on it (first start creates keys and a database). */
@@ -182,15 +182,10 @@ function readFrom(path: string, offset: number): string {
 
 /** Asks the daemon to shut down and waits until its process is gone. */
 export async function stopDaemon(paths: ProfilePaths, status: StatusResult, timeoutMs = 15_000): Promise<void> {
-  const client = new ControlClient(paths.socket, { notRunningMessage: 'not running' })
-  try {
-    await client.call('shutdown')
-  } catch (error) {
+  await callOnce(paths.socket, 'shutdown').catch((error: unknown) => {
     // It went away between the probe and the request: that is what we wanted.
     if (!(error instanceof P2PError)) throw error
-  } finally {
-    client.close()
-  }
+  })
   const deadline = Date.now() + timeoutMs
   while (isProcessAlive(status.pid)) {
     if (Date.now() > deadline) {

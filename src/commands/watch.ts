@@ -1,8 +1,8 @@
 import { BaseCommand } from '../cli/base-command.js'
+import { onMessageEvent } from '../cli/control-client.js'
 import { cursorFlag } from '../cli/flags.js'
 import { messageLine } from '../cli/format.js'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
-import type { MessageEvent } from '../protocol/rpc.js'
 
 export default class Watch extends BaseCommand {
   static override summary = 'Stream incoming messages as they arrive, until Ctrl-C or the daemon stops'
@@ -37,9 +37,7 @@ Exits 0 on Ctrl-C (SIGINT) or SIGTERM, and non-zero with a message when the daem
       })
     })
     ended.catch(() => undefined) // awaited below; this only keeps an early rejection from counting as unhandled
-    client.onNotification((method, params) => {
-      const event = params as MessageEvent
-      if (method !== 'event' || event?.type !== 'message') return
+    onMessageEvent(client, (event) => {
       // Writes to a pipe or file are synchronous in Node on Linux: each message leaves at once.
       if (json) this.jsonLine({ cursor: event.cursor, id: event.id, from: event.from, text: event.text, at: event.at })
       else process.stdout.write(`${messageLine(event.at, event.from, event.text, c)}\n`)

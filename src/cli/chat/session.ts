@@ -11,9 +11,8 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { clearScreenDown, createInterface, cursorTo, moveCursor } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
 import { ErrorCode } from '../../protocol/errors.js'
-import type { MessageEvent } from '../../protocol/rpc.js'
 import { describeError } from '../base-command.js'
-import type { ControlClient } from '../control-client.js'
+import { type DaemonClient, onMessageEvent } from '../control-client.js'
 import { messageLine, type Palette, sanitize } from '../format.js'
 import { historyLine, peersTable, policyLine, statusLines, trustLine } from '../render.js'
 import { checkText, durationSeconds, peerId } from '../validate.js'
@@ -23,9 +22,9 @@ const HISTORY_LINES = 500
 
 export interface ChatOptions {
   /** Requests (send, block, ...). */
-  client: ControlClient
+  client: DaemonClient
   /** The subscription: its own connection, so a long reply never delays a message. */
-  events: ControlClient
+  events: DaemonClient
   me: string
   query?: string
   input: Readable
@@ -83,9 +82,7 @@ export function runChat(options: ChatOptions): Promise<number> {
     else print(`${c.red('!')} ${sanitize(message)}`, { type: 'error', code, message })
   }
 
-  events.onNotification((method, params) => {
-    const event = params as MessageEvent
-    if (method !== 'event' || event?.type !== 'message') return
+  onMessageEvent(events, (event) => {
     knownPeers.add(event.from)
     print(messageLine(event.at, event.from, event.text, c), {
       type: 'message',
