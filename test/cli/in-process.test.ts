@@ -2,7 +2,11 @@
  * Commands run in process against a fake daemon (BaseCommand.createClient): the request each
  * sends, its --json document, and the exit code each daemon error maps to.
  */
+import { PassThrough, Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
+import { CHAT_COMMANDS } from '../../src/cli/chat/commands.js'
+import { runChat } from '../../src/cli/chat/session.js'
+import { paletteFor } from '../../src/cli/format.js'
 import Block from '../../src/commands/block.js'
 import Msg from '../../src/commands/msg.js'
 import Mute from '../../src/commands/mute.js'
@@ -67,5 +71,41 @@ describe('commands in process, with a fake daemon', () => {
 
     const human = await runInProcess(Msg, ['bob', 'hi'], new FakeClient({ send: fails(code, 'no luck') }))
     expect(human).toMatchObject({ exitCode, stdout: '', stderr: 'p2p: no luck\n' })
+  })
+})
+
+describe('chat in process, with a fake daemon', () => {
+  const chat = async (lines: string[], client: FakeClient) => {
+    const events = new FakeClient({ subscribe: () => ({ cursor: '0' }) })
+    const output = new PassThrough()
+    let text = ''
+    output.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
+    const input = Readable.from(lines.map((l) => `${l}\n`))
+    const code = await runChat({ client, events, me: 'alice', input, output, interactive: false, palette: paletteFor({}), json: false })
+    return { code, text }
+  }
+
+  it('/help lists every command of the table, with its usage and what it does', async () => {
+    const { code, text } = await chat(['/help'], new FakeClient({ peers: () => [] }))
+    expect(code).toBe(0)
+    for (const command of CHAT_COMMANDS) {
+      expect(text, command.name).toContain(command.usage)
+      expect(text, command.name).toContain(command.help)
+    }
+  })
+
+  it('/mute with a duration sends seconds, and /query then a plain line sends to that peer', async () => {
+    const client = new FakeClient({
+      peers: () => [],
+      mute: ({ peer }) => ({ peer, changed: true, blocked: false, muted: true }),
+      send: ({ to }) => ({ id: 'm1', to, status: 'queued' }),
+    })
+    const { code, text } = await chat(['/mute Bob 30m', '/query bob', 'hi there'], client)
+    expect(code).toBe(0)
+    expect(client.calls.filter((call) => call.method !== 'peers')).toEqual([
+      { method: 'mute', params: { peer: 'bob', for: 1800 } },
+      { method: 'send', params: { to: 'bob', text: 'hi there' } },
+    ])
+    expect(text).toMatch(/^queued for bob \(sent when they are back\)$/m)
   })
 })
