@@ -2,11 +2,14 @@
  * What every `p2p` command shares (the Heroku/sf pattern): `--json` and `--home` on every command,
  * a lazily opened daemon connection, and one `catch()` that turns any failure into the documented
  * exit code and, with `--json`, into `{"error":{"code","message"}}` on stdout and nothing else.
+ *
+ * Two seams let a test run a command's `run()` in process: `createClient()` (every daemon
+ * connection comes from it) and `exitAfterError()` (the one place a failure ends the process).
  */
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import { type ProfilePaths, profilePaths, resolveHome } from '../protocol/profile.js'
-import { ControlClient } from './control-client.js'
+import { ControlClient, type DaemonClient } from './control-client.js'
 import { ExitCode } from './exit-codes.js'
 import { type Palette, paletteFor } from './format.js'
 import { notRunningMessage, reportError, writeJson } from './report.js'
@@ -25,8 +28,8 @@ export abstract class BaseCommand extends Command {
   }
 
   private homeFlag: string | undefined
-  private client: ControlClient | undefined
-  private readonly extraClients: ControlClient[] = []
+  private client: DaemonClient | undefined
+  private readonly extraClients: DaemonClient[] = []
 
   /** The profile directory this invocation works on. */
   protected get home(): string {
@@ -38,19 +41,21 @@ export abstract class BaseCommand extends Command {
   }
 
   /** The daemon's control connection, opened on first use (commands that never call it pay nothing). */
-  protected get daemon(): ControlClient {
-    this.client ??= this.newDaemonClient(false)
+  protected get daemon(): DaemonClient {
+    this.client ??= this.createClient()
     return this.client
   }
 
-  /**
-   * Another connection to the daemon (a subscription needs one of its own), closed when the
-   * command ends (`track`; the main connection is closed through `this.client` instead).
-   */
-  protected newDaemonClient(track = true): ControlClient {
-    const client = new ControlClient(this.paths.socket, { notRunningMessage: this.notRunningMessage() })
-    if (track) this.extraClients.push(client)
+  /** Another connection to the daemon (a subscription needs one of its own), closed when the command ends. */
+  protected newDaemonClient(): DaemonClient {
+    const client = this.createClient()
+    this.extraClients.push(client)
     return client
+  }
+
+  /** Every connection to the daemon is made here; it connects on its first call. */
+  protected createClient(): DaemonClient {
+    return new ControlClient(this.paths.socket, { notRunningMessage: this.notRunningMessage() })
   }
 
   protected notRunningMessage(): string {
@@ -89,9 +94,15 @@ export abstract class BaseCommand extends Command {
     // A failed parse was still a parse: keeps oclif from warning "did you forget to call this.parse".
     this.parsed = true
     const { code, message } = describeError(err, this.id)
-    // Ending by exitCode rather than process.exit lets pending output and async loggers (a daemon
-    // that failed to start) finish; the unref'd timer only fires if some handle would keep us alive.
-    process.exitCode = reportError(code, message, { json: this.jsonEnabled(), statusDocument: this.reportsStatus })
+    this.exitAfterError(reportError(code, message, { json: this.jsonEnabled(), statusDocument: this.reportsStatus }))
+  }
+
+  /**
+   * Ending by exitCode rather than process.exit lets pending output and async loggers (a daemon
+   * that failed to start) finish; the unref'd timer only fires if some handle would keep us alive.
+   */
+  protected exitAfterError(exitCode: number): void {
+    process.exitCode = exitCode
     setTimeout(() => process.exit(), 2000).unref()
   }
 
@@ -104,10 +115,10 @@ export abstract class BaseCommand extends Command {
 
 /** The stable code and a one-line message of any error a command can meet. */
 export function describeError(err: unknown, commandId?: string): { code: string; message: string } {
-  if (err instanceof P2PError) return { code: err.code, message: err.message }
+  if (err instanceof P2PError) return { code: err.code, message: unwrapFlagError(err.message) }
   // oclif's parse errors (unknown flag, missing argument, bad value) all exit 2: usage.
   if (err instanceof Errors.CLIError && (err.oclif?.exit ?? ExitCode.Usage) === ExitCode.Usage) {
-    const lines = err.message
+    const lines = unwrapFlagError(err.message)
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('See more help'))
@@ -116,4 +127,13 @@ export function describeError(err: unknown, commandId?: string): { code: string;
   }
   const message = err instanceof Error ? err.message : String(err)
   return { code: ErrorCode.Internal, message: message || 'unexpected error' }
+}
+
+/**
+ * oclif rewrites the error of a flag's own parser (flags.ts) to "Parsing --flag \n\t<message>\nSee
+ * more help with --help"; on one line that reads "--flag <message>".
+ */
+function unwrapFlagError(message: string): string {
+  const wrapped = /^Parsing (--\S+) \n\t([\s\S]*)\nSee more help with --help$/.exec(message)
+  return wrapped ? `${wrapped[1]} ${wrapped[2]}` : message
 }

@@ -6,12 +6,29 @@
  * Requests are pipelined: `call` writes at once and many may be in flight; responses are matched
  * by id. Notifications (`event` after `subscribe`) go to `onNotification` listeners. If the
  * daemon goes away, every pending call is rejected with a clear error instead of hanging.
+ *
+ * `call` is typed per method from rpc.ts (params as the daemon's schema accepts them, the result
+ * it answers with), so a wrong method name or a missing param is a compile error, not exit 1.
  */
 import { connect, type Socket } from 'node:net'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
-import type { ResultOf } from '../protocol/rpc.js'
+import type { DaemonEvent, MessageEvent, MethodName, ParamsOf, ResultOf } from '../protocol/rpc.js'
 
-export type Method = keyof ResultOf
+export type Method = MethodName & keyof ResultOf
+
+/** `call`'s params: optional for the methods whose params are optional (status, history, ...). */
+export type ParamsArg<M extends Method> = undefined extends ParamsOf<M> ? [params?: ParamsOf<M>] : [params: ParamsOf<M>]
+
+/**
+ * What commands and the chat need of a daemon connection (tailscale's LocalClient shape): the
+ * real one is ControlClient; in-process tests hand in a fake through BaseCommand.createClient().
+ */
+export interface DaemonClient {
+  call<M extends Method>(method: M, ...params: ParamsArg<M>): Promise<ResultOf[M]>
+  onNotification(listener: (method: string, params: unknown) => void): void
+  onClose(listener: (error: Error | undefined) => void): void
+  close(): void
+}
 
 interface Pending {
   resolve(value: unknown): void
@@ -31,7 +48,7 @@ export interface ControlClientOptions {
   notRunningMessage: string
 }
 
-export class ControlClient {
+export class ControlClient implements DaemonClient {
   private socket: Socket | undefined
   private connecting: Promise<Socket> | undefined
   private nextId = 1
@@ -72,7 +89,7 @@ export class ControlClient {
   }
 
   /** One request; resolves with its result or rejects with a P2PError carrying the daemon's code. */
-  async call<M extends Method>(method: M, params?: unknown): Promise<ResultOf[M]> {
+  async call<M extends Method>(method: M, ...[params]: ParamsArg<M>): Promise<ResultOf[M]> {
     const socket = await this.connect()
     if (this.failure) throw this.failure
     const id = this.nextId++
@@ -135,6 +152,30 @@ export class ControlClient {
     for (const waiting of this.pending.values()) waiting.reject(error)
     this.pending.clear()
     for (const listener of this.closeListeners) listener(this.closedByUs ? undefined : error)
+  }
+}
+
+/** Incoming messages after `subscribe`; other notifications (kinds added later) are skipped. */
+export function onMessageEvent(client: Pick<DaemonClient, 'onNotification'>, listener: (event: MessageEvent) => void): void {
+  onDaemonEvent(client, (event) => {
+    if (event.type === 'message') listener(event)
+  })
+}
+
+/** Calls `listener` with every `event` notification after `subscribe`: messages and notices alike. */
+export function onDaemonEvent(client: Pick<DaemonClient, 'onNotification'>, listener: (event: DaemonEvent) => void): void {
+  client.onNotification((method, params) => {
+    if (method === 'event' && typeof (params as DaemonEvent | undefined)?.type === 'string') listener(params as DaemonEvent)
+  })
+}
+
+/** One request on a connection of its own, closed once answered. */
+export async function callOnce<M extends Method>(socketPath: string, method: M, ...params: ParamsArg<M>): Promise<ResultOf[M]> {
+  const client = new ControlClient(socketPath, { notRunningMessage: `no daemon answers on ${socketPath}` })
+  try {
+    return await client.call(method, ...params)
+  } finally {
+    client.close()
   }
 }
 

@@ -8,7 +8,8 @@ import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, re
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import type { ProfilePaths } from '../protocol/profile.js'
 import type { StatusResult } from '../protocol/rpc.js'
-import { ControlClient } from './control-client.js'
+import { ControlClient, callOnce } from './control-client.js'
+import { type DaemonSettings, daemonSettingsArgs } from './flags.js'
 
 /** How long a start may take before we give up on it (first start creates keys and a database). */
 const START_TIMEOUT_MS = 20_000
@@ -85,13 +86,10 @@ function unlinkQuietly(path: string): void {
   }
 }
 
-export interface StartOptions {
+export interface StartOptions extends DaemonSettings {
   paths: ProfilePaths
   /** bin/run.js of this installation. */
   bin: string
-  userId?: string
-  port?: number
-  serverUrl?: string
 }
 
 export interface StartOutcome {
@@ -112,10 +110,7 @@ export async function ensureDaemon(options: StartOptions): Promise<StartOutcome>
   const out = openSync(outPath, 'a', 0o600)
   const offset = fstatSync(out).size
   // --json makes a failed start leave its {"error":{code,message}} as the last line of the output file.
-  const args = [options.bin, 'daemon', 'run', '--json', '--home', paths.home]
-  if (options.userId !== undefined) args.push('--user', options.userId)
-  if (options.port !== undefined) args.push('--port', String(options.port))
-  if (options.serverUrl !== undefined) args.push('--server', options.serverUrl)
+  const args = [options.bin, 'daemon', 'run', '--json', '--home', paths.home, ...daemonSettingsArgs(options)]
   const child = spawn(process.execPath, args, { cwd: paths.home, detached: true, stdio: ['ignore', out, out], env: process.env })
   closeSync(out)
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined
@@ -187,15 +182,10 @@ function readFrom(path: string, offset: number): string {
 
 /** Asks the daemon to shut down and waits until its process is gone. */
 export async function stopDaemon(paths: ProfilePaths, status: StatusResult, timeoutMs = 15_000): Promise<void> {
-  const client = new ControlClient(paths.socket, { notRunningMessage: 'not running' })
-  try {
-    await client.call('shutdown')
-  } catch (error) {
+  await callOnce(paths.socket, 'shutdown').catch((error: unknown) => {
     // It went away between the probe and the request: that is what we wanted.
     if (!(error instanceof P2PError)) throw error
-  } finally {
-    client.close()
-  }
+  })
   const deadline = Date.now() + timeoutMs
   while (isProcessAlive(status.pid)) {
     if (Date.now() > deadline) {

@@ -6,6 +6,7 @@
  * Output, JSON documents and exit codes are the oclif commands' own (shared render and report
  * modules), and the CLI tests run both paths.
  */
+import { DEFAULT_SEND_TIMEOUT_S, MAX_SEND_TIMEOUT_S } from '../protocol/defaults.js'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import { profilePaths, resolveHome } from '../protocol/profile.js'
 import { ControlClient } from './control-client.js'
@@ -46,7 +47,7 @@ export function parseFastCommand(argv: readonly string[]): FastCommand | undefin
       parsed.home = home
     } else if (flag === '--timeout' && command === 'msg') {
       const seconds = value()
-      if (seconds === undefined || !/^\d+$/.test(seconds) || Number(seconds) > 3600) return undefined
+      if (seconds === undefined || !/^\d+$/.test(seconds) || Number(seconds) > MAX_SEND_TIMEOUT_S) return undefined
       parsed.timeout = Number(seconds)
     } else {
       return undefined
@@ -72,7 +73,7 @@ export async function runFastPath(argv: readonly string[]): Promise<number | und
     }
     const [rawPeer, ...words] = parsed.words
     const to = peerId(rawPeer as string)
-    const result = await client.call('send', { to, text: checkText(words.join(' ')), timeout: parsed.timeout ?? 10 })
+    const result = await client.call('send', { to, text: checkText(words.join(' ')), timeout: parsed.timeout ?? DEFAULT_SEND_TIMEOUT_S })
     if (parsed.json) writeJson(result)
     else process.stdout.write(`${result.status}\n`)
     return 0

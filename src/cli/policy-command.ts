@@ -2,18 +2,17 @@
  * block, unblock, mute and unmute differ only in their method and wording: one implementation,
  * four thin command files.
  */
-import { Args } from '@oclif/core'
 import type { PolicyResult } from '../protocol/rpc.js'
 import { BaseCommand } from './base-command.js'
+import { peerArg } from './flags.js'
 import { type PolicyMethod, policyLine } from './render.js'
-import { peerId } from './validate.js'
 
-// ignoreStdin: oclif would otherwise read a missing argument from piped stdin.
-export const peerArg = Args.string({ ignoreStdin: true, name: 'peer', required: true, description: 'user id of the peer' })
+/** Each command declares it itself: oclif reads a command's own static args, not inherited ones. */
+export const policyArgs = { peer: peerArg({ required: true }) }
 
 export abstract class PolicyCommand extends BaseCommand {
-  protected async apply(method: PolicyMethod, rawPeer: string, extra: Record<string, unknown> = {}): Promise<PolicyResult> {
-    const result = await this.daemon.call(method, { peer: peerId(rawPeer), ...extra })
+  protected async apply(method: PolicyMethod, peer: string, extra: { for?: number } = {}): Promise<PolicyResult> {
+    const result = await this.daemon.call(method, { peer, ...extra })
     this.log(policyLine(method, result))
     return result
   }

@@ -76,6 +76,13 @@ export function statusLines(s: StatusResult, c: Palette): string {
   return rows.map(([k, v]) => `${c.dim(k.padEnd(13))}${v}`).join('\n')
 }
 
+/** `status --verbose`: the actor tree, indented by depth, then each peer link's actor. */
+export function actorLines(s: StatusResult, c: Palette): string {
+  const actors = (s.actors ?? []).map((a) => `${'  '.repeat(a.depth)}${a.id.padEnd(Math.max(1, 16 - 2 * a.depth))} ${a.state}`)
+  const links = (s.links ?? []).map((l) => `  ${sanitize(l.peer).padEnd(14)} ${l.state}`)
+  return [c.dim('actors'), ...actors, c.dim(`peer links (${links.length})`), ...links].join('\n')
+}
+
 export function trustLine(result: TrustResult): string {
   const who = sanitize(result.peer)
   return result.changed

@@ -1,18 +1,18 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
+import { CHAT_COMMANDS } from '../cli/chat/commands.js'
 import { runChat } from '../cli/chat/session.js'
 import { ensureDaemon, probeStatus } from '../cli/daemon-launcher.js'
+import { daemonFlags, daemonSettings, peerArg } from '../cli/flags.js'
 import { paletteFor } from '../cli/format.js'
-import { peerId } from '../cli/validate.js'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import { normalizeUserId } from '../protocol/user-id.js'
 
 export default class Chat extends BaseCommand {
   static override summary = 'Chat interactively: incoming messages as they arrive, slash commands to act'
   static override description =
-    `Commands: /msg <peer> <message>, /discover, /block <peer>, /unblock <peer>, /mute <peer>, /unmute <peer>, /exit, /help, /peers, /history [peer], /query <peer> (then lines without a slash go to that peer), /status. Tab completes commands and peer ids.
+    `Commands: ${CHAT_COMMANDS.map((c) => c.usage).join(', ')}. After /query <peer>, lines without a slash go to that peer. Tab completes commands and peer ids.
 
 If the daemon is not running, it is started first (as daemon start does) when --user is given or the profile already has a user. When stdin is not a terminal, commands are read line by line and the chat ends at end of input, once everything has been done; with --json every output line is a JSON object {type: "message"|"result"|"error"|"info", ...}.`
   static override examples = [
@@ -21,18 +21,12 @@ If the daemon is not running, it is started first (as daemon start does) when --
     '<%= config.bin %> chat --user alice --server http://discovery.example:5000',
     'printf "/msg bob hi\\n/history bob\\n" | <%= config.bin %> chat',
   ]
-  static override args = {
-    peer: Args.string({ ignoreStdin: true, description: 'start talking to this peer (as /query PEER)' }),
-  }
-  static override flags = {
-    user: Flags.string({ description: 'start the daemon for this user if it is not running (needed on first start only)' }),
-    port: Flags.integer({ description: 'TCP port for peer links when starting the daemon (0 = any)', min: 0, max: 65535 }),
-    server: Flags.string({ description: 'discovery server URL when starting the daemon' }),
-  }
+  static override args = { peer: peerArg({ description: 'start talking to this peer (as /query PEER)' }) }
+  static override flags = daemonFlags('; used when chat has to start the daemon')
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Chat)
-    const query = args.peer !== undefined ? peerId(args.peer) : undefined
+    const query = args.peer
     let status = await probeStatus(this.paths)
     if (!status) {
       // One command puts a user online, as in the seed: start the daemon when we know who we are.
@@ -42,9 +36,7 @@ If the daemon is not running, it is started first (as daemon start does) when --
       const outcome = await ensureDaemon({
         paths: this.paths,
         bin: join(this.config.root, 'bin', 'run.js'),
-        ...(flags.user !== undefined ? { userId: flags.user } : {}),
-        ...(flags.port !== undefined ? { port: flags.port } : {}),
-        ...(flags.server !== undefined ? { serverUrl: flags.server } : {}),
+        ...daemonSettings(flags),
       })
       status = outcome.status
       if (outcome.started) this.logToStderr(`started the daemon for ${status.userId} (pid ${status.pid})`)

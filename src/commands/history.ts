@@ -1,7 +1,8 @@
-import { Args, Flags } from '@oclif/core'
+import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
+import { peerArg } from '../cli/flags.js'
 import { historyLine } from '../cli/render.js'
-import { peerId } from '../cli/validate.js'
+import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from '../protocol/defaults.js'
 import type { HistoryEntry } from '../protocol/rpc.js'
 
 export default class History extends BaseCommand {
@@ -11,20 +12,20 @@ export default class History extends BaseCommand {
     '<%= config.bin %> history bob --limit 200',
     '<%= config.bin %> history bob --include-muted --json',
   ]
-  static override args = { peer: Args.string({ ignoreStdin: true, description: 'only the conversation with this peer' }) }
+  static override args = { peer: peerArg({ description: 'only the conversation with this peer' }) }
   static override flags = {
-    limit: Flags.integer({ description: 'the newest N messages', default: 50, min: 1, max: 100_000 }),
+    limit: Flags.integer({ description: 'the newest N messages', default: DEFAULT_HISTORY_LIMIT, min: 1, max: MAX_HISTORY_LIMIT }),
     'include-muted': Flags.boolean({ description: 'also show messages received while the sender was muted' }),
   }
 
   async run(): Promise<HistoryEntry[]> {
     const { args, flags } = await this.parse(History)
     const entries = await this.daemon.call('history', {
-      ...(args.peer !== undefined ? { peer: peerId(args.peer) } : {}),
+      ...(args.peer !== undefined ? { peer: args.peer } : {}),
       limit: flags.limit,
       includeMuted: flags['include-muted'],
     })
-    if (entries.length === 0) this.log(args.peer ? `no messages with ${peerId(args.peer)} yet` : 'no messages yet')
+    if (entries.length === 0) this.log(args.peer ? `no messages with ${args.peer} yet` : 'no messages yet')
     else this.log(entries.map((e) => historyLine(e, this.colors)).join('\n'))
     return entries
   }

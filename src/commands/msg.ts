@@ -1,7 +1,9 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
+import { peerArg } from '../cli/flags.js'
 import { stdinLines } from '../cli/stdin-lines.js'
-import { checkText, peerId } from '../cli/validate.js'
+import { checkText } from '../cli/validate.js'
+import { DEFAULT_SEND_TIMEOUT_S, MAX_SEND_TIMEOUT_S } from '../protocol/defaults.js'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import type { SendResult } from '../protocol/rpc.js'
 
@@ -23,22 +25,23 @@ With stdin, lines are sent in order as they are read and one status line (JSON: 
   static override usage = 'msg PEER [TEXT...] [--timeout <value>] [--json] [--home <value>]'
   static override strict = false
   static override args = {
-    peer: Args.string({ ignoreStdin: true, required: true, description: 'user id of the recipient' }),
+    peer: peerArg({ required: true, description: 'user id of the recipient' }),
     text: Args.string({ ignoreStdin: true, description: 'the message (words are joined by spaces); omit to read lines from stdin' }),
   }
   static override flags = {
     timeout: Flags.integer({
       description: "seconds to wait for the peer's acknowledgement before answering queued",
-      default: 10,
+      default: DEFAULT_SEND_TIMEOUT_S,
       min: 0,
-      max: 3600,
+      max: MAX_SEND_TIMEOUT_S,
     }),
   }
 
   async run(): Promise<SendResult | undefined> {
-    const { argv, flags } = await this.parse(Msg)
-    const [rawPeer, ...words] = argv as string[]
-    const to = peerId(rawPeer as string)
+    const { args, argv, flags } = await this.parse(Msg)
+    const to = args.peer
+    // Not strict: argv is the peer, then every word of the text.
+    const words = (argv as string[]).slice(1)
     if (words.length > 0) {
       const result = await this.daemon.call('send', { to, text: checkText(words.join(' ')), timeout: flags.timeout })
       this.log(result.status)

@@ -1,7 +1,5 @@
-import { Flags } from '@oclif/core'
-import { PolicyCommand, peerArg } from '../cli/policy-command.js'
-import { parseDurationSeconds } from '../protocol/duration.js'
-import { ErrorCode, P2PError } from '../protocol/errors.js'
+import { durationFlag } from '../cli/flags.js'
+import { PolicyCommand, policyArgs } from '../cli/policy-command.js'
 import type { PolicyResult } from '../protocol/rpc.js'
 
 export default class Mute extends PolicyCommand {
@@ -11,16 +9,13 @@ export default class Mute extends PolicyCommand {
     '<%= config.bin %> mute bob --for 30m',
     '<%= config.bin %> mute bob --for 1h30m',
   ]
-  static override args = { peer: peerArg }
+  static override args = policyArgs
   static override flags = {
-    for: Flags.string({ description: 'mute for a while only: 90 (seconds), 45s, 30m, 2h, 7d, 1h30m' }),
+    for: durationFlag({ description: 'mute for a while only: 90 (seconds), 45s, 30m, 2h, 7d, 1h30m' }),
   }
 
   async run(): Promise<PolicyResult> {
     const { args, flags } = await this.parse(Mute)
-    if (flags.for === undefined) return this.apply('mute', args.peer)
-    const seconds = parseDurationSeconds(flags.for)
-    if (seconds === undefined) throw new P2PError(ErrorCode.Usage, `--for "${flags.for}" is not a duration such as 30m, 2h or 90 (seconds)`)
-    return this.apply('mute', args.peer, { for: seconds })
+    return this.apply('mute', args.peer, flags.for !== undefined ? { for: flags.for } : {})
   }
 }

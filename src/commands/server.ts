@@ -1,4 +1,11 @@
 import { Command, Flags } from '@oclif/core'
+import {
+  DEFAULT_LEASE_TTL_SECONDS,
+  DEFAULT_RATE_LIMIT_PER_SECOND,
+  DEFAULT_RESERVATION_DAYS,
+  DEFAULT_SERVER_HOST,
+  DEFAULT_SERVER_PORT,
+} from '../protocol/defaults.js'
 
 export default class Server extends Command {
   static override summary = 'Run a discovery server in the foreground'
@@ -13,9 +20,9 @@ export default class Server extends Command {
   ]
 
   static override flags = {
-    host: Flags.string({ summary: 'Address to listen on.', default: '0.0.0.0' }),
-    port: Flags.integer({ summary: 'Port to listen on; 0 picks a free one.', default: 5000, min: 0, max: 65535 }),
-    ttl: Flags.integer({ summary: 'Seconds a lease lives without a keep-alive.', default: 30, min: 1 }),
+    host: Flags.string({ summary: 'Address to listen on.', default: DEFAULT_SERVER_HOST }),
+    port: Flags.integer({ summary: 'Port to listen on; 0 picks a free one.', default: DEFAULT_SERVER_PORT, min: 0, max: 65535 }),
+    ttl: Flags.integer({ summary: 'Seconds a lease lives without a keep-alive.', default: DEFAULT_LEASE_TTL_SECONDS, min: 1 }),
     db: Flags.string({
       summary: 'SQLite file for the registry.',
       description: 'Default: $XDG_DATA_HOME/p2p-server/registry.db, else ~/.local/share/p2p-server/registry.db.',
@@ -24,11 +31,11 @@ export default class Server extends Command {
     memory: Flags.boolean({ summary: 'Keep the registry in memory only; nothing survives a restart.', exclusive: ['db'] }),
     reservation: Flags.string({
       summary: 'How long a user id stays bound to its key after its owner goes offline (e.g. 30d).',
-      default: '30d',
+      default: `${DEFAULT_RESERVATION_DAYS}d`,
     }),
     'rate-limit': Flags.integer({
       summary: 'Requests per second per client address (burst: twice that); 0 turns limiting off.',
-      default: 50,
+      default: DEFAULT_RATE_LIMIT_PER_SECOND,
       min: 0,
     }),
     'log-level': Flags.option({ options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, default: 'info' })(),

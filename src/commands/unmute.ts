@@ -1,10 +1,10 @@
-import { PolicyCommand, peerArg } from '../cli/policy-command.js'
+import { PolicyCommand, policyArgs } from '../cli/policy-command.js'
 import type { PolicyResult } from '../protocol/rpc.js'
 
 export default class Unmute extends PolicyCommand {
   static override summary = 'Unmute a peer (idempotent)'
   static override examples = ['<%= config.bin %> unmute bob']
-  static override args = { peer: peerArg }
+  static override args = policyArgs
 
   async run(): Promise<PolicyResult> {
     const { args } = await this.parse(Unmute)

@@ -1,8 +1,8 @@
-import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
+import { onMessageEvent } from '../cli/control-client.js'
+import { cursorFlag } from '../cli/flags.js'
 import { messageLine } from '../cli/format.js'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
-import type { MessageEvent } from '../protocol/rpc.js'
 
 export default class Watch extends BaseCommand {
   static override summary = 'Stream incoming messages as they arrive, until Ctrl-C or the daemon stops'
@@ -16,14 +16,11 @@ Exits 0 on Ctrl-C (SIGINT) or SIGTERM, and non-zero with a message when the daem
     '<%= config.bin %> watch --json --since 1234',
   ]
   static override flags = {
-    since: Flags.string({ description: 'first replay the messages received after this cursor (from an earlier watch --json)' }),
+    since: cursorFlag({ description: 'first replay the messages received after this cursor (from an earlier watch --json)' }),
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Watch)
-    if (flags.since !== undefined && !/^\d{1,18}$/.test(flags.since)) {
-      throw new P2PError(ErrorCode.Usage, `--since "${flags.since}" is not a cursor (a number as printed by watch --json)`)
-    }
     const json = this.jsonEnabled()
     const c = this.colors
     const client = this.daemon
@@ -40,9 +37,7 @@ Exits 0 on Ctrl-C (SIGINT) or SIGTERM, and non-zero with a message when the daem
       })
     })
     ended.catch(() => undefined) // awaited below; this only keeps an early rejection from counting as unhandled
-    client.onNotification((method, params) => {
-      const event = params as MessageEvent
-      if (method !== 'event' || event?.type !== 'message') return
+    onMessageEvent(client, (event) => {
       // Writes to a pipe or file are synchronous in Node on Linux: each message leaves at once.
       if (json) this.jsonLine({ cursor: event.cursor, id: event.id, from: event.from, text: event.text, at: event.at })
       else process.stdout.write(`${messageLine(event.at, event.from, event.text, c)}\n`)

@@ -49,7 +49,8 @@ export class ActorTree {
 
   /** Live actors, parents before their children. */
   describe(): ActorInfo[] {
-    const live = [...this.entries].filter(([, e]) => e.ref.getSnapshot().status === 'active' || e.ref.getSnapshot().status === 'error')
+    this.forgetEnded()
+    const live = [...this.entries]
     const infos: ActorInfo[] = []
     const visit = (parent: string | undefined, depth: number) => {
       for (const [sessionId, entry] of live) {
@@ -59,11 +60,11 @@ export class ActorTree {
       }
     }
     visit(undefined, 0)
-    this.forgetStopped()
     return infos
   }
 
-  private forgetStopped(): void {
-    for (const [sessionId, entry] of this.entries) if (entry.ref.getSnapshot().status === 'stopped') this.entries.delete(sessionId)
+  /** Requests that finished or failed, children that were replaced: only running actors are shown. */
+  private forgetEnded(): void {
+    for (const [sessionId, entry] of this.entries) if (entry.ref.getSnapshot().status !== 'active') this.entries.delete(sessionId)
   }
 }

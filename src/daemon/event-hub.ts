@@ -1,8 +1,8 @@
-import type { MessageEvent, MuteEndedEvent } from '../protocol/rpc.js'
+import type { DaemonEvent, MessageEvent } from '../protocol/rpc.js'
 import type { ClientContext } from './control-server.js'
 import type { MessageStore, StoredMessage } from './stores/message-store.js'
 
-export type DaemonEvent = MessageEvent | MuteEndedEvent
+export type { DaemonEvent }
 
 /** The event of a stored incoming message: the same shape live and when replayed from a cursor. */
 export function messageEvent(message: { seq: number; id: string; peer: string; text: string; at: number }): MessageEvent {

@@ -4,6 +4,7 @@
  * user needs to hear them: yourself, blocked, key changed, unknown peer.
  */
 import { nanoid } from 'nanoid'
+import { DEFAULT_HISTORY_LIMIT, DEFAULT_SEND_TIMEOUT_S } from '../protocol/defaults.js'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import { fingerprint, fromHex } from '../protocol/identity.js'
 import type { HistoryEntry, ParsedParamsOf, SendResult, TrustResult } from '../protocol/rpc.js'
@@ -13,9 +14,6 @@ import type { Outbox } from './outbox.js'
 import type { PeerKeyResolver } from './peer-key-resolver.js'
 import type { MessageStore, StoredMessage } from './stores/message-store.js'
 import type { PeerStore } from './stores/peer-store.js'
-
-const DEFAULT_SEND_TIMEOUT_S = 10
-const DEFAULT_HISTORY_LIMIT = 50
 
 export interface MessagingDeps {
   me: string

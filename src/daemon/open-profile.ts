@@ -4,6 +4,7 @@
  */
 import { chmodSync, mkdirSync } from 'node:fs'
 import pino, { type Logger } from 'pino'
+import { DEFAULT_SERVER_URL } from '../protocol/defaults.js'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import { fingerprint, type Identity } from '../protocol/identity.js'
 import { type ProfilePaths, profilePaths } from '../protocol/profile.js'
@@ -14,7 +15,7 @@ import { type Db, openDatabase } from './stores/database.js'
 import { SettingsStore } from './stores/settings-store.js'
 import type { Teardown } from './teardown.js'
 
-export const DEFAULT_SERVER_URL = 'http://127.0.0.1:5000'
+export { DEFAULT_SERVER_URL }
 
 export interface StartSettings {
   userId: string

@@ -7,6 +7,7 @@
  * command never pays for loading zod.
  */
 import { z } from 'zod'
+import { CURSOR_PATTERN, MAX_HISTORY_LIMIT, MAX_SEND_TIMEOUT_S } from './defaults.js'
 import { UserIdSchema } from './discovery.js'
 import { parseDurationSeconds } from './duration.js'
 import { TextSchema } from './peer-frames.js'
@@ -28,7 +29,7 @@ export const RpcRequestSchema = z.object({
 export type RpcRequest = z.infer<typeof RpcRequestSchema>
 
 const PeerParam = UserIdSchema
-const CursorSchema = z.string().regex(/^\d{1,18}$/, 'cursor must be a number as printed by watch --json')
+const CursorSchema = z.string().regex(CURSOR_PATTERN, 'cursor must be a number as printed by watch --json')
 
 export const MethodParams = {
   /** `verbose`: also the daemon's actors and their states (p2p daemon status --verbose). */
@@ -39,7 +40,7 @@ export const MethodParams = {
     to: PeerParam,
     text: TextSchema,
     /** Seconds to wait for the peer's acknowledgement before answering "queued"; 0 = do not wait. */
-    timeout: z.number().min(0).max(3600).optional(),
+    timeout: z.number().min(0).max(MAX_SEND_TIMEOUT_S).optional(),
   }),
   block: z.object({ peer: PeerParam }),
   unblock: z.object({ peer: PeerParam }),
@@ -60,7 +61,7 @@ export const MethodParams = {
   history: z
     .object({
       peer: PeerParam.optional(),
-      limit: z.number().int().min(1).max(100_000).optional(),
+      limit: z.number().int().min(1).max(MAX_HISTORY_LIMIT).optional(),
       includeMuted: z.boolean().optional(),
     })
     .optional(),
@@ -174,6 +175,9 @@ export interface MuteEndedEvent {
   peer: string
   at: string
 }
+
+/** Every kind of `event` notification; clients skip the types they do not know. */
+export type DaemonEvent = MessageEvent | MuteEndedEvent
 
 export interface ResultOf {
   status: StatusResult

@@ -5,14 +5,15 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
+import { DEFAULT_LEASE_TTL_SECONDS, DEFAULT_RESERVATION_DAYS, DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../protocol/defaults.js'
 import { createApp } from './app.js'
 import { MemoryRegistry } from './memory-registry.js'
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js'
 import type { Registry } from './registry.js'
 import { SqliteRegistry } from './sqlite-registry.js'
 
-export const DEFAULT_TTL_SECONDS = 30
-export const DEFAULT_RESERVATION_SECONDS = 30 * 86_400
+export const DEFAULT_TTL_SECONDS = DEFAULT_LEASE_TTL_SECONDS
+export const DEFAULT_RESERVATION_SECONDS = DEFAULT_RESERVATION_DAYS * 86_400
 
 export interface DiscoveryServerOptions {
   host?: string
@@ -52,7 +53,7 @@ function openRegistry(options: DiscoveryServerOptions): Registry {
 }
 
 export async function startDiscoveryServer(options: DiscoveryServerOptions): Promise<DiscoveryServer> {
-  const host = options.host ?? '0.0.0.0'
+  const host = options.host ?? DEFAULT_SERVER_HOST
   const ttlMs = (options.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000
   const reservationMs = (options.reservationSeconds ?? DEFAULT_RESERVATION_SECONDS) * 1000
   const now = options.now ?? Date.now
@@ -87,7 +88,7 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
-      server.listen(options.port ?? 5000, host, () => {
+      server.listen(options.port ?? DEFAULT_SERVER_PORT, host, () => {
         server.off('error', reject)
         resolve()
       })

@@ -3,11 +3,13 @@
  * keeps one small record per address and forgets addresses whose bucket has refilled, so memory
  * stays bounded by the number of recently active clients.
  */
+
+import { DEFAULT_RATE_LIMIT_PER_SECOND } from '../protocol/defaults.js'
 import { type Bucket, isFull, type RateLimitConfig, takeToken } from '../protocol/token-bucket.js'
 
 export type { RateLimitConfig }
 
-export const DEFAULT_RATE_LIMIT: RateLimitConfig = { perSecond: 50, burst: 100 }
+export const DEFAULT_RATE_LIMIT: RateLimitConfig = { perSecond: DEFAULT_RATE_LIMIT_PER_SECOND, burst: DEFAULT_RATE_LIMIT_PER_SECOND * 2 }
 
 export class RateLimiter {
   readonly #buckets = new Map<string, Bucket>()

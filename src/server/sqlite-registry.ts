@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
+import { migrate } from '../protocol/migrate.js'
 import type { Binding, Peer, RegisterInput, Registry } from './registry.js'
 
 /** Schema versions, applied in order; `PRAGMA user_version` records how many have run. */
@@ -31,15 +32,6 @@ const MIGRATIONS = [
    ) WITHOUT ROWID;
    CREATE INDEX nonces_expires_at ON nonces(expires_at);`,
 ]
-
-function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number
-  if (current > MIGRATIONS.length) throw new Error(`registry database is version ${current}, newer than this server (${MIGRATIONS.length})`)
-  db.transaction(() => {
-    for (let v = current; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!)
-    db.pragma(`user_version = ${MIGRATIONS.length}`)
-  })()
-}
 
 interface PeerRow {
   user_id: string
@@ -75,7 +67,12 @@ export class SqliteRegistry implements Registry {
     db.pragma('synchronous = NORMAL')
     db.pragma('foreign_keys = ON')
     db.pragma('busy_timeout = 5000')
-    migrate(db)
+    try {
+      migrate(db, MIGRATIONS, `the registry database ${path}`)
+    } catch (error) {
+      db.close()
+      throw error
+    }
     this.#db = db
     this.#stmt = {
       binding: db.prepare<[string, number], { user_id: string; public_key: string; reserved_until: number }>(

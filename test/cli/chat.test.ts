@@ -3,25 +3,15 @@
  * (tmux) where an incoming message must appear above a half-typed line without breaking it.
  */
 import { spawnSync } from 'node:child_process'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DaemonProcess, eventually, FAST_ENV, p2p, startNetwork, stopNetwork, tempHome } from '../helpers/daemon.js'
-import { BIN, REPO_ROOT, type ServerProcess } from '../helpers/server.js'
+import { describe, expect, it } from 'vitest'
+import { FAST_ENV, p2p, tempHome } from '../helpers/daemon.js'
+import { eventually } from '../helpers/eventually.js'
+import { useNetwork } from '../helpers/network.js'
+import { BIN, REPO_ROOT } from '../helpers/server.js'
 import { hasTmux, jsonLines } from './spawn.js'
 
 describe('p2p chat', () => {
-  let server: ServerProcess
-  let alice: DaemonProcess
-  let bob: DaemonProcess
-
-  beforeAll(async () => {
-    ;({
-      server,
-      daemons: [alice, bob],
-    } = await startNetwork(['alice', 'bob']))
-  })
-  afterAll(async () => {
-    await stopNetwork(server, alice, bob)
-  })
+  const net = useNetwork(['alice', 'bob'])
 
   it('reads commands from piped stdin, hints at mistakes, and exits 0 at end of input', async () => {
     const script = [
@@ -38,7 +28,7 @@ describe('p2p chat', () => {
       '/status',
       '/trust bob',
     ].join('\n')
-    const result = await p2p(['chat'], { home: alice.home, input: `${script}\n` })
+    const result = await p2p(['chat'], { home: net.alice.home, input: `${script}\n` })
     expect(result.code).toBe(0)
     expect(result.stdout.match(/^delivered to bob$/gm)).toHaveLength(3)
     expect(result.stdout).toMatch(/^talking to bob/m)
@@ -55,7 +45,7 @@ describe('p2p chat', () => {
         '',
       ].join('\n'),
     )
-    const history = await bob.rpc<Array<{ text: string }>>('history', { peer: 'alice', limit: 3 })
+    const history = await net.bob.rpc('history', { peer: 'alice', limit: 3 })
     expect(history.map((e) => e.text)).toEqual(['hello   from a script', 'plain line to bob', '/slash at the start'])
   })
 
@@ -69,7 +59,7 @@ describe('p2p chat', () => {
       '/exit',
       '/msg bob never',
     ].join('\n')
-    const result = await p2p(['chat', '--json'], { home: alice.home, input: `${script}\n` })
+    const result = await p2p(['chat', '--json'], { home: net.alice.home, input: `${script}\n` })
     expect(result.code).toBe(0)
     const lines = jsonLines(result.stdout)
     expect(lines.map((l) => (l.type === 'error' ? `error:${l.code}` : `${l.type}:${l.command}`))).toEqual([
@@ -80,14 +70,14 @@ describe('p2p chat', () => {
       'result:msg',
     ])
     expect(lines.at(-1)).toMatchObject({ result: { to: 'bob', status: 'delivered' } })
-    const last = await bob.rpc<Array<{ text: string }>>('history', { peer: 'alice', limit: 1 })
+    const last = await net.bob.rpc('history', { peer: 'alice', limit: 1 })
     expect(last[0]?.text).toBe('after')
   })
 
   it('chat --user starts the daemon first when it is not running', async () => {
     const home = tempHome()
     try {
-      const result = await p2p(['chat', '--user', 'erin', '--server', server.url], { home, input: '/status\n' })
+      const result = await p2p(['chat', '--user', 'erin', '--server', net.server.url], { home, input: '/status\n' })
       expect(result.code).toBe(0)
       expect(result.stderr).toMatch(/^started the daemon for erin \(pid \d+\)\n$/)
       expect(result.stdout).toMatch(/^user\s+erin$/m)
@@ -116,14 +106,14 @@ describe('p2p chat', () => {
         '30',
         '-c',
         REPO_ROOT,
-        `${process.execPath} ${BIN} chat --home ${alice.home}`,
+        `${process.execPath} ${BIN} chat --home ${net.alice.home}`,
       )
       expect(started.status).toBe(0)
       await eventually(() => /^alice>\s*$/m.test(screen()))
       tmux('send-keys', '-l', '/msg bob half typed')
       await eventually(() => screen().includes('alice> /msg bob half typed'))
 
-      await bob.rpc('send', { to: 'alice', text: 'ping \x1b[31mfrom bob' })
+      await net.bob.rpc('send', { to: 'alice', text: 'ping \x1b[31mfrom bob' })
       const lines = await eventually(() => {
         const rows = screen().split('\n')
         const incoming = rows.findIndex((r) => /^\[\d\d:\d\d\] bob: ping \^\[\[31mfrom bob$/.test(r))
@@ -134,7 +124,7 @@ describe('p2p chat', () => {
       expect(lines.filter((r) => r.includes('half typed'))).toHaveLength(1)
       tmux('send-keys', 'Enter')
       await eventually(async () => {
-        const h = await bob.rpc<Array<{ text: string }>>('history', { peer: 'alice', limit: 1 })
+        const h = await net.bob.rpc('history', { peer: 'alice', limit: 1 })
         return h[0]?.text === 'half typed'
       })
       await eventually(() => screen().includes('delivered to bob'))

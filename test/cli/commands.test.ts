@@ -2,71 +2,68 @@
  * One-shot commands against a real server and two real daemons: human and --json output, exit
  * codes, input errors, and a stdin pipeline.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DaemonProcess, p2p, startNetwork, stopNetwork } from '../helpers/daemon.js'
-import type { ServerProcess } from '../helpers/server.js'
+import { describe, expect, it } from 'vitest'
+import Peers from '../../src/commands/peers.js'
+import { runInProcess } from '../helpers/command.js'
+import { p2p, testClient } from '../helpers/daemon.js'
+import { useNetwork } from '../helpers/network.js'
 import { runWithBytes } from './spawn.js'
 
 describe('p2p one-shot commands', () => {
-  let server: ServerProcess
-  let alice: DaemonProcess
-  let bob: DaemonProcess
-
-  beforeAll(async () => {
-    ;({
-      server,
-      daemons: [alice, bob],
-    } = await startNetwork(['alice', 'bob']))
-  })
-  afterAll(async () => {
-    await stopNetwork(server, alice, bob)
-  })
+  const net = useNetwork(['alice', 'bob'])
 
   it('discover lists the other online user, human and --json', async () => {
-    const human = await p2p(['discover'], { home: alice.home })
+    const human = await p2p(['discover'], { home: net.alice.home })
     expect(human.code).toBe(0)
     expect(human.stdout).toMatch(/^USER\s+ONLINE\s+ADDRESS/m)
     expect(human.stdout).toMatch(/^bob\s+yes\s+127\.0\.0\.1:\d+/m)
     expect(human.stdout).not.toMatch(/^alice/m)
 
-    const json = await p2p(['discover', '--json'], { home: alice.home })
+    const json = await p2p(['discover', '--json'], { home: net.alice.home })
     expect(json.code).toBe(0)
     const peers = JSON.parse(json.stdout) as Array<Record<string, unknown>>
-    expect(peers).toEqual([expect.objectContaining({ userId: 'bob', online: true, blocked: false, muted: false, port: bob.port })])
+    expect(peers).toEqual([expect.objectContaining({ userId: 'bob', online: true, blocked: false, muted: false, port: net.bob.port })])
     expect(peers[0]?.fingerprint).toMatch(/^[0-9a-f-]+$/)
   })
 
   it('msg sends words joined by spaces and reports delivered; --json gives {id,to,status}', async () => {
-    const human = await p2p(['msg', 'bob', 'hello', 'there'], { home: alice.home })
+    const human = await p2p(['msg', 'bob', 'hello', 'there'], { home: net.alice.home })
     expect(human).toMatchObject({ code: 0, stdout: 'delivered\n', stderr: '' })
 
-    const json = await p2p(['msg', 'Bob', 'second one', '--json'], { home: alice.home })
+    const json = await p2p(['msg', 'Bob', 'second one', '--json'], { home: net.alice.home })
     expect(json.code).toBe(0)
     const result = JSON.parse(json.stdout)
     expect(result).toEqual({ id: expect.any(String), to: 'bob', status: 'delivered' })
 
-    const history = await bob.rpc<Array<{ id: string; text: string; from: string }>>('history', { peer: 'alice' })
+    const history = await net.bob.rpc('history', { peer: 'alice' })
     expect(history.slice(-2).map((e) => e.text)).toEqual(['hello there', 'second one'])
     expect(history.at(-1)?.id).toBe(result.id)
   })
 
   it('peers lists known peers, human and --json', async () => {
-    const human = await p2p(['peers'], { home: bob.home })
+    const human = await p2p(['peers'], { home: net.bob.home })
     expect(human.code).toBe(0)
     expect(human.stdout).toMatch(/^alice\s+yes\s+/m)
-    const json = await p2p(['peers', '--json'], { home: bob.home })
+    const json = await p2p(['peers', '--json'], { home: net.bob.home })
     expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ userId: 'alice', online: true, blocked: false, muted: false })])
   })
 
+  it('in process, through createClient(), a command gets the same answer from the real daemon', async () => {
+    const run = await runInProcess(Peers, ['--json'], testClient(net.bob.socket))
+    expect(run).toMatchObject({ exitCode: 0, stderr: '' })
+    expect(run.result).toEqual(JSON.parse(run.stdout))
+    expect(run.result).toEqual([expect.objectContaining({ userId: 'alice', online: true, blocked: false, muted: false })])
+  })
+
   it('history shows the conversation oldest first; --limit and --json', async () => {
-    const human = await p2p(['history', 'alice', '--limit', '2'], { home: bob.home })
+    const human = await p2p(['history', 'alice', '--limit', '2'], { home: net.bob.home })
     expect(human.code).toBe(0)
     const lines = human.stdout.trimEnd().split('\n')
     expect(lines).toHaveLength(2)
     expect(lines[0]).toMatch(/^\[\d{4}-\d\d-\d\d \d\d:\d\d\] alice -> bob: hello there$/)
     expect(lines[1]).toMatch(/alice -> bob: second one$/)
 
-    const json = await p2p(['history', '--json', '--limit', '1'], { home: alice.home })
+    const json = await p2p(['history', '--json', '--limit', '1'], { home: net.alice.home })
     const entries = JSON.parse(json.stdout)
     expect(entries).toEqual([
       {
@@ -81,73 +78,73 @@ describe('p2p one-shot commands', () => {
   })
 
   it('block, unblock, mute, unmute say whether anything changed, human and --json', async () => {
-    expect((await p2p(['mute', 'alice'], { home: bob.home })).stdout).toBe('muted alice\n')
-    expect((await p2p(['mute', 'alice'], { home: bob.home })).stdout).toBe('alice was already muted (nothing changed)\n')
-    const unmute = await p2p(['unmute', 'alice', '--json'], { home: bob.home })
+    expect((await p2p(['mute', 'alice'], { home: net.bob.home })).stdout).toBe('muted alice\n')
+    expect((await p2p(['mute', 'alice'], { home: net.bob.home })).stdout).toBe('alice was already muted (nothing changed)\n')
+    const unmute = await p2p(['unmute', 'alice', '--json'], { home: net.bob.home })
     expect(JSON.parse(unmute.stdout)).toEqual({ peer: 'alice', changed: true, blocked: false, muted: false })
-    const again = await p2p(['unmute', 'alice', '--json'], { home: bob.home })
+    const again = await p2p(['unmute', 'alice', '--json'], { home: net.bob.home })
     expect(JSON.parse(again.stdout)).toMatchObject({ peer: 'alice', changed: false })
-    expect((await p2p(['unmute', 'alice'], { home: bob.home })).stdout).toBe('alice was not muted (nothing changed)\n')
+    expect((await p2p(['unmute', 'alice'], { home: net.bob.home })).stdout).toBe('alice was not muted (nothing changed)\n')
 
-    const timed = await p2p(['mute', 'alice', '--for', '30m', '--json'], { home: bob.home })
+    const timed = await p2p(['mute', 'alice', '--for', '30m', '--json'], { home: net.bob.home })
     const muted = JSON.parse(timed.stdout)
     expect(muted).toMatchObject({ peer: 'alice', changed: true, muted: true })
     const minutes = (Date.parse(muted.mutedUntil) - Date.now()) / 60_000
     expect(minutes).toBeGreaterThan(28)
     expect(minutes).toBeLessThan(31)
-    await p2p(['unmute', 'alice'], { home: bob.home })
+    await p2p(['unmute', 'alice'], { home: net.bob.home })
 
-    const badDuration = await p2p(['mute', 'alice', '--for', 'soon'], { home: bob.home })
+    const badDuration = await p2p(['mute', 'alice', '--for', 'soon'], { home: net.bob.home })
     expect(badDuration.code).toBe(2)
     expect(badDuration.stderr).toMatch(/^p2p: --for "soon" is not a duration/)
 
-    expect((await p2p(['block', 'carol'], { home: alice.home })).stdout).toBe('blocked carol\n')
-    const blockAgain = await p2p(['block', 'carol', '--json'], { home: alice.home })
+    expect((await p2p(['block', 'carol'], { home: net.alice.home })).stdout).toBe('blocked carol\n')
+    const blockAgain = await p2p(['block', 'carol', '--json'], { home: net.alice.home })
     expect(JSON.parse(blockAgain.stdout)).toEqual({ peer: 'carol', changed: false, blocked: true, muted: false })
-    expect((await p2p(['unblock', 'carol'], { home: alice.home })).stdout).toBe('unblocked carol\n')
-    expect((await p2p(['unblock', 'carol'], { home: alice.home })).stdout).toBe('carol was not blocked (nothing changed)\n')
+    expect((await p2p(['unblock', 'carol'], { home: net.alice.home })).stdout).toBe('unblocked carol\n')
+    expect((await p2p(['unblock', 'carol'], { home: net.alice.home })).stdout).toBe('carol was not blocked (nothing changed)\n')
   })
 
   it('trust says when the pinned key is already the one the server binds; an offline stranger exits 4', async () => {
-    await p2p(['msg', 'bob', 'pin each other'], { home: alice.home })
-    const human = await p2p(['trust', 'bob'], { home: alice.home })
+    await p2p(['msg', 'bob', 'pin each other'], { home: net.alice.home })
+    const human = await p2p(['trust', 'bob'], { home: net.alice.home })
     expect(human.code).toBe(0)
     expect(human.stdout).toMatch(/^bob's key [0-9a-f-]{24} is already the one pinned \(nothing changed\)\n$/)
-    const json = await p2p(['trust', 'bob', '--json'], { home: alice.home })
+    const json = await p2p(['trust', 'bob', '--json'], { home: net.alice.home })
     expect(JSON.parse(json.stdout)).toEqual({ peer: 'bob', changed: false, fingerprint: expect.stringMatching(/^[0-9a-f-]{24}$/) })
-    expect((await p2p(['trust', 'nobody-here'], { home: alice.home })).code).toBe(4)
+    expect((await p2p(['trust', 'nobody-here'], { home: net.alice.home })).code).toBe(4)
   })
 
   it('sending to a peer I blocked exits 5; to an unknown peer exits 4', async () => {
-    await p2p(['block', 'bob'], { home: alice.home })
+    await p2p(['block', 'bob'], { home: net.alice.home })
     try {
-      const blocked = await p2p(['msg', 'bob', 'hi'], { home: alice.home })
+      const blocked = await p2p(['msg', 'bob', 'hi'], { home: net.alice.home })
       expect(blocked.code).toBe(5)
       expect(blocked.stderr).toMatch(/^p2p: bob is blocked/)
-      const json = await p2p(['msg', 'bob', 'hi', '--json'], { home: alice.home })
+      const json = await p2p(['msg', 'bob', 'hi', '--json'], { home: net.alice.home })
       expect(json.code).toBe(5)
       expect(JSON.parse(json.stdout)).toEqual({ error: { code: 'blocked', message: expect.any(String) } })
     } finally {
-      await p2p(['unblock', 'bob'], { home: alice.home })
+      await p2p(['unblock', 'bob'], { home: net.alice.home })
     }
-    const unknown = await p2p(['msg', 'nobody-here', 'hi'], { home: alice.home })
+    const unknown = await p2p(['msg', 'nobody-here', 'hi'], { home: net.alice.home })
     expect(unknown.code).toBe(4)
     expect(unknown.stderr).toMatch(/unknown peer "nobody-here"/)
-    const json = await p2p(['msg', 'nobody-here', 'hi', '--json'], { home: alice.home })
+    const json = await p2p(['msg', 'nobody-here', 'hi', '--json'], { home: net.alice.home })
     expect(json).toMatchObject({ code: 4, stderr: '' })
     expect(JSON.parse(json.stdout).error.code).toBe('unknown_peer')
   })
 
   it('empty, oversized and invalid-user-id input exits 2 with a clear message', async () => {
-    const empty = await p2p(['msg', 'bob', ''], { home: alice.home })
+    const empty = await p2p(['msg', 'bob', ''], { home: net.alice.home })
     expect(empty.code).toBe(2)
     expect(empty.stderr).toBe('p2p: message is empty\n')
-    const big = await p2p(['msg', 'bob', 'x'.repeat(64 * 1024 + 1), '--json'], { home: alice.home })
+    const big = await p2p(['msg', 'bob', 'x'.repeat(64 * 1024 + 1), '--json'], { home: net.alice.home })
     expect(big.code).toBe(2)
     expect(JSON.parse(big.stdout).error).toEqual({ code: 'message_too_large', message: expect.stringMatching(/65537 bytes.*65536/) })
-    const exact = await p2p(['msg', 'bob', 'y'.repeat(64 * 1024)], { home: alice.home })
+    const exact = await p2p(['msg', 'bob', 'y'.repeat(64 * 1024)], { home: net.alice.home })
     expect(exact).toMatchObject({ code: 0, stdout: 'delivered\n' })
-    const badId = await p2p(['block', 'Not Valid!', '--json'], { home: alice.home })
+    const badId = await p2p(['block', 'Not Valid!', '--json'], { home: net.alice.home })
     expect(badId.code).toBe(2)
     expect(JSON.parse(badId.stdout).error.code).toBe('invalid_user_id')
   })
@@ -160,30 +157,30 @@ describe('p2p one-shot commands', () => {
     expect(typo.code).toBe(2)
     expect(JSON.parse(typo.stdout)).toEqual({ error: { code: 'usage', message: expect.stringContaining('did you mean "daemon status"') } })
 
-    const unknownFlag = await p2p(['peers', '--bogus'], { home: alice.home })
+    const unknownFlag = await p2p(['peers', '--bogus'], { home: net.alice.home })
     expect(unknownFlag.code).toBe(2)
     expect(unknownFlag.stderr).toMatch(/^p2p: Nonexistent flag: --bogus \(see: p2p peers --help\)\n$/)
-    const unknownFlagJson = await p2p(['peers', '--bogus', '--json'], { home: alice.home })
+    const unknownFlagJson = await p2p(['peers', '--bogus', '--json'], { home: net.alice.home })
     expect(unknownFlagJson.code).toBe(2)
     expect(JSON.parse(unknownFlagJson.stdout)).toEqual({ error: { code: 'usage', message: expect.stringContaining('--bogus') } })
 
-    const missing = await p2p(['block'], { home: alice.home, input: 'bob\n' })
+    const missing = await p2p(['block'], { home: net.alice.home, input: 'bob\n' })
     expect(missing.code).toBe(2)
     expect(missing.stderr).toMatch(/Missing 1 required arg/)
-    const missingMsg = await p2p(['msg', '--json'], { home: alice.home })
+    const missingMsg = await p2p(['msg', '--json'], { home: net.alice.home })
     expect(missingMsg.code).toBe(2)
     expect(JSON.parse(missingMsg.stdout).error.code).toBe('usage')
   })
 
   it('a stdin pipeline of 500 lines arrives in order, one status line per message', async () => {
     const lines = Array.from({ length: 500 }, (_, i) => `pipe ${String(i).padStart(3, '0')}`)
-    const result = await p2p(['msg', 'bob'], { home: alice.home, input: `${lines.join('\n')}\n` })
+    const result = await p2p(['msg', 'bob'], { home: net.alice.home, input: `${lines.join('\n')}\n` })
     expect(result.code).toBe(0)
     expect(result.stdout).toBe('delivered\n'.repeat(500))
-    const history = await bob.rpc<Array<{ text: string }>>('history', { peer: 'alice', limit: 2000 })
+    const history = await net.bob.rpc('history', { peer: 'alice', limit: 2000 })
     expect(history.map((e) => e.text).filter((t) => t.startsWith('pipe '))).toEqual(lines)
 
-    const json = await p2p(['msg', 'bob', '--json'], { home: alice.home, input: 'j1\r\nj2' })
+    const json = await p2p(['msg', 'bob', '--json'], { home: net.alice.home, input: 'j1\r\nj2' })
     expect(json.code).toBe(0)
     const results = json.stdout
       .trimEnd()
@@ -193,12 +190,12 @@ describe('p2p one-shot commands', () => {
       { id: expect.any(String), to: 'bob', status: 'delivered' },
       { id: expect.any(String), to: 'bob', status: 'delivered' },
     ])
-    const last = await bob.rpc<Array<{ text: string }>>('history', { peer: 'alice', limit: 2 })
+    const last = await net.bob.rpc('history', { peer: 'alice', limit: 2 })
     expect(last.map((e) => e.text)).toEqual(['j1', 'j2'])
   })
 
   it('bad stdin lines stop the command with exit 2; the lines before them were sent', async () => {
-    const empty = await p2p(['msg', 'bob'], { home: alice.home, input: 'before empty\n\nafter empty\n' })
+    const empty = await p2p(['msg', 'bob'], { home: net.alice.home, input: 'before empty\n\nafter empty\n' })
     expect(empty.code).toBe(2)
     expect(empty.stdout).toBe('delivered\n')
     expect(empty.stderr).toBe('p2p: line 2 of stdin is empty (every line is one message)\n')
@@ -206,7 +203,7 @@ describe('p2p one-shot commands', () => {
     const invalid = await runWithBytes(
       ['msg', 'bob', '--json'],
       Buffer.from([0x6f, 0x6b, 0x0a, 0xff, 0xfe, 0x0a, 0x6e, 0x6f, 0x0a]),
-      alice.home,
+      net.alice.home,
     )
     expect(invalid.code).toBe(2)
     const out = invalid.stdout.trimEnd().split('\n')
@@ -214,29 +211,29 @@ describe('p2p one-shot commands', () => {
     expect(JSON.parse(out[0] as string)).toMatchObject({ to: 'bob', status: 'delivered' })
     expect(JSON.parse(out[1] as string)).toEqual({ error: { code: 'bad_request', message: 'line 2 of stdin is not valid UTF-8' } })
 
-    const huge = await p2p(['msg', 'bob'], { home: alice.home, input: `${'z'.repeat(70_000)}\nnever\n` })
+    const huge = await p2p(['msg', 'bob'], { home: net.alice.home, input: `${'z'.repeat(70_000)}\nnever\n` })
     expect(huge.code).toBe(2)
     expect(huge.stderr).toMatch(/^p2p: line 1 of stdin is over 65536 bytes/)
 
-    const history = await bob.rpc<Array<{ text: string }>>('history', { peer: 'alice', limit: 3 })
+    const history = await net.bob.rpc('history', { peer: 'alice', limit: 3 })
     expect(history.map((e) => e.text)).toEqual(['j2', 'before empty', 'ok'])
 
-    const nothing = await p2p(['msg', 'bob'], { home: alice.home, input: '' })
+    const nothing = await p2p(['msg', 'bob'], { home: net.alice.home, input: '' })
     expect(nothing.code).toBe(2)
     expect(nothing.stderr).toMatch(/no message/)
   })
 
   it('remote ANSI escapes are shown harmlessly by history', async () => {
     const evil = '\x1b[2J\x1b]0;pwned\x07red\x1b[31m!\r\nsecond line\x9b'
-    const sent = await alice.rpc<{ status: string }>('send', { to: 'bob', text: evil })
+    const sent = await net.alice.rpc('send', { to: 'bob', text: evil })
     expect(sent.status).toBe('delivered')
-    const human = await p2p(['history', 'alice', '--limit', '1'], { home: bob.home })
+    const human = await p2p(['history', 'alice', '--limit', '1'], { home: net.bob.home })
     expect(human.code).toBe(0)
     expect(human.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/)
     expect(human.stdout).toContain('^[[2J^[]0;pwned^Gred^[[31m!^M')
     // The second line is indented under the text: it cannot pass for a line of its own.
     expect(human.stdout).toMatch(/\n {10,}second line\\x9b\n$/)
-    const json = await p2p(['history', 'alice', '--limit', '1', '--json'], { home: bob.home })
+    const json = await p2p(['history', 'alice', '--limit', '1', '--json'], { home: net.bob.home })
     expect(JSON.parse(json.stdout)[0].text).toBe(evil)
   })
 })

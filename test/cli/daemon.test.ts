@@ -2,26 +2,23 @@
  * `p2p daemon start|stop|status` as a user runs them, and "daemon not running" everywhere.
  */
 import { existsSync } from 'node:fs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { isProcessAlive } from '../../src/cli/daemon-launcher.js'
 import { profilePaths } from '../../src/protocol/profile.js'
-import { eventually, p2p, tempHome } from '../helpers/daemon.js'
-import { type ServerProcess, startServerProcess } from '../helpers/server.js'
+import { p2p, tempHome } from '../helpers/daemon.js'
+import { eventually } from '../helpers/eventually.js'
+import { useNetwork } from '../helpers/network.js'
 
 /** Zombie-aware: a detached daemon's parent (pid 1 here) may reap it a moment after it exits. */
 const alive = isProcessAlive
 
 describe('p2p daemon', () => {
-  let server: ServerProcess
+  const net = useNetwork([], { ttl: 5 })
   const home = tempHome()
   const pids = new Set<number>()
 
-  beforeAll(async () => {
-    server = await startServerProcess({ ttl: 5 })
-  })
-  afterAll(async () => {
+  afterAll(() => {
     for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL')
-    await server?.stop()
   })
 
   it('commands say how to start the daemon when it is not running (exit 3)', async () => {
@@ -44,16 +41,16 @@ describe('p2p daemon', () => {
 
   it('a first start without --user fails with the daemon’s own reason (exit 2)', async () => {
     const fresh = tempHome()
-    const result = await p2p(['daemon', 'start', '--server', server.url], { home: fresh })
+    const result = await p2p(['daemon', 'start', '--server', net.server.url], { home: fresh })
     expect(result.code).toBe(2)
     expect(result.stderr).toBe('p2p: the daemon did not start: this profile has no user yet: start it once with --user ID\n')
-    const bad = await p2p(['daemon', 'start', '--user', '-nope', '--server', server.url, '--json'], { home: fresh })
+    const bad = await p2p(['daemon', 'start', '--user', '-nope', '--server', net.server.url, '--json'], { home: fresh })
     expect(bad.code).toBe(2)
     expect(JSON.parse(bad.stdout).error.code).toBe('invalid_user_id')
   })
 
   it('start detaches and returns once the daemon answers; twice is harmless', async () => {
-    const first = await p2p(['daemon', 'start', '--user', 'Carol', '--server', server.url, '--port', '0'], { home })
+    const first = await p2p(['daemon', 'start', '--user', 'Carol', '--server', net.server.url, '--port', '0'], { home })
     expect(first.code).toBe(0)
     const m = /^daemon started for carol \(pid (\d+)\), peer port \d+, server http:\/\/127\.0\.0\.1:\d+\n$/.exec(first.stdout)
     expect(m).not.toBeNull()
@@ -84,7 +81,7 @@ describe('p2p daemon', () => {
       userId: 'carol',
       fingerprint: expect.stringMatching(/^[0-9a-f]{4}(-[0-9a-f]{4})+$/),
       listen: { host: expect.any(String), port: expect.any(Number) },
-      server: { url: server.url, registered: true },
+      server: { url: net.server.url, registered: true },
       peers: { online: expect.any(Number), connected: expect.any(Number) },
       outbox: { queued: 0 },
       uptimeS: expect.any(Number),

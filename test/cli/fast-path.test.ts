@@ -2,9 +2,9 @@
  * `p2p msg PEER TEXT` and `p2p daemon status` skip oclif (src/cli/fast-path.ts). Both paths must
  * answer alike: each case runs twice, the second time with P2P_NO_FAST_PATH=1 (oclif).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DaemonProcess, p2p, startNetwork, stopNetwork, tempHome } from '../helpers/daemon.js'
-import type { ServerProcess } from '../helpers/server.js'
+import { describe, expect, it } from 'vitest'
+import { p2p, tempHome } from '../helpers/daemon.js'
+import { useNetwork } from '../helpers/network.js'
 
 const bothPaths = async (args: string[], home: string) => {
   const fast = await p2p(args, { home })
@@ -17,26 +17,14 @@ const withoutClock = (json: string) => {
 }
 
 describe('the fast path answers like oclif', () => {
-  let server: ServerProcess
-  let alice: DaemonProcess
-  let bob: DaemonProcess
-
-  beforeAll(async () => {
-    ;({
-      server,
-      daemons: [alice, bob],
-    } = await startNetwork(['alice', 'bob']))
-  })
-  afterAll(async () => {
-    await stopNetwork(server, alice, bob)
-  })
+  const net = useNetwork(['alice', 'bob'])
 
   it('msg: delivered, JSON, and each error with its exit code', async () => {
-    const plain = await bothPaths(['msg', 'bob', 'hello', 'fast', 'path'], alice.home)
+    const plain = await bothPaths(['msg', 'bob', 'hello', 'fast', 'path'], net.alice.home)
     expect(plain.fast).toEqual({ code: 0, stdout: 'delivered\n', stderr: '' })
     expect(plain.oclif).toEqual(plain.fast)
 
-    const json = await bothPaths(['msg', 'bob', 'hi', '--json', '--timeout', '5'], alice.home)
+    const json = await bothPaths(['msg', 'bob', 'hi', '--json', '--timeout', '5'], net.alice.home)
     expect(json.fast.code).toBe(0)
     expect(Object.keys(JSON.parse(json.fast.stdout)).sort()).toEqual(['id', 'status', 'to'])
     expect(Object.keys(JSON.parse(json.oclif.stdout)).sort()).toEqual(['id', 'status', 'to'])
@@ -48,20 +36,20 @@ describe('the fast path answers like oclif', () => {
       ['msg', 'bob', 'x'.repeat(70_000)],
       ['msg', 'nobody-here', 'hi', '--json'],
     ]) {
-      const { fast, oclif } = await bothPaths(args, alice.home)
+      const { fast, oclif } = await bothPaths(args, net.alice.home)
       expect(fast.code, args.join(' ').slice(0, 40)).toBe(oclif.code)
       expect(fast.stdout).toBe(oclif.stdout)
       expect(fast.stderr).toBe(oclif.stderr)
     }
-    expect((await p2p(['msg', 'nobody-here', 'hi'], { home: alice.home })).code).toBe(4)
+    expect((await p2p(['msg', 'nobody-here', 'hi'], { home: net.alice.home })).code).toBe(4)
   })
 
   it('daemon status: human, JSON, and not running', async () => {
-    const human = await bothPaths(['daemon', 'status'], alice.home)
+    const human = await bothPaths(['daemon', 'status'], net.alice.home)
     expect(human.fast.code).toBe(0)
     expect(human.fast.stdout.replace(/up \d+s/, '')).toBe(human.oclif.stdout.replace(/up \d+s/, ''))
 
-    const json = await bothPaths(['daemon', 'status', '--json'], alice.home)
+    const json = await bothPaths(['daemon', 'status', '--json'], net.alice.home)
     expect(withoutClock(json.fast.stdout)).toEqual(withoutClock(json.oclif.stdout))
 
     const nobody = tempHome()

@@ -1,44 +1,36 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { type AddressInfo, createServer } from 'node:net'
 import { dirname, join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { socketPathFor } from '../../src/protocol/profile.js'
-import type { HistoryEntry, SendResult } from '../../src/protocol/rpc.js'
-import { eventually, startDaemonProcess, status, tempHome } from '../helpers/daemon.js'
+import { startDaemonProcess, status, tempHome } from '../helpers/daemon.js'
+import { eventually } from '../helpers/eventually.js'
+import { useNetwork } from '../helpers/network.js'
 import { connectRawPeer } from '../helpers/raw-peer.js'
-import { type ServerProcess, startServerProcess } from '../helpers/server.js'
 
 describe('daemon lifecycle', () => {
-  let server: ServerProcess
-
-  beforeAll(async () => {
-    server = await startServerProcess({ ttl: 5 })
-  })
-
-  afterAll(async () => {
-    await server?.stop()
-  })
+  const net = useNetwork([], { ttl: 5 })
 
   it('keeps the profile private, replaces a dead daemon’s socket, and never steals a live one', async () => {
-    const first = await startDaemonProcess({ userId: 'alice', serverUrl: server.url })
+    const first = await startDaemonProcess({ userId: 'alice', serverUrl: net.server.url })
     expect(statSync(first.home).mode & 0o777).toBe(0o700)
     expect(statSync(first.socket).mode & 0o777).toBe(0o600)
     expect(statSync(join(first.home, 'identity.key')).mode & 0o777).toBe(0o600)
 
-    await expect(startDaemonProcess({ home: first.home, serverUrl: server.url })).rejects.toThrow(/already running/)
+    await expect(startDaemonProcess({ home: first.home, serverUrl: net.server.url })).rejects.toThrow(/already running/)
     expect((await status(first)).userId).toBe('alice')
 
     await first.kill()
     expect(existsSync(first.socket)).toBe(true)
-    const second = await startDaemonProcess({ home: first.home, serverUrl: server.url })
+    const second = await startDaemonProcess({ home: first.home, serverUrl: net.server.url })
     const s = await status(second)
     expect(s.userId).toBe('alice')
     expect(s.pid).toBe(second.child.pid)
-    expect((await fetch(`${server.url}/v1/peers/alice`)).status).toBe(200)
+    expect((await fetch(`${net.server.url}/v1/peers/alice`)).status).toBe(200)
     expect(await second.stop()).toBe(0)
     expect(existsSync(second.socket)).toBe(false)
     // A clean stop unregisters: the server says at once that alice is offline.
-    expect((await fetch(`${server.url}/v1/peers/alice`)).status).toBe(404)
+    expect((await fetch(`${net.server.url}/v1/peers/alice`)).status).toBe(404)
   })
 
   it('works from a profile whose path is too long for a Unix socket, in a fallback directory made private', async () => {
@@ -50,7 +42,7 @@ describe('daemon lifecycle', () => {
     const fallback = dirname(socketPathFor(deep, env))
     mkdirSync(fallback, { mode: 0o777 })
     chmodSync(fallback, 0o777)
-    const daemon = await startDaemonProcess({ userId: 'deep', home: deep, serverUrl: server.url, env })
+    const daemon = await startDaemonProcess({ userId: 'deep', home: deep, serverUrl: net.server.url, env })
     expect(daemon.socket.startsWith(runtime)).toBe(true)
     expect(statSync(fallback).mode & 0o777).toBe(0o700)
     expect((await status(daemon)).home).toBe(deep)
@@ -59,14 +51,14 @@ describe('daemon lifecycle', () => {
 
   it('marks messages failed once they outlive the outbox lifetime', async () => {
     const env = { P2P_OUTBOX_LIFETIME_S: '1' }
-    const carol = await startDaemonProcess({ userId: 'carol', serverUrl: server.url, env })
-    const dave = await startDaemonProcess({ userId: 'dave', serverUrl: server.url })
+    const carol = await startDaemonProcess({ userId: 'carol', serverUrl: net.server.url, env })
+    const dave = await startDaemonProcess({ userId: 'dave', serverUrl: net.server.url })
     await eventually(async () => (await status(carol)).server.registered && (await status(dave)).server.registered)
-    expect((await carol.rpc<SendResult>('send', { to: 'dave', text: 'first contact' })).status).toBe('delivered')
+    expect((await carol.rpc('send', { to: 'dave', text: 'first contact' })).status).toBe('delivered')
     await dave.stop()
-    expect((await carol.rpc<SendResult>('send', { to: 'dave', text: 'too late', timeout: 1 })).status).toBe('queued')
-    await eventually(async () => (await status(carol)).outbox.failed === 1, 10_000)
-    const history = await carol.rpc<HistoryEntry[]>('history', { peer: 'dave' })
+    expect((await carol.rpc('send', { to: 'dave', text: 'too late', timeout: 1 })).status).toBe('queued')
+    await eventually(async () => (await status(carol)).outbox.failed === 1, { timeout: 10_000 })
+    const history = await carol.rpc('history', { peer: 'dave' })
     expect(history.find((m) => m.text === 'too late')?.status).toBe('failed')
     expect((await status(carol)).outbox.queued).toBe(0)
     await carol.stop()
@@ -89,7 +81,7 @@ describe('a daemon whose discovery server never answers', () => {
         peer.reset()
       }
       // Each lookup times out and the link is refused; the daemon is still there to say so.
-      await eventually(() => logged(/refused incoming link/g) === 3, 30_000)
+      await eventually(() => logged(/refused incoming link/g) === 3, { timeout: 30_000 })
       expect((await status(carol)).userId).toBe('carol')
       expect(carol.output()).not.toMatch(/uncaught/)
     } finally {

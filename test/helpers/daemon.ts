@@ -4,12 +4,16 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
-import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { ControlClient, callOnce, type Method, onDaemonEvent, type ParamsArg } from '../../src/cli/control-client.js'
 import { socketPathFor } from '../../src/protocol/profile.js'
-import type { StatusResult } from '../../src/protocol/rpc.js'
-import { BIN, REPO_ROOT, type ServerProcess, startServerProcess } from './server.js'
+import type { DaemonEvent, MessageEvent, ParamsOf, ResultOf } from '../../src/protocol/rpc.js'
+import { eventually } from './eventually.js'
+import { BIN, REPO_ROOT } from './server.js'
+
+// Most test files took it from here before it had a module of its own.
+export { eventually } from './eventually.js'
 
 /** Fast timings so that tests wait for conditions in seconds, not minutes. */
 export const FAST_ENV: NodeJS.ProcessEnv = {
@@ -30,7 +34,10 @@ export interface DaemonProcess {
   port: number
   socket: string
   child: ChildProcess
-  rpc<T = unknown>(method: string, params?: unknown): Promise<T>
+  /** One control request on a connection of its own, through the CLI's ControlClient, typed per method. */
+  rpc<M extends Method>(method: M, ...params: ParamsArg<M>): Promise<ResultOf[M]>
+  /** The same, for tests that name the result type themselves (written before rpc was typed). */
+  rpc<T>(method: Method, params?: ParamsOf<Method>): Promise<T>
   /** SIGTERM and wait for exit; returns the exit code. */
   stop(): Promise<number | null>
   /** SIGKILL, like a crash. */
@@ -89,7 +96,7 @@ export async function startDaemonProcess(options: DaemonProcessOptions): Promise
     port,
     socket,
     child,
-    rpc: (method, params) => rpcCall(socket, method, params),
+    rpc: (method: Method, params?: ParamsOf<Method>) => callOnce(socket, method, params as never),
     stop: async () => {
       child.kill('SIGTERM')
       return exited()
@@ -102,7 +109,12 @@ export async function startDaemonProcess(options: DaemonProcessOptions): Promise
   }
 }
 
-export const status = (d: DaemonProcess) => d.rpc<StatusResult>('status')
+export const status = (d: DaemonProcess) => d.rpc('status')
+
+/** A control connection for a test that drives the protocol itself (pipelining, subscriptions). */
+export function testClient(socketPath: string): ControlClient {
+  return new ControlClient(socketPath, { notRunningMessage: `no daemon answers on ${socketPath}` })
+}
 
 /** Daemons for `userIds`, started in parallel, each registered with the server before this resolves. */
 export async function startRegisteredDaemons(serverUrl: string, userIds: string[], env?: NodeJS.ProcessEnv): Promise<DaemonProcess[]> {
@@ -111,112 +123,48 @@ export async function startRegisteredDaemons(serverUrl: string, userIds: string[
   return daemons
 }
 
-/** A discovery server and registered daemons for `userIds`: what most test files start with. */
-export async function startNetwork<const T extends readonly string[]>(
-  userIds: T,
-  options: { ttl?: number; env?: NodeJS.ProcessEnv } = {},
-): Promise<{ server: ServerProcess; daemons: { [K in keyof T]: DaemonProcess } }> {
-  const server = await startServerProcess({ ttl: options.ttl ?? 5 })
-  const daemons = await startRegisteredDaemons(server.url, [...userIds], options.env)
-  return { server, daemons: daemons as { [K in keyof T]: DaemonProcess } }
-}
-
-/** Stops the daemons, then the server; any of them may be missing (a start that failed). */
-export async function stopNetwork(server: ServerProcess | undefined, ...daemons: Array<DaemonProcess | undefined>): Promise<void> {
-  await Promise.all(daemons.map((d) => d?.stop()))
-  await server?.stop()
-}
-
-export class RpcError extends Error {
-  constructor(
-    readonly rpcCode: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message)
-  }
-}
-
-/** One JSON-RPC call on its own connection. */
-export function rpcCall<T = unknown>(socketPath: string, method: string, params?: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(socketPath)
-    let buffer = ''
-    socket.setEncoding('utf8')
-    socket.on('connect', () =>
-      socket.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method, ...(params !== undefined ? { params } : {}) })}\n`),
-    )
-    socket.on('data', (chunk: string) => {
-      buffer += chunk
-      const newline = buffer.indexOf('\n')
-      if (newline < 0) return
-      const response = JSON.parse(buffer.slice(0, newline))
-      socket.destroy()
-      if (response.error) reject(new RpcError(response.error.code, response.error.data?.code, response.error.message))
-      else resolve(response.result as T)
-    })
-    socket.on('error', reject)
-  })
-}
-
 /** Sends each text on one pipelined connection, in order; returns the texts whose send was answered. */
-export function pipelinedSends(socketPath: string, to: string, all: string[], onAnswered?: (count: number) => void): Promise<string[]> {
-  return new Promise((resolve) => {
-    const socket = connect(socketPath)
-    const answered: string[] = []
-    let buffer = ''
-    socket.setEncoding('utf8')
-    socket.on('connect', () => {
-      socket.write(
-        `${all.map((text, i) => JSON.stringify({ jsonrpc: '2.0', id: i, method: 'send', params: { to, text, timeout: 0 } })).join('\n')}\n`,
-      )
-    })
-    socket.on('data', (chunk: string) => {
-      buffer += chunk
-      const lines = buffer.split('\n')
-      buffer = lines.pop() ?? ''
-      for (const line of lines) {
-        const response = JSON.parse(line)
-        if (response.result) answered.push(all[response.id] as string)
-      }
+export async function pipelinedSends(
+  socketPath: string,
+  to: string,
+  all: string[],
+  onAnswered?: (count: number) => void,
+): Promise<string[]> {
+  const client = testClient(socketPath)
+  const answered: string[] = []
+  // Written in order without waiting; a daemon that dies rejects what is still pending.
+  await Promise.allSettled(
+    all.map(async (text) => {
+      await client.call('send', { to, text, timeout: 0 })
+      answered.push(text)
       onAnswered?.(answered.length)
-      if (answered.length === all.length) socket.end()
-    })
-    socket.on('close', () => resolve(answered))
-    socket.on('error', () => undefined)
-  })
+    }),
+  )
+  client.close()
+  return answered
 }
 
 export interface Subscription {
-  events: Array<{ cursor: string; id: string; from: string; text: string; at: string }>
+  events: MessageEvent[]
+  /** Events other than messages (a timed mute that ended, ...). */
+  notices: Exclude<DaemonEvent, MessageEvent>[]
   cursor: string
   close(): void
 }
 
 /** Subscribes on a long-lived connection; `events` fills as notifications arrive. */
-export function subscribe(socketPath: string, since?: string): Promise<Subscription> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(socketPath)
-    const events: Subscription['events'] = []
-    let buffer = ''
-    socket.setEncoding('utf8')
-    socket.on('connect', () =>
-      socket.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'subscribe', params: since ? { since } : {} })}\n`),
-    )
-    socket.on('data', (chunk: string) => {
-      buffer += chunk
-      const lines = buffer.split('\n')
-      buffer = lines.pop() ?? ''
-      for (const line of lines) {
-        const message = JSON.parse(line)
-        if (message.id === 1) {
-          if (message.error) reject(new Error(message.error.message))
-          else resolve({ events, cursor: message.result.cursor, close: () => socket.destroy() })
-        } else if (message.method === 'event') events.push(message.params)
-      }
-    })
-    socket.on('error', reject)
-  })
+export async function subscribe(socketPath: string, since?: string): Promise<Subscription> {
+  const client = testClient(socketPath)
+  const events: MessageEvent[] = []
+  const notices: Subscription['notices'] = []
+  onDaemonEvent(client, (event) => (event.type === 'message' ? events.push(event) : notices.push(event)))
+  try {
+    const { cursor } = await client.call('subscribe', since ? { since } : {})
+    return { events, notices, cursor, close: () => client.close() }
+  } catch (error) {
+    client.close()
+    throw error
+  }
 }
 
 export interface CliResult {
@@ -250,20 +198,4 @@ export function p2p(
     })
     child.stdin.end(options.input ?? '')
   })
-}
-
-/** Polls `check` until it returns a truthy value (or throws the last error after `timeoutMs`). */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 15_000, intervalMs = 50): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs
-  let lastError: unknown
-  for (;;) {
-    try {
-      const value = await check()
-      if (value) return value as NonNullable<T>
-    } catch (error) {
-      lastError = error
-    }
-    if (Date.now() > deadline) throw lastError ?? new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((r) => setTimeout(r, intervalMs))
-  }
 }

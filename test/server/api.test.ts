@@ -10,6 +10,7 @@ import {
 } from '../../src/protocol/discovery.js'
 import { generateIdentity } from '../../src/protocol/identity.js'
 import { MemoryRegistry } from '../../src/server/memory-registry.js'
+import { eventually } from '../helpers/eventually.js'
 import {
   type Backend,
   get,
@@ -21,7 +22,6 @@ import {
   request,
   startTestServer,
   type TestServer,
-  waitUntil,
 } from './support.js'
 
 function expectError(res: JsonResponse, status: number, code: string): void {
@@ -299,7 +299,7 @@ describe('lease expiry', () => {
     const hank = makeUser('hank')
     expect((await post(server.url, '/v1/register', registerBody(hank))).status).toBe(200)
     expect((await get(server.url, '/v1/peers/hank')).status).toBe(200)
-    await waitUntil(async () => (await get(server.url, '/v1/peers/hank')).status === 404)
+    await eventually(async () => (await get(server.url, '/v1/peers/hank')).status === 404)
     expect((await get(server.url, '/v1/peers')).json.peers).toEqual([])
     expectError(await post(server.url, '/v1/keepalive', leaseBody(hank, 'keepalive')), 404, 'not_found')
     expectError(await post(server.url, '/v1/register', registerBody(makeUser('hank'))), 409, 'user_id_taken')
@@ -326,7 +326,7 @@ describe('name reservation', () => {
     try {
       await post(server.url, '/v1/register', registerBody(makeUser('jo')))
       const newcomer = makeUser('jo')
-      await waitUntil(async () => (await post(server.url, '/v1/register', registerBody(newcomer))).status === 200)
+      await eventually(async () => (await post(server.url, '/v1/register', registerBody(newcomer))).status === 200)
       expect((await get(server.url, '/v1/peers/jo')).json.publicKey).toBe(newcomer.publicKey)
     } finally {
       await server.close()

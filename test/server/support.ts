@@ -80,12 +80,3 @@ export async function request(base: string, method: string, path: string, body?:
 
 export const post = (base: string, path: string, body: unknown) => request(base, 'POST', path, body)
 export const get = (base: string, path: string) => request(base, 'GET', path)
-
-/** Polls `check` until it returns true or `timeoutMs` passes. */
-export async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000, everyMs = 50): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((r) => setTimeout(r, everyMs))
-  }
-}

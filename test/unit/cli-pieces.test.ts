@@ -1,8 +1,10 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { complete, nearestCommand } from '../../src/cli/chat/commands.js'
+import { CHAT_COMMANDS, complete, helpText, nearestCommand } from '../../src/cli/chat/commands.js'
 import { exitCodeFor } from '../../src/cli/exit-codes.js'
+import { daemonSettings, daemonSettingsArgs } from '../../src/cli/flags.js'
 import { sanitize } from '../../src/cli/format.js'
+import Chat from '../../src/commands/chat.js'
 import { resolveHome } from '../../src/protocol/profile.js'
 
 describe('sanitize', () => {
@@ -25,6 +27,16 @@ describe('chat completion and hints', () => {
     const [hits, word] = complete('/msg b', ['alice', 'bea', 'bob'])
     expect([hits, word]).toEqual([['bea ', 'bob '], 'b'])
     expect(complete('hello', ['bob'])).toEqual([[], 'hello'])
+  })
+
+  it('/help and chat --help list every command of the table', () => {
+    const help = helpText()
+    for (const command of CHAT_COMMANDS) {
+      expect(help, command.name).toContain(`  ${command.usage}  `)
+      expect(help, command.name).toContain(command.help)
+      expect(Chat.description, command.name).toContain(command.usage)
+    }
+    expect(help).toContain('/trust <peer>')
   })
 
   it('suggests the nearest command for a typo, and nothing for nonsense', () => {
@@ -52,5 +64,21 @@ describe('resolveHome', () => {
     expect(resolveHome(undefined, { P2P_HOME: '/env/home', XDG_DATA_HOME: '/xdg' })).toBe('/env/home')
     expect(resolveHome(undefined, { XDG_DATA_HOME: '/xdg' })).toBe('/xdg/p2p')
     expect(resolveHome(undefined, {})).toMatch(new RegExp(`${join('.local', 'share', 'p2p')}$`))
+  })
+})
+
+describe('daemon flags', () => {
+  it('map to the settings a daemon starts with, and back to the flags of daemon run', () => {
+    expect(daemonSettings({ user: 'alice', port: 0, server: 'http://s:1' })).toEqual({ userId: 'alice', port: 0, serverUrl: 'http://s:1' })
+    expect(daemonSettings({ user: '', server: '' })).toEqual({})
+    expect(daemonSettingsArgs({ userId: 'alice', port: 0, serverUrl: 'http://s:1' })).toEqual([
+      '--user',
+      'alice',
+      '--port',
+      '0',
+      '--server',
+      'http://s:1',
+    ])
+    expect(daemonSettingsArgs({})).toEqual([])
   })
 })

@@ -8,25 +8,24 @@
  * and ends at end of input once everything typed has been done.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
-import { clearScreenDown, createInterface, cursorTo, moveCursor } from 'node:readline'
+import { clearScreenDown, createInterface, cursorTo, type Interface, moveCursor } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
-import { parseDurationSeconds } from '../../protocol/duration.js'
-import { ErrorCode, P2PError } from '../../protocol/errors.js'
-import type { MessageEvent } from '../../protocol/rpc.js'
+import { ErrorCode } from '../../protocol/errors.js'
+import type { MessageEvent, MuteEndedEvent } from '../../protocol/rpc.js'
 import { describeError } from '../base-command.js'
-import type { ControlClient } from '../control-client.js'
-import { messageLine, type Palette, sanitize } from '../format.js'
+import { type DaemonClient, onDaemonEvent } from '../control-client.js'
+import { clock, messageLine, type Palette, sanitize } from '../format.js'
 import { historyLine, peersTable, policyLine, statusLines, trustLine } from '../render.js'
-import { checkText, peerId } from '../validate.js'
+import { checkText, durationSeconds, peerId } from '../validate.js'
 import { type ChatCommandSpec, complete, helpText, parseLine } from './commands.js'
 
 const HISTORY_LINES = 500
 
 export interface ChatOptions {
   /** Requests (send, block, ...). */
-  client: ControlClient
+  client: DaemonClient
   /** The subscription: its own connection, so a long reply never delays a message. */
-  events: ControlClient
+  events: DaemonClient
   me: string
   query?: string
   input: Readable
@@ -41,218 +40,245 @@ export interface ChatOptions {
 
 /** Runs until /exit, Ctrl-C, Ctrl-D or end of input; resolves with the exit code. */
 export function runChat(options: ChatOptions): Promise<number> {
-  const { client, events, me, input, output, interactive, palette: c, json } = options
-  let query = options.query
-  const knownPeers = new Set<string>(query ? [query] : [])
-  let closed = false
-  let exiting = false
-  let daemonGone = false
+  return new ChatSession(options).run()
+}
 
-  const promptText = () => (query ? `${me} -> ${query}> ` : `${me}> `)
-  const rl = createInterface({
-    input,
-    output,
-    terminal: interactive,
-    prompt: promptText(),
-    historySize: interactive ? HISTORY_LINES : 0,
-    removeHistoryDuplicates: true,
-    history: interactive ? loadHistory(options.historyFile) : [],
-    ...(interactive ? { completer: (line: string) => complete(line, [...knownPeers].sort()) } : {}),
-  })
+class ChatSession {
+  private query: string | undefined
+  private readonly knownPeers: Set<string>
+  private readonly rl: Interface
+  private readonly c: Palette
+  private closed = false
+  private exiting = false
+  private daemonGone = false
+
+  constructor(private readonly options: ChatOptions) {
+    this.query = options.query
+    this.knownPeers = new Set(options.query ? [options.query] : [])
+    this.c = options.palette
+    const { input, output, interactive } = options
+    this.rl = createInterface({
+      input,
+      output,
+      terminal: interactive,
+      prompt: this.promptText(),
+      historySize: interactive ? HISTORY_LINES : 0,
+      removeHistoryDuplicates: true,
+      history: interactive ? loadHistory(options.historyFile) : [],
+      ...(interactive ? { completer: (line: string) => complete(line, [...this.knownPeers].sort()) } : {}),
+    })
+  }
+
+  run(): Promise<number> {
+    const { rl, options } = this
+    onDaemonEvent(options.events, (event) => (event.type === 'message' ? this.showMessage(event) : this.showNotice(event)))
+    return new Promise<number>((resolve) => {
+      // One command at a time, in the order typed; the prompt stays live meanwhile.
+      let queue = Promise.resolve()
+      rl.on('line', (line) => {
+        queue = queue.then(() => this.handle(line))
+        if (options.interactive) rl.prompt()
+      })
+      rl.on('SIGINT', () => rl.close())
+      rl.on('close', () => {
+        void queue.then(() => {
+          this.closed = true
+          if (options.interactive) {
+            options.output.write('\n')
+            saveHistory(options.historyFile, (rl as unknown as { history: string[] }).history)
+          }
+          resolve(this.daemonGone ? 1 : 0)
+        })
+      })
+      options.events.onClose((error) => {
+        if (!error || this.closed) return
+        this.leave(ErrorCode.DaemonUnreachable, 'the daemon stopped; leaving chat (restart it with p2p daemon start)')
+      })
+      void this.subscribe()
+    })
+  }
+
+  private async subscribe(): Promise<void> {
+    const { options, c } = this
+    try {
+      await options.events.call('subscribe', {})
+      await this.refreshPeers().catch(() => undefined) // completion only; the server may be down
+    } catch (error) {
+      const { code, message } = describeError(error)
+      this.leave(code, message)
+      return
+    }
+    if (options.interactive && !options.json) {
+      this.info(c.dim(`chatting as ${options.me}${this.query ? ` with ${this.query}` : ''}; /help for commands, /exit or Ctrl-D to leave`))
+      this.rl.prompt()
+    }
+  }
+
+  /** The daemon is gone: say why, and end with exit 1. */
+  private leave(code: string, message: string): void {
+    this.daemonGone = true
+    this.fail(code, message)
+    this.rl.close()
+  }
+
+  private promptText(): string {
+    return this.query ? `${this.options.me} -> ${this.query}> ` : `${this.options.me}> `
+  }
 
   /** Prints above the prompt: clear the prompt rows, print, redraw the prompt with the half-typed line. */
-  const print = (text: string, value?: Record<string, unknown>) => {
+  private print(text: string, value?: Record<string, unknown>): void {
+    const { output, interactive, json } = this.options
     if (json) {
       if (value) output.write(`${JSON.stringify(value)}\n`)
       return
     }
-    if (!interactive || closed) {
+    if (!interactive || this.closed) {
       output.write(`${text}\n`)
       return
     }
-    const { rows } = rl.getCursorPos()
+    const { rows } = this.rl.getCursorPos()
     moveCursor(output, 0, -rows)
     cursorTo(output, 0)
     clearScreenDown(output)
     output.write(`${text}\n`)
-    rl.prompt(true)
+    this.rl.prompt(true)
   }
-  const info = (text: string) => print(text, { type: 'info', message: text })
-  const fail = (code: string, message: string) => {
+
+  private info(text: string): void {
+    this.print(text, { type: 'info', message: text })
+  }
+
+  private fail(code: string, message: string): void {
     // A script's errors go to stderr, apart from its results; in a terminal they sit among the rest.
-    if (!interactive && !json) process.stderr.write(`p2p chat: ${sanitize(message)}\n`)
-    else print(`${c.red('!')} ${sanitize(message)}`, { type: 'error', code, message })
+    if (!this.options.interactive && !this.options.json) process.stderr.write(`p2p chat: ${sanitize(message)}\n`)
+    else this.print(`${this.c.red('!')} ${sanitize(message)}`, { type: 'error', code, message })
   }
 
-  events.onNotification((method, params) => {
-    const event = params as MessageEvent
-    if (method !== 'event' || event?.type !== 'message') return
-    knownPeers.add(event.from)
-    print(messageLine(event.at, event.from, event.text, c), {
-      type: 'message',
-      cursor: event.cursor,
-      id: event.id,
-      from: event.from,
-      text: event.text,
-      at: event.at,
-    })
-  })
-
-  const refreshPeers = async () => {
-    for (const p of await client.call('peers')) knownPeers.add(p.userId)
+  private result(command: string, text: string, result: unknown): void {
+    this.print(text, { type: 'result', command, result })
   }
 
-  const setQuery = (peer: string | undefined) => {
-    query = peer
-    rl.setPrompt(promptText())
+  private showMessage(event: MessageEvent): void {
+    this.knownPeers.add(event.from)
+    const { cursor, id, from, text, at } = event
+    this.print(messageLine(at, from, text, this.c), { type: 'message', cursor, id, from, text, at })
   }
 
-  const send = async (to: string, text: string) => {
-    const result = await client.call('send', { to, text: checkText(text) })
-    knownPeers.add(to)
+  /** A timed mute ran out: the user should know that peer's messages show again. */
+  private showNotice(event: MuteEndedEvent): void {
+    const text = `${this.c.dim(`[${clock(event.at)}]`)} mute on ${sanitize(event.peer)} ended: their messages show again`
+    this.print(text, { type: 'muteEnded', peer: event.peer, at: event.at })
+  }
+
+  private async refreshPeers(): Promise<void> {
+    for (const p of await this.options.client.call('peers')) this.knownPeers.add(p.userId)
+  }
+
+  private setQuery(peer: string | undefined): void {
+    this.query = peer
+    this.rl.setPrompt(this.promptText())
+  }
+
+  private async send(to: string, text: string): Promise<void> {
+    const result = await this.options.client.call('send', { to, text: checkText(text) })
+    this.knownPeers.add(to)
     const note =
       result.status === 'delivered'
         ? `delivered to ${to}`
         : result.status === 'queued'
           ? `queued for ${to} (sent when they are back)`
           : `${result.status}: ${to}`
-    print(c.dim(note), { type: 'result', command: 'msg', result })
+    this.result('msg', this.c.dim(note), result)
   }
 
-  const run = async (spec: ChatCommandSpec, args: string[], rest: (from: number) => string): Promise<void> => {
-    switch (spec.name) {
-      case 'msg':
-        return send(peerId(args[0] as string), rest(1))
-      case 'discover': {
-        const peers = await client.call('discover')
-        for (const p of peers) knownPeers.add(p.userId)
-        return print(peersTable(peers, c, 'nobody else is online'), { type: 'result', command: 'discover', result: peers })
-      }
-      case 'peers': {
-        const peers = await client.call('peers')
-        for (const p of peers) knownPeers.add(p.userId)
-        return print(peersTable(peers, c, 'no known peers yet (try /discover)'), { type: 'result', command: 'peers', result: peers })
-      }
-      case 'block':
-      case 'unblock':
-      case 'unmute': {
-        const result = await client.call(spec.name, { peer: peerId(args[0] as string) })
-        return print(policyLine(spec.name, result), { type: 'result', command: spec.name, result })
-      }
-      case 'mute': {
-        let seconds: number | undefined
-        if (args[1] !== undefined) {
-          seconds = parseDurationSeconds(args[1])
-          if (seconds === undefined) throw new P2PError(ErrorCode.Usage, `"${args[1]}" is not a duration such as 30m or 2h`)
-        }
-        const result = await client.call('mute', { peer: peerId(args[0] as string), ...(seconds !== undefined ? { for: seconds } : {}) })
-        return print(policyLine('mute', result), { type: 'result', command: 'mute', result })
-      }
-      case 'history': {
-        const peer = args[0] !== undefined ? peerId(args[0]) : query
-        const entries = await client.call('history', { ...(peer ? { peer } : {}), limit: 20 })
-        const text = entries.length ? entries.map((e) => historyLine(e, c)).join('\n') : 'no messages yet'
-        return print(text, { type: 'result', command: 'history', result: entries })
-      }
-      case 'query': {
-        if (args[0] === undefined) {
-          const was = query
-          setQuery(undefined)
-          return info(was ? `conversation with ${was} closed` : 'usage: /query <peer>')
-        }
-        const peer = peerId(args[0])
-        setQuery(peer)
-        knownPeers.add(peer)
-        return info(`talking to ${peer}: lines without a slash go to them (/query alone to stop)`)
-      }
-      case 'trust': {
-        const result = await client.call('trust', { peer: peerId(args[0] as string) })
-        return print(trustLine(result), { type: 'result', command: 'trust', result })
-      }
-      case 'status': {
-        const status = await client.call('status')
-        return print(statusLines(status, c), { type: 'result', command: 'status', result: status })
-      }
-      case 'help':
-        return info(helpText())
-      case 'exit':
-        // Lines already read after /exit are not run.
-        exiting = true
-        rl.close()
-        return
-    }
-  }
-
-  const handle = async (line: string): Promise<void> => {
-    if (exiting) return
+  private async handle(line: string): Promise<void> {
+    if (this.exiting) return
     const parsed = parseLine(line)
     try {
       switch (parsed.kind) {
         case 'empty':
           return
         case 'text':
-          if (!query) return fail(ErrorCode.Usage, 'no conversation open: /query <peer> first, or /msg <peer> <message> (/help for more)')
-          return await send(query, parsed.text)
+          if (!this.query)
+            return this.fail(ErrorCode.Usage, 'no conversation open: /query <peer> first, or /msg <peer> <message> (/help for more)')
+          return await this.send(this.query, parsed.text)
         case 'unknown':
-          return fail(
+          return this.fail(
             ErrorCode.Usage,
             `unknown command /${sanitize(parsed.name)}${parsed.suggestion ? `; did you mean /${parsed.suggestion}?` : ''} (/help lists commands)`,
           )
         case 'usage':
-          return fail(ErrorCode.Usage, `usage: ${parsed.spec.usage}`)
+          return this.fail(ErrorCode.Usage, `usage: ${parsed.spec.usage}`)
         case 'command':
-          return await run(parsed.spec, parsed.args, parsed.rest)
+          return await this.command(parsed.spec, parsed.args, parsed.rest)
       }
     } catch (error) {
       const { code, message } = describeError(error)
-      if (code === ErrorCode.DaemonUnreachable) daemonGone = true
-      fail(code, message)
-      if (daemonGone) rl.close()
+      if (code === ErrorCode.DaemonUnreachable) this.leave(code, message)
+      else this.fail(code, message)
     }
   }
 
-  return new Promise<number>((resolve) => {
-    // One command at a time, in the order typed; the prompt stays live meanwhile.
-    let queue = Promise.resolve()
-    rl.on('line', (line) => {
-      queue = queue.then(() => handle(line))
-      if (interactive) rl.prompt()
-    })
-    rl.on('SIGINT', () => rl.close())
-    rl.on('close', () => {
-      void queue.then(() => {
-        closed = true
-        if (interactive) {
-          output.write('\n')
-          saveHistory(options.historyFile, (rl as unknown as { history: string[] }).history)
-        }
-        resolve(daemonGone ? 1 : 0)
-      })
-    })
-    events.onClose((error) => {
-      if (!error || closed) return
-      daemonGone = true
-      fail(ErrorCode.DaemonUnreachable, 'the daemon stopped; leaving chat (restart it with p2p daemon start)')
-      rl.close()
-    })
-
-    void (async () => {
-      try {
-        await events.call('subscribe', {})
-        await refreshPeers().catch(() => undefined) // completion only; the server may be down
-      } catch (error) {
-        const { code, message } = describeError(error)
-        daemonGone = true
-        fail(code, message)
-        rl.close()
+  private async command(spec: ChatCommandSpec, args: string[], rest: (from: number) => string): Promise<void> {
+    const { client } = this.options
+    const c = this.c
+    switch (spec.name) {
+      case 'msg':
+        return this.send(peerId(args[0] as string), rest(1))
+      case 'discover':
+      case 'peers': {
+        const peers = await client.call(spec.name)
+        for (const p of peers) this.knownPeers.add(p.userId)
+        const empty = spec.name === 'discover' ? 'nobody else is online' : 'no known peers yet (try /discover)'
+        return this.result(spec.name, peersTable(peers, c, empty), peers)
+      }
+      case 'block':
+      case 'unblock':
+      case 'unmute':
+      case 'mute': {
+        const extra = spec.name === 'mute' && args[1] !== undefined ? { for: durationSeconds(args[1]) } : {}
+        const peer = peerId(args[0] as string)
+        const result = await client.call(spec.name, { peer, ...extra })
+        return this.result(spec.name, policyLine(spec.name, result), result)
+      }
+      case 'history': {
+        const peer = args[0] !== undefined ? peerId(args[0]) : this.query
+        const entries = await client.call('history', { ...(peer ? { peer } : {}), limit: 20 })
+        const text = entries.length ? entries.map((e) => historyLine(e, c)).join('\n') : 'no messages yet'
+        return this.result('history', text, entries)
+      }
+      case 'query':
+        return this.openQuery(args[0])
+      case 'trust': {
+        const result = await client.call('trust', { peer: peerId(args[0] as string) })
+        return this.result('trust', trustLine(result), result)
+      }
+      case 'status': {
+        const status = await client.call('status')
+        return this.result('status', statusLines(status, c), status)
+      }
+      case 'help':
+        return this.info(helpText())
+      case 'exit':
+        // Lines already read after /exit are not run.
+        this.exiting = true
+        this.rl.close()
         return
-      }
-      if (interactive && !json) {
-        info(c.dim(`chatting as ${me}${query ? ` with ${query}` : ''}; /help for commands, /exit or Ctrl-D to leave`))
-        rl.prompt()
-      }
-    })()
-  })
+    }
+  }
+
+  /** `/query PEER` opens a conversation; `/query` alone closes it. */
+  private openQuery(raw: string | undefined): void {
+    const was = this.query
+    const peer = raw === undefined ? undefined : peerId(raw)
+    this.setQuery(peer)
+    if (peer) {
+      this.knownPeers.add(peer)
+      this.info(`talking to ${peer}: lines without a slash go to them (/query alone to stop)`)
+    } else {
+      this.info(was ? `conversation with ${was} closed` : 'usage: /query <peer>')
+    }
+  }
 }
 
 function loadHistory(file: string | undefined): string[] {

@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { ensureDaemon, probeStatus } from '../../cli/daemon-launcher.js'
+import { daemonFlags, daemonSettings } from '../../cli/flags.js'
 import { ErrorCode, P2PError } from '../../protocol/errors.js'
 import type { StatusResult } from '../../protocol/rpc.js'
 import { normalizeUserId } from '../../protocol/user-id.js'
@@ -19,19 +20,13 @@ export default class DaemonStart extends BaseCommand {
     '<%= config.bin %> daemon start --foreground',
   ]
   static override flags = {
-    user: Flags.string({ description: 'user id of this profile (needed on first start only)' }),
-    port: Flags.integer({ description: 'TCP port for peer links (0 = any free port)', min: 0, max: 65535 }),
-    server: Flags.string({ description: 'discovery server URL (default http://127.0.0.1:5000)' }),
+    ...daemonFlags(),
     foreground: Flags.boolean({ description: 'run in this terminal instead (like daemon run); Ctrl-C stops it' }),
   }
 
   async run(): Promise<DaemonStartResult | undefined> {
     const { flags } = await this.parse(DaemonStart)
-    const settings = {
-      ...(flags.user !== undefined ? { userId: flags.user } : {}),
-      ...(flags.port !== undefined ? { port: flags.port } : {}),
-      ...(flags.server !== undefined ? { serverUrl: flags.server } : {}),
-    }
+    const settings = daemonSettings(flags)
     if (flags.foreground) {
       const running = await probeStatus(this.paths)
       if (running) return this.report({ ...running, started: false, staleRemoved: [] }, flags.user)

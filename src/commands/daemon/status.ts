@@ -1,15 +1,24 @@
+import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
-import { statusLines } from '../../cli/render.js'
+import { actorLines, statusLines } from '../../cli/render.js'
 import type { StatusResult } from '../../protocol/rpc.js'
 
 export default class DaemonStatus extends BaseCommand {
   static override summary = 'Show whether your daemon runs, and how it is doing (exit 3 when it is not running)'
-  static override examples = ['<%= config.bin %> daemon status', '<%= config.bin %> daemon status --json | jq .server.registered']
+  static override examples = [
+    '<%= config.bin %> daemon status',
+    '<%= config.bin %> daemon status --json | jq .server.registered',
+    '<%= config.bin %> daemon status --verbose',
+  ]
+  static override flags = {
+    verbose: Flags.boolean({ char: 'v', description: "also the daemon's actors and the state of each, and each peer link's" }),
+  }
 
   async run(): Promise<StatusResult> {
-    await this.parse(DaemonStatus)
-    const status = await this.daemon.call('status')
+    const { flags } = await this.parse(DaemonStatus)
+    const status = await this.daemon.call('status', flags.verbose ? { verbose: true } : {})
     this.log(statusLines(status, this.colors))
+    if (flags.verbose) this.log(actorLines(status, this.colors))
     return status
   }
 

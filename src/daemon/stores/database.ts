@@ -4,6 +4,7 @@
  * only a power loss can take the last few back, which is the usual trade for a chat store.
  */
 import Database from 'better-sqlite3'
+import { migrate } from '../../protocol/migrate.js'
 
 export type Db = Database.Database
 
@@ -60,16 +61,11 @@ export function openDatabase(path: string): Db {
   // (200 MB of WAL) is only a backstop. The WAL file is cut back to 64 MB after a checkpoint.
   db.pragma('wal_autocheckpoint = 50000')
   db.pragma('journal_size_limit = 67108864')
-  migrate(db)
-  return db
-}
-
-function migrate(db: Db): void {
-  const current = db.pragma('user_version', { simple: true }) as number
-  for (let version = current; version < MIGRATIONS.length; version++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[version] as string)
-      db.pragma(`user_version = ${version + 1}`)
-    })()
+  try {
+    migrate(db, MIGRATIONS, `the profile database ${path}`)
+  } catch (error) {
+    db.close()
+    throw error
   }
+  return db
 }

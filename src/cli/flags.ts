@@ -1,0 +1,66 @@
+/**
+ * The flags and arguments several commands share, made once (Heroku's flag factories): the daemon
+ * settings of `daemon start`, `daemon run` and `chat`, a peer argument, a duration, a cursor.
+ * Values are checked while oclif parses, so a typo is a usage error (exit 2) before anything runs,
+ * with the same message whichever command it was typed to.
+ */
+import { Args, Flags } from '@oclif/core'
+import { DEFAULT_SERVER_URL } from '../protocol/defaults.js'
+import { cursor, durationSeconds, peerId } from './validate.js'
+
+/** A user id, lower-cased; an invalid one fails with invalid_user_id (exit 2). */
+export const peerArg = Args.custom<string>({
+  // oclif would otherwise read a missing argument from piped stdin.
+  ignoreStdin: true,
+  description: 'user id of the peer',
+  parse: async (input) => peerId(input),
+})
+
+/** Seconds, typed as 90, 45s, 30m, 2h, 7d or 1h30m. */
+export const durationFlag = Flags.custom<number>({
+  helpValue: '<duration>',
+  parse: async (input) => durationSeconds(input),
+})
+
+/** A cursor from an earlier `watch --json`. */
+export const cursorFlag = Flags.custom<string>({
+  helpValue: '<cursor>',
+  parse: async (input) => cursor(input),
+})
+
+/**
+ * The daemon's settings as flags. `when` says in whose help they appear: chat only uses them when
+ * it has to start the daemon.
+ */
+export function daemonFlags(when = '') {
+  return {
+    user: Flags.string({ description: `user id of this profile (needed on first start only)${when}` }),
+    port: Flags.integer({ description: `TCP port for peer links (0 = any free port)${when}`, min: 0, max: 65535 }),
+    server: Flags.string({ description: `discovery server URL (default ${DEFAULT_SERVER_URL})${when}` }),
+  }
+}
+
+/** What a daemon is started with; the daemon remembers user and server after its first start. */
+export interface DaemonSettings {
+  userId?: string
+  port?: number
+  serverUrl?: string
+}
+
+/** Pure: the settings the daemon flags ask for. An empty --user or --server counts as not given. */
+export function daemonSettings(flags: { user?: string; port?: number; server?: string }): DaemonSettings {
+  return {
+    ...(flags.user ? { userId: flags.user } : {}),
+    ...(flags.port !== undefined ? { port: flags.port } : {}),
+    ...(flags.server ? { serverUrl: flags.server } : {}),
+  }
+}
+
+/** Pure: the inverse, the `daemon run` flags that hand `settings` to a daemon started detached. */
+export function daemonSettingsArgs(settings: DaemonSettings): string[] {
+  return [
+    ...(settings.userId !== undefined ? ['--user', settings.userId] : []),
+    ...(settings.port !== undefined ? ['--port', String(settings.port)] : []),
+    ...(settings.serverUrl !== undefined ? ['--server', settings.serverUrl] : []),
+  ]
+}
