@@ -52,17 +52,19 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   try {
     const profile = openProfile(options, teardown)
     log = profile.log
+    teardown.push('log stopped', () => profile.log.info('stopped'))
     const tuning = options.tuning ?? tuningFromEnv()
     const services = createServices(profile, tuning, teardown)
     const listen = await startListener(profile, services, tuning, options.listenHost ?? '0.0.0.0', teardown)
-    services.goOnline(listen.port)
     const stop = async () => {
       profile.log.info('stopping')
       await teardown.run()
-      profile.log.info('stopped')
     }
     const status = statusReporter(profile, services, listen)
     await startControl(profile, services, status, () => void stop(), teardown)
+    // Only once the control socket is ours: a second daemon started on a running profile fails
+    // there, and must not have registered (or, stopping, unregistered) the running one's lease.
+    services.goOnline(listen.port)
     // Unregistering is the first thing a stop does: peers stop dialing a daemon that is going.
     teardown.push('unregister', () => services.system.unregister())
     startHousekeeping(profile, services, tuning, teardown)

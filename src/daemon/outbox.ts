@@ -28,10 +28,11 @@ interface Session {
   /** When the in-flight messages last made progress (an ack, or the first send into an empty window). */
   lastProgressAt: number
   /**
-   * False once a query found nothing more queued after lastSentSeq; set again by `pump` (someone
-   * enqueued). Saves the SQLite query that every ack would otherwise make.
+   * The peer's enqueue count when a query last found nothing more queued after lastSentSeq
+   * (undefined: there may be more). While no message was enqueued since, a pump needs no query:
+   * a burst of sends committed in one batch costs one query, not one each, and acks none.
    */
-  mayHaveMore: boolean
+  exhaustedAt: number | undefined
 }
 
 type Waiter = (status: DeliveryStatus) => void
@@ -39,6 +40,8 @@ type Waiter = (status: DeliveryStatus) => void
 export class Outbox {
   private readonly sessions = new WeakMap<OutboxLink, Session>()
   private readonly waiters = new Map<string, Map<string, Waiter>>()
+  /** Messages enqueued per peer since the daemon started: tells a session whether to query again. */
+  private readonly enqueued = new Map<string, number>()
 
   constructor(
     private readonly store: MessageStore,
@@ -48,6 +51,7 @@ export class Outbox {
   /** Stores a message for `peer`; resolves once it is committed. */
   async enqueue(message: { id: string; peer: string; peerKey: string; text: string; at: number }): Promise<void> {
     await this.batcher.run(() => this.store.enqueue({ ...message, storedAt: Date.now() }))
+    this.enqueued.set(message.peer, (this.enqueued.get(message.peer) ?? 0) + 1)
   }
 
   hasQueued(peer: string): boolean {
@@ -72,8 +76,8 @@ export class Outbox {
 
   /** A new link to `peer`: everything still queued goes out on it, from the start. */
   linkUp(peer: string, link: OutboxLink): void {
-    this.sessions.set(link, { lastSentSeq: 0, inFlight: new Map(), inFlightBytes: 0, lastProgressAt: Date.now(), mayHaveMore: true })
-    this.drain(peer, link)
+    this.sessions.set(link, { lastSentSeq: 0, inFlight: new Map(), inFlightBytes: 0, lastProgressAt: Date.now(), exhaustedAt: undefined })
+    this.pump(peer, link)
   }
 
   /** The link is down or could not be made: whoever waits hears "queued" now, not at their timeout. */
@@ -81,25 +85,20 @@ export class Outbox {
     this.settleAll(peer, 'queued')
   }
 
-  /** Messages for `peer` were enqueued: send what the window allows on `link`, the peer's current link. */
+  /** Sends what waits for `peer` on `link`, the peer's current link, as far as the window allows. */
   pump(peer: string, link: OutboxLink): void {
     const session = this.sessions.get(link)
-    if (session) session.mayHaveMore = true
-    this.drain(peer, link)
-  }
-
-  private drain(peer: string, link: OutboxLink): void {
-    const session = this.sessions.get(link)
     if (!session || link.closed) return
-    while (session.mayHaveMore && session.inFlight.size < SEND_WINDOW && session.inFlightBytes < SEND_WINDOW_BYTES) {
+    const enqueued = this.enqueued.get(peer) ?? 0
+    while (session.exhaustedAt !== enqueued && session.inFlight.size < SEND_WINDOW && session.inFlightBytes < SEND_WINDOW_BYTES) {
       const limit = SEND_WINDOW - session.inFlight.size
       const rows = this.store.queuedFor(peer, session.lastSentSeq, limit)
-      if (rows.length < limit) session.mayHaveMore = false
+      if (rows.length < limit) session.exhaustedAt = enqueued
       if (rows.length === 0) return
       for (const row of rows) {
         if (session.inFlightBytes >= SEND_WINDOW_BYTES) {
           // The rest of these rows go out as acks free the window.
-          session.mayHaveMore = true
+          session.exhaustedAt = undefined
           return
         }
         if (session.inFlight.size === 0) session.lastProgressAt = Date.now()
@@ -151,7 +150,7 @@ export class Outbox {
     this.waiters.get(peer)?.get(id)?.(status)
     // Refill once both windows are half empty: one query per half window, not one per ack.
     if (session && size !== undefined && session.inFlight.size <= SEND_WINDOW / 2 && session.inFlightBytes <= SEND_WINDOW_BYTES / 2) {
-      this.drain(peer, link)
+      this.pump(peer, link)
     }
   }
 

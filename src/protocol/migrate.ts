@@ -4,7 +4,7 @@
  * transaction. A database written by a newer version of p2p is refused rather than opened: the
  * old code would not know its columns, and writing to it could lose what the new code stored.
  */
-import type Database from 'better-sqlite3'
+import Database from 'better-sqlite3'
 
 export class SchemaTooNewError extends Error {
   constructor(
@@ -15,6 +15,23 @@ export class SchemaTooNewError extends Error {
     super(`${what} is at schema version ${found}, newer than this version of p2p knows (${known}): upgrade p2p to open it`)
     this.name = 'SchemaTooNewError'
   }
+}
+
+/**
+ * Opens (creating) an SQLite file the way both of our databases want it: WAL, so readers never
+ * wait for the writer, with synchronous=NORMAL, which keeps every commit across a process crash
+ * (only a power loss can take the last few back); then migrated, and closed again on refusal.
+ */
+export function openSqlite(path: string, migrations: readonly string[], what: string, pragmas: readonly string[] = []): Database.Database {
+  const db = new Database(path)
+  for (const pragma of ['journal_mode = WAL', 'synchronous = NORMAL', 'busy_timeout = 5000', ...pragmas]) db.pragma(pragma)
+  try {
+    migrate(db, migrations, what)
+  } catch (error) {
+    db.close()
+    throw error
+  }
+  return db
 }
 
 /** Brings `db` up to `migrations.length`; `what` names the database in the error. */

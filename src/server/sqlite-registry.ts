@@ -5,8 +5,8 @@
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
-import { migrate } from '../protocol/migrate.js'
+import type Database from 'better-sqlite3'
+import { openSqlite } from '../protocol/migrate.js'
 import type { Binding, Peer, RegisterInput, Registry } from './registry.js'
 
 /** Schema versions, applied in order; `PRAGMA user_version` records how many have run. */
@@ -61,18 +61,8 @@ export class SqliteRegistry implements Registry {
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-    const db = new Database(path)
-    db.pragma('journal_mode = WAL')
-    // WAL + NORMAL: durable across a process crash, which is what a name reservation needs.
-    db.pragma('synchronous = NORMAL')
-    db.pragma('foreign_keys = ON')
-    db.pragma('busy_timeout = 5000')
-    try {
-      migrate(db, MIGRATIONS, `the registry database ${path}`)
-    } catch (error) {
-      db.close()
-      throw error
-    }
+    // Durable across a process crash (WAL + NORMAL), which is what a name reservation needs.
+    const db = openSqlite(path, MIGRATIONS, `the registry database ${path}`, ['foreign_keys = ON'])
     this.#db = db
     this.#stmt = {
       binding: db.prepare<[string, number], { user_id: string; public_key: string; reserved_until: number }>(

@@ -1,32 +1,11 @@
 /**
- * The built `p2p` binary as a long-running child (watch, chat), and one-shot runs with raw bytes
- * on stdin (the shared `p2p()` helper only takes strings, which cannot hold invalid UTF-8).
+ * One-shot runs of the built `p2p` binary with raw bytes on stdin (the shared `p2p()` helper only
+ * takes strings, which cannot hold invalid UTF-8), and what the terminal tests need.
  */
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process'
-import { FAST_ENV } from '../helpers/daemon.js'
-import { BIN, REPO_ROOT } from '../helpers/server.js'
+import { spawnSync } from 'node:child_process'
+import { spawnCli } from '../helpers/daemon.js'
 
-export interface LiveCli {
-  child: ChildProcessWithoutNullStreams
-  stdout(): string
-  stderr(): string
-  /** Resolves with the exit code (null when killed by a signal). */
-  exited: Promise<number | null>
-}
-
-export function spawnCli(args: string[], options: { home?: string; env?: NodeJS.ProcessEnv } = {}): LiveCli {
-  const child = spawn(process.execPath, [BIN, ...args, ...(options.home ? ['--home', options.home] : [])], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...FAST_ENV, ...options.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  })
-  let out = ''
-  let err = ''
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s))
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s))
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  return { child, stdout: () => out, stderr: () => err, exited }
-}
+export { type LiveCli, spawnCli } from '../helpers/daemon.js'
 
 /** A one-shot run with `input` as raw bytes on stdin. */
 export async function runWithBytes(args: string[], input: Buffer, home: string) {

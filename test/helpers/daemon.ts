@@ -2,7 +2,7 @@
  * Real daemons in temp profiles, driven over their control sockets, and the built `p2p` binary run
  * as a user would. Needs `npm run build` first (the test script does it).
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +10,7 @@ import { ControlClient, callOnce, type Method, onDaemonEvent, type ParamsArg } f
 import { socketPathFor } from '../../src/protocol/profile.js'
 import type { DaemonEvent, MessageEvent, ParamsOf, ResultOf } from '../../src/protocol/rpc.js'
 import { eventually } from './eventually.js'
+import { reapOnExit } from './reaper.js'
 import { BIN, REPO_ROOT } from './server.js'
 
 // Most test files took it from here before it had a module of its own.
@@ -57,11 +58,13 @@ export async function startDaemonProcess(options: DaemonProcessOptions): Promise
   const home = options.home ?? tempHome()
   const args = [BIN, 'daemon', 'run', '--home', home, '--server', options.serverUrl, '--port', String(options.port ?? 0)]
   if (options.userId) args.push('--user', options.userId)
-  const child = spawn(process.execPath, args, {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...FAST_ENV, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = reapOnExit(
+    spawn(process.execPath, args, {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...FAST_ENV, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  )
   let out = ''
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s))
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (out += s))
@@ -173,29 +176,43 @@ export interface CliResult {
   stderr: string
 }
 
-/** Runs the built `p2p` binary like a user would. */
-export function p2p(
-  args: string[],
-  options: { home?: string; input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args, ...(options.home ? ['--home', options.home] : [])], {
+export interface LiveCli {
+  child: ChildProcessWithoutNullStreams
+  stdout(): string
+  stderr(): string
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>
+}
+
+/** The built `p2p` binary as a child that runs on (watch, chat): its output as it comes. */
+export function spawnCli(args: string[], options: { home?: string; env?: NodeJS.ProcessEnv } = {}): LiveCli {
+  const child = reapOnExit(
+    spawn(process.execPath, [BIN, ...args, ...(options.home ? ['--home', options.home] : [])], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...FAST_ENV, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s))
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`p2p ${args.join(' ')} did not finish within ${options.timeoutMs ?? 30_000} ms\n${stdout}\n${stderr}`))
-    }, options.timeoutMs ?? 30_000)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-    child.stdin.end(options.input ?? '')
-  })
+    }),
+  )
+  let out = ''
+  let err = ''
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s))
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  return { child, stdout: () => out, stderr: () => err, exited }
+}
+
+/** Runs the built `p2p` binary like a user would, to its end (killed past `timeoutMs`). */
+export async function p2p(
+  args: string[],
+  options: { home?: string; input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  const timeoutMs = options.timeoutMs ?? 30_000
+  const cli = spawnCli(args, options)
+  cli.child.stdin.end(options.input ?? '')
+  const timer = setTimeout(() => cli.child.kill('SIGKILL'), timeoutMs)
+  const code = await cli.exited.finally(() => clearTimeout(timer))
+  if (code === null && cli.child.signalCode === 'SIGKILL') {
+    throw new Error(`p2p ${args.join(' ')} did not finish within ${timeoutMs} ms\n${cli.stdout()}\n${cli.stderr()}`)
+  }
+  return { code, stdout: cli.stdout(), stderr: cli.stderr() }
 }

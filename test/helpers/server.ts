@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { reapOnExit } from './reaper.js'
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const BIN = join(REPO_ROOT, 'bin', 'run.js')
@@ -59,11 +60,13 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
   if (!existsSync(join(REPO_ROOT, 'dist', 'commands', 'server.js')))
     throw new Error('dist/commands/server.js is missing: run `npm run build` first')
   const dataHome = options.env?.XDG_DATA_HOME ?? mkdtempSync(join(tmpdir(), 'p2p-server-test-'))
-  const child = spawn(process.execPath, [BIN, ...serverArgs(options)], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, XDG_DATA_HOME: dataHome, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = reapOnExit(
+    spawn(process.execPath, [BIN, ...serverArgs(options)], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, XDG_DATA_HOME: dataHome, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  )
   let out = ''
   let err = ''
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s))

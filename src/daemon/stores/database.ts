@@ -3,8 +3,8 @@
  * synchronous=NORMAL in WAL keeps every committed transaction across a process crash (kill -9);
  * only a power loss can take the last few back, which is the usual trade for a chat store.
  */
-import Database from 'better-sqlite3'
-import { migrate } from '../../protocol/migrate.js'
+import type Database from 'better-sqlite3'
+import { openSqlite } from '../../protocol/migrate.js'
 
 export type Db = Database.Database
 
@@ -53,19 +53,7 @@ const MIGRATIONS: string[] = [
 ]
 
 export function openDatabase(path: string): Db {
-  const db = new Database(path)
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = NORMAL')
-  db.pragma('busy_timeout = 5000')
   // Checkpoints are the checkpointer's job (a worker thread, see checkpointer.ts); this threshold
   // (200 MB of WAL) is only a backstop. The WAL file is cut back to 64 MB after a checkpoint.
-  db.pragma('wal_autocheckpoint = 50000')
-  db.pragma('journal_size_limit = 67108864')
-  try {
-    migrate(db, MIGRATIONS, `the profile database ${path}`)
-  } catch (error) {
-    db.close()
-    throw error
-  }
-  return db
+  return openSqlite(path, MIGRATIONS, `the profile database ${path}`, ['wal_autocheckpoint = 50000', 'journal_size_limit = 67108864'])
 }
