@@ -15,8 +15,9 @@ import type { LinkTiming } from './config.js'
 import type { RoutedConnection } from './frame-router.js'
 import type { KeyConflicts } from './key-conflicts.js'
 import type { OutboxLink } from './outbox.js'
+import { isKeyChange } from './peer-auth.js'
 import type { AcceptResult } from './peer-dialer.js'
-import { isKeyConflict, KeyConflictError } from './peer-dialer.js'
+import { KeyConflictError } from './peer-dialer.js'
 import { type LinkConnection, peerLinkMachine } from './peer-link.machine.js'
 
 /** A connection as the supervisor handles it: PeerConnection satisfies it; tests pass fakes. */
@@ -130,7 +131,7 @@ export class LinkSupervisor {
   async accept(socket: Socket): Promise<void> {
     const result = await this.options.dialer.accept(socket)
     if (!result.ok) {
-      if (isKeyConflict(result.refusal.code)) this.options.keyConflicts.record(result.peerId, result.presentedKey)
+      if (isKeyChange(result.refusal.code)) this.options.keyConflicts.record(result.peerId, result.presentedKey)
       return
     }
     this.attach(result.peerId, result.conn)

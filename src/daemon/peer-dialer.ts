@@ -9,7 +9,7 @@ import type { Logger } from 'pino'
 import type { Identity } from '../protocol/identity.js'
 import { normalizeUserId } from '../protocol/user-id.js'
 import { type DiscoveryClient, DiscoveryError } from './discovery-client.js'
-import { decidePeer, type PeerAuthDecision } from './peer-auth.js'
+import { decidePeer, isKeyChange, type PeerAuthDecision } from './peer-auth.js'
 import { handshake, PeerConnection } from './peer-connection.js'
 import type { PeerStore } from './stores/peer-store.js'
 
@@ -39,11 +39,6 @@ export type AcceptResult =
   | { ok: true; peerId: string; conn: PeerConnection }
   | { ok: false; peerId: string; refusal: Exclude<PeerAuthDecision, { ok: true }>; presentedKey: string }
 
-/** Pure: does this refusal mean the peer's key differs from the one we expect (worth reporting)? */
-export function isKeyConflict(code: string): boolean {
-  return code === 'key_changed' || code === 'key_mismatch'
-}
-
 export class PeerDialer {
   constructor(private readonly options: PeerDialerOptions) {}
 
@@ -62,7 +57,7 @@ export class PeerDialer {
     })
     if (!decision.ok) {
       if (!signal.aborted) this.options.log.error({ peer: peerId, code: decision.code }, `not dialing: ${decision.message}`)
-      throw isKeyConflict(decision.code) ? new KeyConflictError(peerId, address.publicKey, decision.message) : new Error(decision.message)
+      throw isKeyChange(decision.code) ? new KeyConflictError(peerId, address.publicKey, decision.message) : new Error(decision.message)
     }
     const socket = await openSocket(address.host, address.port, timing.connectTimeoutMs, signal)
     const established = await handshake({

@@ -44,8 +44,12 @@ describe('identity: nobody can pose as someone else', () => {
     const history = await bob.rpc<HistoryEntry[]>('history', { includeMuted: true })
     expect(history.some((m) => m.text.includes('honest'))).toBe(false)
     expect(bob.output()).not.toMatch(/uncaught/i)
-    // Bob still serves the real alice.
+    // Bob still serves the real alice, and still writes to her: an impostor is not a key change.
     expect((await alice.rpc<SendResult>('send', { to: 'bob', text: 'still me' })).status).toBe('delivered')
+    expect((await status(bob)).peers.keyChanged).toBe(0)
+    const peers = await bob.rpc<Array<{ userId: string; keyChanged?: boolean }>>('peers')
+    expect(peers.find((p) => p.userId === 'alice')?.keyChanged).toBeUndefined()
+    expect((await bob.rpc<SendResult>('send', { to: 'alice', text: 'not fooled' })).status).toBe('delivered')
   })
 })
 
@@ -64,7 +68,9 @@ describe('a peer whose key changed', () => {
       server = await restartServerProcess(port, { ttl: 5 })
       const reborn = (await startRegisteredDaemons(server.url, ['bob']))[0] as DaemonProcess
       newBob = reborn
-      await eventually(async () => (await status(alice)).server.registered)
+      // alice's own status says "registered" until her next keep-alive meets the restarted server:
+      // wait until the new server knows her, or bob cannot verify her when she calls.
+      await eventually(async () => (await fetch(`${server.url}/v1/peers/alice`)).ok)
 
       expect((await alice.rpc<SendResult>('send', { to: 'bob', text: 'who are you?', timeout: 2 })).status).toBe('queued')
       await expect(alice.rpc('send', { to: 'bob', text: 'again' })).rejects.toMatchObject({ code: 'key_changed' })
