@@ -6,7 +6,7 @@
 import { nanoid } from 'nanoid'
 import { DEFAULT_HISTORY_LIMIT, DEFAULT_SEND_TIMEOUT_S } from '../protocol/defaults.js'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
-import { fingerprint, fromHex } from '../protocol/identity.js'
+import { fingerprint, fromHex, normalizeFingerprint } from '../protocol/identity.js'
 import type { HistoryEntry, ParsedParamsOf, SendResult, TrustResult } from '../protocol/rpc.js'
 import type { KeyConflicts } from './key-conflicts.js'
 import type { LinkSupervisor } from './link-supervisor.js'
@@ -50,9 +50,9 @@ export class Messaging {
    * Accepts the key the discovery server binds to `peer` now, never whatever key some connection
    * presented. Queued messages follow the new key, and go out at once.
    */
-  async trust({ peer }: ParsedParamsOf<'trust'>): Promise<TrustResult> {
+  async trust({ peer, fingerprint: compared }: ParsedParamsOf<'trust'>): Promise<TrustResult> {
     const { peers, messages, links, keys } = this.deps
-    const bound = await keys.boundKey(peer)
+    const bound = compared === undefined ? await keys.boundKey(peer) : await this.keyWithFingerprint(peer, compared)
     const pinned = peers.get(peer)?.publicKey
     if (pinned !== bound) {
       peers.repin(peer, bound)
@@ -65,6 +65,22 @@ export class Messaging {
       fingerprint: fingerprintOf(bound),
       ...(pinned && pinned !== bound ? { previousFingerprint: fingerprintOf(pinned) } : {}),
     }
+  }
+
+  /**
+   * The key of `peer` whose fingerprint is the one the user compared: the key a refused link
+   * presented, or the one the server binds now. Never another: the user vouched for that one.
+   */
+  private async keyWithFingerprint(peer: string, compared: string): Promise<string> {
+    const wanted = normalizeFingerprint(compared)
+    const presented = this.deps.keyConflicts.get(peer)
+    if (presented && fingerprintOf(presented) === wanted) return presented
+    const bound = await this.deps.keys.boundKey(peer)
+    if (fingerprintOf(bound) === wanted) return bound
+    throw new P2PError(
+      ErrorCode.FingerprintMismatch,
+      `${peer}'s key has fingerprint ${fingerprintOf(presented ?? bound)}, not ${wanted}: nothing trusted. Compare again with ${peer} out of band.`,
+    )
   }
 
   history(params: ParsedParamsOf<'history'>): HistoryEntry[] {

@@ -16,6 +16,7 @@ export const ErrorCode = {
   Replayed: 'replayed',
   UserIdTaken: 'user_id_taken',
   KeyChanged: 'key_changed',
+  FingerprintMismatch: 'fingerprint_mismatch',
   // Lookup and policy
   NotFound: 'not_found',
   MethodNotAllowed: 'method_not_allowed',

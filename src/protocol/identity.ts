@@ -61,6 +61,12 @@ export function fingerprint(publicKey: Uint8Array): string {
   return hex.match(/.{4}/g)?.join('-') ?? hex
 }
 
+/** Pure: a fingerprint as typed by a person (any case, dashes or not) in the form `fingerprint` prints. */
+export function normalizeFingerprint(typed: string): string {
+  const hex = typed.toLowerCase().replace(/[^0-9a-f]/g, '')
+  return hex.match(/.{4}/g)?.join('-') ?? hex
+}
+
 export function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex')
 }

@@ -57,7 +57,14 @@ export const MethodParams = {
       }),
   }),
   unmute: z.object({ peer: PeerParam }),
-  trust: z.object({ peer: PeerParam }),
+  trust: z.object({
+    peer: PeerParam,
+    /** The fingerprint compared with the peer out of band: only the key that has it is pinned. */
+    fingerprint: z
+      .string()
+      .regex(/^[0-9a-fA-F]{4}(-?[0-9a-fA-F]{4}){4}$/, 'a fingerprint looks like c69f-634c-289c-27a4-1df7')
+      .optional(),
+  }),
   history: z
     .object({
       peer: PeerParam.optional(),

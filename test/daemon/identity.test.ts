@@ -85,7 +85,16 @@ describe('a peer whose key changed', () => {
 
       // alice compares fingerprints with bob out of band, then trusts the new key: the queued
       // message goes to it, and so do new ones.
-      const trusted = await alice.rpc<{ changed: boolean; fingerprint: string; previousFingerprint?: string }>('trust', { peer: 'bob' })
+      // A fingerprint that is not bob's changes nothing; the one bob read out (typed any way) is pinned.
+      await expect(alice.rpc('trust', { peer: 'bob', fingerprint: '0000-1111-2222-3333-4444' })).rejects.toMatchObject({
+        code: 'fingerprint_mismatch',
+      })
+      expect((await status(alice)).peers.keyChanged).toBe(1)
+      const compared = (await status(reborn)).fingerprint.toUpperCase().replaceAll('-', '')
+      const trusted = await alice.rpc<{ changed: boolean; fingerprint: string; previousFingerprint?: string }>('trust', {
+        peer: 'bob',
+        fingerprint: compared,
+      })
       expect(trusted.changed).toBe(true)
       expect(trusted.fingerprint).toBe((await status(reborn)).fingerprint)
       expect(trusted.previousFingerprint).toBe(entry?.fingerprint)
