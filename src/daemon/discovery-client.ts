@@ -35,21 +35,33 @@ export class DiscoveryClient {
     readonly baseUrl: string,
     private readonly identity: Identity,
     private readonly userId: string,
+    /** This daemon's instance (see instanceId): the server keeps one lease per user to one instance. */
+    private readonly instance?: string,
   ) {}
 
   register(port: number, host?: string, signal?: AbortSignal) {
-    const body = signRegister(this.identity, { userId: this.userId, port, ts: Date.now(), ...(host ? { host } : {}) })
+    const body = signRegister(this.identity, {
+      userId: this.userId,
+      port,
+      ts: Date.now(),
+      ...(host ? { host } : {}),
+      ...this.instanceField(),
+    })
     return this.request('POST', '/v1/register', RegisterResponseSchema, body, signal)
   }
 
   keepalive(signal?: AbortSignal) {
-    const body = signLeaseRequest(this.identity, 'keepalive', { userId: this.userId, ts: Date.now() })
+    const body = signLeaseRequest(this.identity, 'keepalive', { userId: this.userId, ts: Date.now(), ...this.instanceField() })
     return this.request('POST', '/v1/keepalive', KeepaliveResponseSchema, body, signal)
   }
 
   async unregister(signal?: AbortSignal): Promise<void> {
-    const body = signLeaseRequest(this.identity, 'unregister', { userId: this.userId, ts: Date.now() })
+    const body = signLeaseRequest(this.identity, 'unregister', { userId: this.userId, ts: Date.now(), ...this.instanceField() })
     await this.request('POST', '/v1/unregister', null, body, signal)
+  }
+
+  private instanceField() {
+    return this.instance ? { instance: this.instance } : {}
   }
 
   /** The online peer with this id, or undefined when the server does not know it online. */

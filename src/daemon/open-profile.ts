@@ -2,7 +2,9 @@
  * Opening a profile for a daemon: its private directory, log, database, settings and identity.
  * The first start of a profile records the user id and server; later starts need no flags.
  */
-import { chmodSync, mkdirSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { chmodSync, mkdirSync, realpathSync } from 'node:fs'
+import { hostname } from 'node:os'
 import pino, { type Logger } from 'pino'
 import { DEFAULT_SERVER_URL } from '../protocol/defaults.js'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
@@ -25,6 +27,8 @@ export interface StartSettings {
 
 export interface OpenProfile {
   paths: ProfilePaths
+  /** Which daemon this is, to the discovery server: the same on every restart here, another for a copy of the profile. */
+  instance: string
   log: Logger
   db: Db
   identity: Identity
@@ -66,7 +70,17 @@ export function openProfile(
   const settings = rememberSettings(new SettingsStore(db), options)
   const { identity, created } = loadOrCreateIdentity(paths.identity)
   if (created) log.info({ fingerprint: fingerprint(identity.publicKey) }, 'created a new identity')
-  return { paths, log, db, identity, settings }
+  return { paths, log, db, identity, settings, instance: instanceId(hostname(), realpathSync(paths.home)) }
+}
+
+/**
+ * Pure: a daemon instance's id, from the machine and the profile's real path. A daemon restarted
+ * after a crash keeps its id (and takes its own lease back at once); a copy of the profile, on
+ * another machine or in another directory, gets another id, which the server refuses while the
+ * original is online: one user's messages never split silently between two daemons.
+ */
+export function instanceId(host: string, profilePath: string): string {
+  return createHash('sha256').update(`${host}\0${profilePath}`).digest('base64url').slice(0, 22)
 }
 
 function rememberSettings(store: SettingsStore, flags: { userId?: string; port?: number; serverUrl?: string }): StartSettings {

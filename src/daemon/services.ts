@@ -42,7 +42,7 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
   const inbox = new Inbox(messages, { isMuted: (peer) => system.policy.isMuted(peer) }, batcher, events, (error) =>
     log.error({ err: error }, 'could not store an incoming message'),
   )
-  const discovery = new DiscoveryClient(settings.serverUrl, identity, userId)
+  const discovery = new DiscoveryClient(settings.serverUrl, identity, userId, profile.instance)
   const dialer = new PeerDialer({ identity, userId, discovery, peers, isBlocked, log, timing: tuning.links })
   const router = new FrameRouter({ inbox, outbox, log, peerRate: tuning.links.peerRate })
   const links = new LinkSupervisor({

@@ -28,15 +28,27 @@ const HostSchema = z
   .max(253)
   .regex(/^[A-Za-z0-9.:_-]+$/, 'host must be a host name or an IP address')
 
+/**
+ * Which running daemon speaks: the same key from two places (a copied profile) must not split one
+ * user's messages between two daemons. Optional, so plain clients (curl) still work without it.
+ */
+const InstanceSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'instance must be 8 to 64 characters of A-Z a-z 0-9 _ -')
+
 export const RegisterRequestSchema = z.strictObject({
   userId: UserIdSchema,
   publicKey: PublicKeySchema,
   port: PortSchema,
   host: HostSchema.optional(),
+  instance: InstanceSchema.optional(),
   ts: TimestampSchema,
   sig: SignatureSchema,
 })
-export const KeepaliveRequestSchema = z.strictObject({ userId: UserIdSchema, ts: TimestampSchema, sig: SignatureSchema })
+export const KeepaliveRequestSchema = z.strictObject({
+  userId: UserIdSchema,
+  instance: InstanceSchema.optional(),
+  ts: TimestampSchema,
+  sig: SignatureSchema,
+})
 export const UnregisterRequestSchema = KeepaliveRequestSchema
 
 export type RegisterRequest = z.infer<typeof RegisterRequestSchema>
@@ -80,16 +92,22 @@ export function canonicalBytes(action: SignedAction, body: Unsigned<RegisterRequ
   const userId = normalizeUserId(body.userId)
   const fields =
     action === 'register' && 'publicKey' in body ? [userId, body.publicKey, body.host ?? null, body.port, body.ts] : [userId, body.ts]
+  // Appended only when present, so requests without it keep the bytes they always had.
+  if (body.instance !== undefined) fields.push(body.instance)
   return Buffer.from(JSON.stringify([`p2p/v1/${action}`, ...fields]), 'utf8')
 }
 
-export function signRegister(identity: Identity, fields: { userId: string; port: number; host?: string; ts: number }): RegisterRequest {
+export function signRegister(
+  identity: Identity,
+  fields: { userId: string; port: number; host?: string; instance?: string; ts: number },
+): RegisterRequest {
   const body = {
     userId: normalizeUserId(fields.userId),
     publicKey: toHex(identity.publicKey),
     port: fields.port,
     ts: fields.ts,
     ...(fields.host ? { host: fields.host } : {}),
+    ...(fields.instance ? { instance: fields.instance } : {}),
   }
   return { ...body, sig: toHex(sign(identity, canonicalBytes('register', body))) }
 }
@@ -97,9 +115,9 @@ export function signRegister(identity: Identity, fields: { userId: string; port:
 export function signLeaseRequest(
   identity: Identity,
   action: 'keepalive' | 'unregister',
-  fields: { userId: string; ts: number },
+  fields: { userId: string; ts: number; instance?: string },
 ): KeepaliveRequest {
-  const body = { userId: normalizeUserId(fields.userId), ts: fields.ts }
+  const body = { userId: normalizeUserId(fields.userId), ts: fields.ts, ...(fields.instance ? { instance: fields.instance } : {}) }
   return { ...body, sig: toHex(sign(identity, canonicalBytes(action, body))) }
 }
 

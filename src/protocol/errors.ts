@@ -15,6 +15,7 @@ export const ErrorCode = {
   StaleTimestamp: 'stale_timestamp',
   Replayed: 'replayed',
   UserIdTaken: 'user_id_taken',
+  OnlineElsewhere: 'online_elsewhere',
   KeyChanged: 'key_changed',
   FingerprintMismatch: 'fingerprint_mismatch',
   // Lookup and policy

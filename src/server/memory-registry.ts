@@ -1,7 +1,8 @@
 /** The `--memory` registry: plain maps, gone when the process ends. */
-import type { Binding, Peer, RegisterInput, Registry } from './registry.js'
+import { type Binding, type Peer, type RegisterInput, type Registry, sameHolder } from './registry.js'
 
 interface LeaseRow {
+  instance?: string
   host: string
   port: number
   lastSeen: number
@@ -13,12 +14,14 @@ export class MemoryRegistry implements Registry {
   readonly #leases = new Map<string, LeaseRow>()
   readonly #nonces = new Map<string, number>()
 
-  async register(input: RegisterInput): Promise<Peer | 'taken'> {
+  async register(input: RegisterInput): Promise<Peer | 'taken' | 'elsewhere'> {
     const held = this.#liveBinding(input.userId, input.now)
     if (held && held.publicKey !== input.publicKey) return 'taken'
+    const live = this.#liveLease(input.userId, input.now)
+    if (live && !sameHolder(live.instance, input.instance)) return 'elsewhere'
     this.#bindings.set(input.userId, { userId: input.userId, publicKey: input.publicKey, reservedUntil: input.reservedUntil })
     const lease = { host: input.host, port: input.port, lastSeen: input.now, expiresAt: input.expiresAt }
-    this.#leases.set(input.userId, lease)
+    this.#leases.set(input.userId, { ...lease, ...(input.instance ? { instance: input.instance } : {}) })
     return { userId: input.userId, publicKey: input.publicKey, ...lease }
   }
 
@@ -27,18 +30,25 @@ export class MemoryRegistry implements Registry {
     return b ? { ...b } : undefined
   }
 
-  async renew(userId: string, now: number, expiresAt: number, reservedUntil: number): Promise<Peer | undefined> {
-    const lease = this.#leases.get(userId)
+  async renew(userId: string, now: number, expiresAt: number, reservedUntil: number, instance?: string): Promise<Peer | undefined> {
+    const lease = this.#liveLease(userId, now)
     const binding = this.#bindings.get(userId)
-    if (!lease || !binding || lease.expiresAt <= now) return undefined
+    if (!lease || !binding || !sameHolder(lease.instance, instance)) return undefined
     lease.lastSeen = now
     lease.expiresAt = expiresAt
     binding.reservedUntil = Math.max(binding.reservedUntil, reservedUntil)
-    return { userId, publicKey: binding.publicKey, ...lease }
+    return this.#livePeer(userId, now)
   }
 
-  async unregister(userId: string): Promise<boolean> {
+  async unregister(userId: string, instance?: string): Promise<boolean> {
+    const lease = this.#leases.get(userId)
+    if (!lease || !sameHolder(lease.instance, instance)) return false
     return this.#leases.delete(userId)
+  }
+
+  #liveLease(userId: string, now: number): LeaseRow | undefined {
+    const lease = this.#leases.get(userId)
+    return lease && lease.expiresAt > now ? lease : undefined
   }
 
   async claimNonce(userId: string, sig: string, expiresAt: number): Promise<boolean> {
@@ -78,9 +88,16 @@ export class MemoryRegistry implements Registry {
   }
 
   #livePeer(userId: string, now: number): Peer | undefined {
-    const lease = this.#leases.get(userId)
+    const lease = this.#liveLease(userId, now)
     const binding = this.#bindings.get(userId)
-    if (!lease || !binding || lease.expiresAt <= now) return undefined
-    return { userId, publicKey: binding.publicKey, ...lease }
+    if (!lease || !binding) return undefined
+    return {
+      userId,
+      publicKey: binding.publicKey,
+      host: lease.host,
+      port: lease.port,
+      lastSeen: lease.lastSeen,
+      expiresAt: lease.expiresAt,
+    }
   }
 }

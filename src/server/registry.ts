@@ -30,23 +30,35 @@ export interface RegisterInput {
   publicKey: string
   host: string
   port: number
+  /** The daemon instance registering (see RegisterRequestSchema); undefined for plain clients. */
+  instance?: string
   now: number
   expiresAt: number
   reservedUntil: number
 }
 
+/**
+ * Pure: may `requested` take or renew a lease that `held` (an instance of the same key, live at
+ * that moment) holds? Only two known, different instances conflict; a client that names none
+ * is taken at its word, as before instances existed.
+ */
+export function sameHolder(held: string | undefined | null, requested: string | undefined): boolean {
+  return held == null || requested === undefined || held === requested
+}
+
 export interface Registry {
   /**
    * Binds `userId` to `publicKey` (unless another key holds a reservation still running at `now`)
-   * and opens or refreshes its lease, atomically. Returns the peer, or 'taken'.
+   * and opens or refreshes its lease, atomically. Returns the peer; 'taken' when another key holds
+   * the name; 'elsewhere' when another instance of the same key holds a live lease.
    */
-  register(input: RegisterInput): Promise<Peer | 'taken'>
+  register(input: RegisterInput): Promise<Peer | 'taken' | 'elsewhere'>
   /** The binding, when its reservation still runs at `now`. */
   binding(userId: string, now: number): Promise<Binding | undefined>
-  /** Extends a lease that is live at `now` (and its binding's reservation); undefined when there is none. */
-  renew(userId: string, now: number, expiresAt: number, reservedUntil: number): Promise<Peer | undefined>
-  /** Ends the lease, keeps the binding. True when a lease was removed. */
-  unregister(userId: string): Promise<boolean>
+  /** Extends a lease that is live at `now` and held by `instance` (and the reservation); undefined when there is none. */
+  renew(userId: string, now: number, expiresAt: number, reservedUntil: number, instance?: string): Promise<Peer | undefined>
+  /** Ends the lease held by `instance`, keeps the binding. True when a lease was removed. */
+  unregister(userId: string, instance?: string): Promise<boolean>
   /** Replay protection: true the first time (userId, sig) is seen, false afterwards; forgotten after `expiresAt`. */
   claimNonce(userId: string, sig: string, expiresAt: number): Promise<boolean>
   /** The peer when its lease is live at `now`. */

@@ -91,11 +91,19 @@ const register: Handler = async (ctx, deps) => {
     publicKey: req.publicKey,
     host: req.host ?? ctx.remoteAddress,
     port: req.port,
+    ...(req.instance ? { instance: req.instance } : {}),
     now: ctx.now,
     expiresAt: ctx.now + deps.ttlMs,
     reservedUntil: ctx.now + deps.reservationMs,
   })
   if (result === 'taken') throw new HttpError(409, ErrorCode.UserIdTaken, `${req.userId} is bound to another key`)
+  if (result === 'elsewhere') {
+    throw new HttpError(
+      409,
+      ErrorCode.OnlineElsewhere,
+      `${req.userId} is online elsewhere: another daemon with this key holds the lease (stop it, or this one takes over once that lease ends)`,
+    )
+  }
   return {
     status: 200,
     body: { userId: result.userId, host: result.host, port: result.port, expiresAt: new Date(result.expiresAt).toISOString() },
@@ -115,7 +123,7 @@ async function authorizeLeaseRequest(action: 'keepalive' | 'unregister', ctx: Re
 
 const keepalive: Handler = async (ctx, deps) => {
   const req = await authorizeLeaseRequest('keepalive', ctx, deps)
-  const peer = await deps.registry.renew(req.userId, ctx.now, ctx.now + deps.ttlMs, ctx.now + deps.reservationMs)
+  const peer = await deps.registry.renew(req.userId, ctx.now, ctx.now + deps.ttlMs, ctx.now + deps.reservationMs, req.instance)
   if (!peer) throw noLease(req.userId)
   return { status: 200, body: { expiresAt: new Date(peer.expiresAt).toISOString() } }
 }
@@ -123,7 +131,7 @@ const keepalive: Handler = async (ctx, deps) => {
 // Idempotent: unregistering while already offline is still 204.
 const unregister: Handler = async (ctx, deps) => {
   const req = await authorizeLeaseRequest('unregister', ctx, deps)
-  await deps.registry.unregister(req.userId)
+  await deps.registry.unregister(req.userId, req.instance)
   return { status: 204 }
 }
 

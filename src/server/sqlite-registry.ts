@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type Database from 'better-sqlite3'
 import { openSqlite } from '../protocol/migrate.js'
-import type { Binding, Peer, RegisterInput, Registry } from './registry.js'
+import { type Binding, type Peer, type RegisterInput, type Registry, sameHolder } from './registry.js'
 
 /** Schema versions, applied in order; `PRAGMA user_version` records how many have run. */
 const MIGRATIONS = [
@@ -31,6 +31,8 @@ const MIGRATIONS = [
      PRIMARY KEY (user_id, sig)
    ) WITHOUT ROWID;
    CREATE INDEX nonces_expires_at ON nonces(expires_at);`,
+  // 2: which daemon instance holds a lease (a copied profile must not split a user in two).
+  `ALTER TABLE leases ADD COLUMN instance TEXT;`,
 ]
 
 interface PeerRow {
@@ -72,16 +74,22 @@ export class SqliteRegistry implements Registry {
         `INSERT INTO bindings (user_id, public_key, reserved_until) VALUES (?, ?, ?)
          ON CONFLICT (user_id) DO UPDATE SET public_key = excluded.public_key, reserved_until = excluded.reserved_until`,
       ),
-      upsertLease: db.prepare<[string, string, number, number, number]>(
-        `INSERT INTO leases (user_id, host, port, last_seen, expires_at) VALUES (?, ?, ?, ?, ?)
+      upsertLease: db.prepare<[string, string, number, number, number, string | null]>(
+        `INSERT INTO leases (user_id, host, port, last_seen, expires_at, instance) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (user_id) DO UPDATE SET host = excluded.host, port = excluded.port,
-           last_seen = excluded.last_seen, expires_at = excluded.expires_at`,
+           last_seen = excluded.last_seen, expires_at = excluded.expires_at, instance = excluded.instance`,
+      ),
+      leaseHolder: db.prepare<[string, number], { instance: string | null }>(
+        'SELECT instance FROM leases WHERE user_id = ? AND expires_at > ?',
       ),
       renewLease: db.prepare<[number, number, string, number]>(
         'UPDATE leases SET last_seen = ?, expires_at = ? WHERE user_id = ? AND expires_at > ?',
       ),
       extendReservation: db.prepare<[number, string]>('UPDATE bindings SET reserved_until = max(reserved_until, ?) WHERE user_id = ?'),
-      deleteLease: db.prepare<[string]>('DELETE FROM leases WHERE user_id = ?'),
+      // An instance ends only its own lease; a request naming none ends whichever is there.
+      deleteLease: db.prepare<[{ userId: string; instance: string | null }]>(
+        'DELETE FROM leases WHERE user_id = @userId AND (@instance IS NULL OR instance IS NULL OR instance = @instance)',
+      ),
       claimNonce: db.prepare<[string, string, number]>('INSERT OR IGNORE INTO nonces (user_id, sig, expires_at) VALUES (?, ?, ?)'),
       peer: db.prepare<[string, number], PeerRow>(`SELECT ${PEER_COLUMNS} WHERE l.user_id = ? AND l.expires_at > ?`),
       online: db.prepare<[string, number, number], PeerRow>(
@@ -94,11 +102,13 @@ export class SqliteRegistry implements Registry {
       ),
     }
     const s = this.#stmt
-    this.#registerTx = db.transaction((input: RegisterInput): Peer | 'taken' => {
+    this.#registerTx = db.transaction((input: RegisterInput): Peer | 'taken' | 'elsewhere' => {
       const held = s.binding.get(input.userId, input.now)
       if (held && held.public_key !== input.publicKey) return 'taken'
+      const lease = s.leaseHolder.get(input.userId, input.now)
+      if (lease && !sameHolder(lease.instance, input.instance)) return 'elsewhere'
       s.upsertBinding.run(input.userId, input.publicKey, input.reservedUntil)
-      s.upsertLease.run(input.userId, input.host, input.port, input.now, input.expiresAt)
+      s.upsertLease.run(input.userId, input.host, input.port, input.now, input.expiresAt, input.instance ?? null)
       return {
         userId: input.userId,
         publicKey: input.publicKey,
@@ -108,7 +118,9 @@ export class SqliteRegistry implements Registry {
         expiresAt: input.expiresAt,
       }
     })
-    this.#renewTx = db.transaction((userId: string, now: number, expiresAt: number, reservedUntil: number): Peer | undefined => {
+    this.#renewTx = db.transaction((userId: string, now: number, expiresAt: number, reservedUntil: number, instance?: string) => {
+      const lease = s.leaseHolder.get(userId, now)
+      if (!lease || !sameHolder(lease.instance, instance)) return undefined
       if (s.renewLease.run(now, expiresAt, userId, now).changes === 0) return undefined
       s.extendReservation.run(reservedUntil, userId)
       const row = s.peer.get(userId, now)
@@ -116,7 +128,7 @@ export class SqliteRegistry implements Registry {
     })
   }
 
-  async register(input: RegisterInput): Promise<Peer | 'taken'> {
+  async register(input: RegisterInput): Promise<Peer | 'taken' | 'elsewhere'> {
     return this.#registerTx.immediate(input)
   }
 
@@ -125,12 +137,12 @@ export class SqliteRegistry implements Registry {
     return row ? { userId: row.user_id, publicKey: row.public_key, reservedUntil: row.reserved_until } : undefined
   }
 
-  async renew(userId: string, now: number, expiresAt: number, reservedUntil: number): Promise<Peer | undefined> {
-    return this.#renewTx.immediate(userId, now, expiresAt, reservedUntil)
+  async renew(userId: string, now: number, expiresAt: number, reservedUntil: number, instance?: string): Promise<Peer | undefined> {
+    return this.#renewTx.immediate(userId, now, expiresAt, reservedUntil, instance)
   }
 
-  async unregister(userId: string): Promise<boolean> {
-    return this.#stmt.deleteLease.run(userId).changes > 0
+  async unregister(userId: string, instance?: string): Promise<boolean> {
+    return this.#stmt.deleteLease.run({ userId, instance: instance ?? null }).changes > 0
   }
 
   async claimNonce(userId: string, sig: string, expiresAt: number): Promise<boolean> {

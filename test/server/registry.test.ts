@@ -40,6 +40,25 @@ describe.each(backends)('%s registry', (_name, create) => {
     expect((await registry.peer('alice', T0 + 1))?.publicKey).toBe(KEY_A)
   })
 
+  it('one live lease per key and instance: a copy elsewhere is refused until the lease ends', async () => {
+    registry = create()
+    expect(await registry.register(input('alice', KEY_A, T0, { instance: 'laptop-aaaa' }))).toMatchObject({ userId: 'alice' })
+    // The same instance again (a restart after a crash) takes its own lease back at once.
+    expect(await registry.register(input('alice', KEY_A, T0 + 1, { instance: 'laptop-aaaa' }))).toMatchObject({ userId: 'alice' })
+    expect(await registry.register(input('alice', KEY_A, T0 + 2, { instance: 'copied-bbbb', port: 9 }))).toBe('elsewhere')
+    // The copy can neither renew nor end the original's lease.
+    expect(await registry.renew('alice', T0 + 3, T0 + 3 + TTL, T0 + RESERVE, 'copied-bbbb')).toBeUndefined()
+    expect(await registry.unregister('alice', 'copied-bbbb')).toBe(false)
+    expect((await registry.peer('alice', T0 + 4))?.port).toBe(7000)
+    expect(await registry.renew('alice', T0 + 5, T0 + 5 + TTL, T0 + RESERVE, 'laptop-aaaa')).toMatchObject({ port: 7000 })
+    // Once the original's lease has ended (or it unregistered), the copy may take over.
+    expect(await registry.register(input('alice', KEY_A, T0 + 5 + TTL, { instance: 'copied-bbbb', port: 9 }))).toMatchObject({ port: 9 })
+    expect(await registry.unregister('alice', 'copied-bbbb')).toBe(true)
+    // A client that names no instance is taken at its word, as before instances existed.
+    await registry.register(input('alice', KEY_A, T0 + 6 + TTL, { instance: 'laptop-aaaa' }))
+    expect(await registry.register(input('alice', KEY_A, T0 + 7 + TTL))).toMatchObject({ userId: 'alice' })
+  })
+
   it('lets another key bind once the reservation has lapsed', async () => {
     registry = create()
     await registry.register(input('alice', KEY_A, T0))
@@ -119,7 +138,7 @@ describe('sqlite registry on disk', () => {
     const path = tempDb()
     await new SqliteRegistry(path).close()
     const db = new Database(path, { readonly: true })
-    expect(db.pragma('user_version', { simple: true })).toBe(1)
+    expect(db.pragma('user_version', { simple: true })).toBe(2)
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
     db.close()
     // Reopening runs no migration twice.
