@@ -21,8 +21,10 @@ export { DEFAULT_SERVER_URL, resolveStartSettings } from './open-profile.js'
 
 /** The package's version, as `status` reports it. */
 export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version
-/** How stale the online count in `status` may get before it is refreshed in the background. */
-const ONLINE_MAX_AGE_MS = 15_000
+/** How stale the online count in `status` may get before `status` asks the server again... */
+const ONLINE_MAX_AGE_MS = 5_000
+/** ...and how long it waits for that answer before answering from what it has. */
+const ONLINE_WAIT_MS = 1000
 
 export interface DaemonOptions {
   home: string
@@ -144,8 +146,8 @@ function statusReporter(profile: OpenProfile, services: DaemonServices, listen: 
   const { identity, settings, paths } = profile
   const { online, messages, links, keyConflicts, system } = services
   const startedAt = Date.now()
-  return (params?: { verbose?: boolean }): StatusResult => {
-    online.refreshIfOlderThan(ONLINE_MAX_AGE_MS)
+  return async (params?: { verbose?: boolean }): Promise<StatusResult> => {
+    await online.freshen(ONLINE_MAX_AGE_MS, ONLINE_WAIT_MS)
     const { registered, lastError } = system.registration()
     return {
       running: true,
@@ -160,6 +162,7 @@ function statusReporter(profile: OpenProfile, services: DaemonServices, listen: 
       uptimeS: Math.round((Date.now() - startedAt) / 1000),
       version: VERSION,
       home: paths.home,
+      socket: paths.socket,
       ...(params?.verbose ? { actors: system.tree.describe(), links: links.describe() } : {}),
     }
   }

@@ -48,6 +48,8 @@ export interface LinkSupervisorOptions {
   keyConflicts: KeyConflicts
   log: Logger
   timing: Pick<LinkTiming, 'backoff' | 'pingIntervalMs' | 'deadAfterMs' | 'idleLifetimeMs'>
+  /** A link came up or went down: who is online may have changed. */
+  peersChanged?(): void
   /** For tests: a simulated clock drives the actors' timers. */
   clock?: SimulatedClock
 }
@@ -160,6 +162,7 @@ export class LinkSupervisor {
           keyConflicts.clear(peerId)
           this.failures.delete(peerId)
           log.info({ peer: peerId, initiatorKey: conn.initiatorKey }, 'link up')
+          this.options.peersChanged?.()
           // Closed between the dial's end and its adoption: its close event found no one listening.
           if (conn.closed) self.send({ type: 'CONN_CLOSED', conn, reason: 'closed before it was adopted' })
           else outbox.linkUp(peerId, conn as SupervisedConnection)
@@ -168,6 +171,7 @@ export class LinkSupervisor {
           // Only a current attempt reports: a dial abandoned by REDIAL never reaches this action.
           if (error instanceof KeyConflictError) keyConflicts.record(peerId, error.presentedKey)
           log.info({ peer: peerId, reason }, 'link down')
+          this.options.peersChanged?.()
           outbox.linkDown(peerId)
         },
         pump: (_, { peerId, conn }) => outbox.pump(peerId, conn as SupervisedConnection),

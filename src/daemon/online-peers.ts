@@ -49,8 +49,23 @@ export class OnlinePeers {
     return this.inFlight
   }
 
-  /** Starts a refresh in the background when the list is older than `maxAgeMs`. */
-  refreshIfOlderThan(maxAgeMs: number): void {
-    if (Date.now() - this.refreshedAt > maxAgeMs) this.refresh().catch(() => undefined)
+  /**
+   * Refreshes the list when it is older than `maxAgeMs`, waiting at most `waitMs` for the server:
+   * past that (a slow or dead server) the caller answers from the list as it is, and the refresh
+   * goes on in the background.
+   */
+  async freshen(maxAgeMs: number, waitMs: number): Promise<void> {
+    if (Date.now() - this.refreshedAt <= maxAgeMs) return
+    let timer: NodeJS.Timeout | undefined
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, waitMs)
+    })
+    await Promise.race([this.refresh().catch(() => undefined), waited])
+    clearTimeout(timer)
+  }
+
+  /** Someone just left or arrived (a link went down or up): the next look asks the server again. */
+  markStale(): void {
+    this.refreshedAt = 0
   }
 }

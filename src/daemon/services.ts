@@ -45,6 +45,7 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
   const discovery = new DiscoveryClient(settings.serverUrl, identity, userId, profile.instance)
   const dialer = new PeerDialer({ identity, userId, discovery, peers, isBlocked, log, timing: tuning.links })
   const router = new FrameRouter({ inbox, outbox, log, peerRate: tuning.links.peerRate })
+  const online = new OnlinePeers(discovery, userId)
   const links = new LinkSupervisor({
     myKey: toHex(identity.publicKey),
     dialer,
@@ -54,6 +55,7 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
     keyConflicts,
     log,
     timing: tuning.links,
+    peersChanged: () => online.markStale(),
   })
   let listenPort = 0
   const system = startActorSystem({
@@ -69,7 +71,6 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
     log,
   })
   teardown.push('stop the actor system', () => system.stop())
-  const online = new OnlinePeers(discovery, userId)
   const messaging = new Messaging({
     me: userId,
     peers,

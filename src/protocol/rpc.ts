@@ -93,6 +93,8 @@ export interface StatusResult {
   uptimeS: number
   version: string
   home: string
+  /** The control socket this answer came through (it may be a fallback path, see profile.ts). */
+  socket: string
   /** With `verbose`: the daemon's actor tree, parents first. */
   actors?: ActorInfo[]
   /** With `verbose`: each peer-link actor's state. */
