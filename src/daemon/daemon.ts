@@ -57,7 +57,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     teardown.push('log stopped', () => profile.log.info('stopped'))
     const tuning = options.tuning ?? tuningFromEnv()
     const services = createServices(profile, tuning, teardown)
-    const listen = await startListener(profile, services, tuning, options.listenHost ?? '0.0.0.0', teardown)
+    const listen = await startListener(profile, services, tuning, options.listenHost, teardown)
     const stop = async () => {
       profile.log.info('stopping')
       await teardown.run()
@@ -85,10 +85,33 @@ async function startListener(
   profile: OpenProfile,
   services: DaemonServices,
   tuning: DaemonTuning,
-  host: string,
+  host: string | undefined,
   teardown: Teardown,
 ): Promise<{ host: string; port: number }> {
   const port = profile.settings.port
+  // Dual-stack by default: the server records whichever address a daemon's requests come from,
+  // IPv6 included, and peers dial exactly that.
+  const hosts = host !== undefined ? [host] : ['::', '0.0.0.0']
+  for (const [i, candidate] of hosts.entries()) {
+    try {
+      return await listenOn(candidate, port, profile, services, tuning, teardown)
+    } catch (error) {
+      const ipv6Missing = ['EAFNOSUPPORT', 'EADDRNOTAVAIL'].includes((error as NodeJS.ErrnoException).code ?? '')
+      if (i === hosts.length - 1 || !ipv6Missing)
+        throw new P2PError(ErrorCode.Internal, `cannot listen on port ${port}: ${(error as Error).message}`)
+    }
+  }
+  throw new P2PError(ErrorCode.Internal, `cannot listen on port ${port}`)
+}
+
+async function listenOn(
+  host: string,
+  port: number,
+  profile: OpenProfile,
+  services: DaemonServices,
+  tuning: DaemonTuning,
+  teardown: Teardown,
+): Promise<{ host: string; port: number }> {
   const listener = new PeerListener({
     host,
     port,
@@ -98,15 +121,11 @@ async function startListener(
     log: profile.log,
     accept: (socket) => services.links.accept(socket),
   })
-  try {
-    const listen = await listener.listen()
-    teardown.push('close the peer listener', () => listener.close())
-    // Above the listener on the stack: its close waits for the accepted connections to end.
-    teardown.push('close peer links', () => services.links.stop())
-    return listen
-  } catch (error) {
-    throw new P2PError(ErrorCode.Internal, `cannot listen on port ${port}: ${(error as Error).message}`)
-  }
+  const listen = await listener.listen()
+  teardown.push('close the peer listener', () => listener.close())
+  // Above the listener on the stack: its close waits for the accepted connections to end.
+  teardown.push('close peer links', () => services.links.stop())
+  return listen
 }
 
 async function startControl(

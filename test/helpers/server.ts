@@ -23,6 +23,8 @@ export interface ServerProcessOptions {
   /** Default true unless `db` is given; `false` without `db` uses the default path under XDG_DATA_HOME. */
   memory?: boolean
   env?: NodeJS.ProcessEnv
+  /** The address to listen on; 127.0.0.1 unless given. */
+  host?: string
   /** Extra flags, e.g. ['--rate-limit', '0']. */
   args?: string[]
   /** How long to wait for the listening line (ms). */
@@ -44,7 +46,7 @@ export interface ServerProcess {
 }
 
 export function serverArgs(options: ServerProcessOptions): string[] {
-  const args = ['server', '--host', '127.0.0.1', '--port', String(options.port ?? 0)]
+  const args = ['server', '--host', options.host ?? '127.0.0.1', '--port', String(options.port ?? 0)]
   if (options.ttl !== undefined) args.push('--ttl', String(options.ttl))
   if (options.db) args.push('--db', options.db)
   else if (options.memory !== false) args.push('--memory')
