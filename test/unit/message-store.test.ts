@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MessageStore } from '../../src/daemon/stores/message-store.js'
+import { MessageStore, OUTBOX_COUNTS_SQL } from '../../src/daemon/stores/message-store.js'
 import { tempDb } from '../helpers/temp-db.js'
 
 describe('MessageStore', () => {
@@ -31,5 +31,25 @@ describe('MessageStore', () => {
     expect(store.history({ limit: 2, includeMuted: false }).map((m) => m.text)).toEqual(['m2', 'm3'])
     expect(store.history({ limit: 2, includeMuted: true }).map((m) => m.text)).toEqual(['m3', 'm4'])
     expect(store.incomingSince(2, 10).map((m) => m.text)).toEqual(['m2', 'm3'])
+  })
+})
+
+describe('MessageStore queries that one-shot commands make', () => {
+  it('count the outbox from its own indexes, never by scanning the history', () => {
+    const db = tempDb()
+    const plan = (sql: string) =>
+      db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all()
+        .map((row) => (row as { detail: string }).detail)
+    const counts = plan(OUTBOX_COUNTS_SQL)
+    expect(counts.some((d) => d.includes('messages_outbox'))).toBe(true)
+    expect(counts.some((d) => d.includes('messages_failed'))).toBe(true)
+    expect(counts.some((d) => /^SCAN messages$/.test(d))).toBe(false)
+    const store = new MessageStore(db)
+    store.enqueue({ id: 'queued-message', peer: 'bob', peerKey: 'kb', text: 'q', at: 1, storedAt: 1 })
+    store.enqueue({ id: 'failed-message', peer: 'bob', peerKey: 'kb', text: 'f', at: 1, storedAt: 1 })
+    store.markFailed('kb', 'failed-message', 'too old')
+    expect(store.counts()).toEqual({ queued: 1, failed: 1 })
   })
 })

@@ -50,6 +50,8 @@ const MIGRATIONS: string[] = [
   CREATE INDEX messages_outbox ON messages (peer, seq) WHERE status = 'queued';
   CREATE INDEX messages_peer ON messages (peer, seq);
   `,
+  // 2: `status` counts failed messages from an index of them alone, not by scanning the history.
+  `CREATE INDEX messages_failed ON messages (seq) WHERE status = 'failed';`,
 ]
 
 export function openDatabase(path: string): Db {

@@ -37,6 +37,13 @@ export interface IncomingMessage {
 
 const MESSAGE_COLUMNS = 'seq, direction, id, peer, text, at, status, muted'
 
+/**
+ * What `status` asks on every call. Each count reads its own partial index, so the cost follows
+ * the outbox, not the history: a profile with 100,000 messages delivered answers like a fresh one.
+ */
+export const OUTBOX_COUNTS_SQL = `SELECT (SELECT count(*) FROM messages WHERE status = 'queued') AS queued,
+  (SELECT count(*) FROM messages WHERE status = 'failed') AS failed`
+
 export class MessageStore {
   private readonly insertOut
   private readonly insertIn
@@ -73,9 +80,7 @@ export class MessageStore {
     this.expireStmt = db.prepare<[number], { id: string; peer: string }>(
       `UPDATE messages SET status = 'failed', error = 'expired' WHERE status = 'queued' AND stored_at < ? RETURNING id, peer`,
     )
-    this.countsStmt = db.prepare<[], { queued: number; failed: number }>(
-      `SELECT COALESCE(SUM(status = 'queued'), 0) AS queued, COALESCE(SUM(status = 'failed'), 0) AS failed FROM messages WHERE direction = 'out'`,
-    )
+    this.countsStmt = db.prepare<[], { queued: number; failed: number }>(OUTBOX_COUNTS_SQL)
     this.queuedPeersStmt = db.prepare<[], { peer: string }>(`SELECT DISTINCT peer FROM messages WHERE status = 'queued'`)
     this.historyAll = db.prepare<[number, number], StoredMessage>(
       `SELECT * FROM (SELECT ${MESSAGE_COLUMNS} FROM messages WHERE (muted = 0 OR ?) ORDER BY seq DESC LIMIT ?) ORDER BY seq`,
