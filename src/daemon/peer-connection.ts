@@ -230,9 +230,17 @@ export function handshake(options: HandshakeOptions): Promise<HandshakeResult> {
   return new Promise<HandshakeResult>((resolve, reject) => {
     const splitter = new LineSplitter(MAX_PEER_FRAME_BYTES)
     const budget = new PreAuthBudget(MAX_PREAUTH_BYTES)
-    // First in line, so that the Noise library never sees (nor allocates for) a message past the budget.
+    let helloReceived = false
+    // First in line, so that what a peer sends before its hello is counted as it arrives.
     const meter = (chunk: Buffer) => {
-      if (!budget.take(chunk)) fail(`peer sent over ${MAX_PREAUTH_BYTES} bytes before its hello`)
+      if (budget.take(chunk)) return
+      socket.off('data', meter)
+      // The same read may hold the end of an honest hello and the first frames after it (a peer
+      // sends at once), so the verdict waits until the library has read the chunk. What it
+      // allocates meanwhile for an announced message stays untouched and dies with the stream.
+      setImmediate(() => {
+        if (!helloReceived) fail(`peer sent over ${MAX_PREAUTH_BYTES} bytes before its hello`)
+      })
     }
     socket.prependListener('data', meter)
     const fail = (reason: string) => {
@@ -259,6 +267,7 @@ export function handshake(options: HandshakeOptions): Promise<HandshakeResult> {
       if (typeof first !== 'string' || Buffer.byteLength(first) > MAX_HELLO_BYTES) return fail('first frame was not a valid hello')
       const decoded = decodePeerFrame(first)
       if (!decoded.ok || decoded.frame.t !== 'hello') return fail('first frame was not a valid hello')
+      helloReceived = true
       clearTimeout(timer)
       socket.off('data', meter)
       // Hold further data until the connection is authorised and its owner listens.

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { LineSplitter } from '../../src/daemon/line-splitter.js'
 import { status } from '../helpers/daemon.js'
 import { eventually } from '../helpers/eventually.js'
 import { useNetwork } from '../helpers/network.js'
@@ -64,6 +65,20 @@ describe('a daemon facing hostile peers', () => {
     await bobAnswers()
   })
 
+  it('a peer whose first message follows its hello in the same read is not taken for one over the budget', async () => {
+    const identity = await registerRawUser(net.server.url, 'eager')
+    const stream = await openNoiseStream(net.bob.port, identity)
+    const splitter = new LineSplitter(1024 * 1024)
+    const lines: string[] = []
+    stream.on('data', (chunk: Buffer) => lines.push(...(splitter.push(chunk) as string[])))
+    // One write: the hello and a message of 64 KiB, so that bob most likely reads them together.
+    const big = { t: 'msg', id: 'eager-000001', text: 'x'.repeat(64 * 1024), at: Date.now() }
+    stream.write(Buffer.from(`{"t":"hello","userId":"eager","v":1}\n${JSON.stringify(big)}\n`))
+    await eventually(() => lines.some((l) => l.includes('eager-000001')))
+    expect(JSON.parse(lines.find((l) => l.includes('eager-000001')) as string)).toMatchObject({ t: 'ack' })
+    stream.destroy()
+  })
+
   it('a peer that floods pings and never reads the pongs is stopped and dropped, in bounded memory', async () => {
     const identity = await registerRawUser(net.server.url, 'pinger')
     const peer = await connectRawPeer({ port: net.bob.port, userId: 'pinger', identity })
@@ -94,8 +109,11 @@ describe('a daemon facing hostile peers', () => {
     const lines = readFileSync(join(net.bob.home, 'daemon.log'), 'utf8')
       .split('\n')
       .filter((line) => line.includes('garbler'))
-    expect(lines.length).toBeLessThanOrEqual(20)
-    expect(lines.some((line) => line.includes('too many invalid frames'))).toBe(true)
+    expect(lines.length, lines.join('\n')).toBeLessThanOrEqual(20)
+    expect(
+      lines.some((line) => line.includes('too many invalid frames')),
+      lines.join('\n'),
+    ).toBe(true)
   })
 
   it('a message that is not valid UTF-8 is nacked and not stored, on a link that stays up', async () => {
