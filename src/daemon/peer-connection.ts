@@ -2,14 +2,32 @@
  * One encrypted, authenticated connection to a peer: the Noise handshake (secret-stream, with our
  * Ed25519 identity as static key), the hello exchange, line framing and batched writes. Frames are
  * decoded here; the peer-link actor and the message pipeline only ever see whole frames.
+ *
+ * Bounded for hostile peers: before its hello a peer may send MAX_PREAUTH_BYTES (counted on the
+ * socket, Noise length prefixes included) and a hello of MAX_HELLO_BYTES, within the handshake
+ * timeout; after it, what we hold unsent for a peer that does not read is bounded (we stop reading
+ * from it, then close the link).
  */
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
 import SecretStream from '@hyperswarm/secret-stream'
 import type { Identity } from '../protocol/identity.js'
-import { MAX_PEER_FRAME_BYTES } from '../protocol/limits.js'
-import { type DecodedFrame, decodePeerFrame, encodePeerFrame, PEER_PROTOCOL_VERSION, type PeerFrame } from '../protocol/peer-frames.js'
-import { LineSplitter } from './line-splitter.js'
+import {
+  LINK_BACKLOG_HIGH_WATER_BYTES,
+  LINK_BACKLOG_MAX_BYTES,
+  MAX_HELLO_BYTES,
+  MAX_PEER_FRAME_BYTES,
+  MAX_PREAUTH_BYTES,
+} from '../protocol/limits.js'
+import {
+  type DecodedFrame,
+  decodePeerFrame,
+  encodePeerFrame,
+  PEER_PROTOCOL_VERSION,
+  type PeerFrame,
+  refuseInvalidUtf8,
+} from '../protocol/peer-frames.js'
+import { type Line, LineSplitter } from './line-splitter.js'
 
 /** How long a closing link may take to deliver its last frames. */
 const CLOSE_GRACE_MS = 2000
@@ -27,10 +45,14 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   readonly initiatorKey: string
   lastReceivedAt = Date.now()
   closed = false
+  /** Frames not yet handed to the stream: they wait for the end of the turn, or for the stream to drain. */
   private pending = ''
   private started = false
-  private rest: string[]
-  private paused = false
+  private rest: Line[]
+  /** Why reading is paused: the inbound rate, or a peer that does not read what we send. */
+  private pausedForRate = false
+  private pausedForBacklog = false
+  private waitingForDrain = false
   private flushScheduled = false
   private readonly stream: SecretStream
   private readonly splitter: LineSplitter
@@ -47,6 +69,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.remoteKey = (stream.remotePublicKey as Buffer).toString('hex')
     this.initiatorKey = stream.isInitiator ? (stream.publicKey as Buffer).toString('hex') : this.remoteKey
     this.rest = established.rest
+    stream.on('drain', () => this.onDrain())
   }
 
   /**
@@ -65,7 +88,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     const rest = this.rest
     this.rest = []
     if (rest.length > 0) setImmediate(() => this.deliver(rest))
-    setImmediate(() => stream.resume())
+    setImmediate(() => this.updateReading())
     if (stream.destroyed) setImmediate(() => this.close('connection closed'))
   }
 
@@ -76,7 +99,8 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   send(frame: PeerFrame): void {
     if (this.closed) return
     this.pending += encodePeerFrame(frame)
-    if (this.pending.length >= FLUSH_AT_BYTES) this.flush()
+    if (this.waitingForDrain) this.checkBacklog()
+    else if (this.pending.length >= FLUSH_AT_BYTES) this.flush()
     else if (!this.flushScheduled) {
       this.flushScheduled = true
       setImmediate(() => this.flush())
@@ -89,17 +113,19 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
 
   /** Stops reading for a while: TCP flow control then slows the sender down, and nothing is lost. */
   pauseFor(ms: number): void {
-    if (this.paused) return
-    this.paused = true
-    this.stream.pause()
+    if (this.pausedForRate) return
+    this.pausedForRate = true
+    this.updateReading()
     setTimeout(() => {
-      this.paused = false
-      if (!this.closed) this.stream.resume()
+      this.pausedForRate = false
+      this.updateReading()
     }, ms).unref()
   }
 
   close(reason: string): void {
     if (this.closed) return
+    // The last frames go out even over the high-water mark (a peer that does not read has none left).
+    this.waitingForDrain = false
     this.flush()
     this.closed = true
     // End rather than destroy, so that frames written last (an ack, a nack) still reach the peer;
@@ -109,17 +135,49 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.emit('close', reason)
   }
 
+  private updateReading(): void {
+    if (this.closed || !this.started) return
+    if (this.pausedForRate || this.pausedForBacklog) this.stream.pause()
+    else this.stream.resume()
+  }
+
+  /**
+   * Writes what is pending, unless the stream is still over its high-water mark: then frames
+   * wait in `pending` for 'drain', where `checkBacklog` can see how much a peer leaves unread.
+   */
   private flush(): void {
     this.flushScheduled = false
-    if (this.pending.length === 0 || this.closed) return
+    if (this.pending.length === 0 || this.closed || this.waitingForDrain) return
     const data = this.pending
     this.pending = ''
-    this.stream.write(Buffer.from(data, 'utf8'))
+    if (!this.stream.write(Buffer.from(data, 'utf8'))) this.waitingForDrain = true
+  }
+
+  private onDrain(): void {
+    this.waitingForDrain = false
+    this.flush()
+    if (this.pausedForBacklog && !this.waitingForDrain) {
+      this.pausedForBacklog = false
+      this.updateReading()
+    }
+  }
+
+  /** A peer that does not read: stop reading what it sends (it is mostly what we answer), then give up on it. */
+  private checkBacklog(): void {
+    // Length in UTF-16 units: a lower bound of the bytes, exact for the ASCII of most frames.
+    const unsent = this.pending.length
+    if (unsent > LINK_BACKLOG_MAX_BYTES) {
+      this.pending = ''
+      this.close('peer does not read')
+    } else if (unsent > LINK_BACKLOG_HIGH_WATER_BYTES && !this.pausedForBacklog) {
+      this.pausedForBacklog = true
+      this.updateReading()
+    }
   }
 
   private onData(chunk: Buffer): void {
     this.lastReceivedAt = Date.now()
-    const lines = this.splitter.push(chunk)
+    const lines = this.splitter.pushLines(chunk)
     if (lines === 'overflow') {
       this.close(`frame over ${MAX_PEER_FRAME_BYTES} bytes`)
       return
@@ -127,12 +185,16 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.deliver(lines)
   }
 
-  private deliver(lines: string[]): void {
+  private deliver(lines: Line[]): void {
     for (const line of lines) {
       if (this.closed) return
-      if (line.length > 0) this.emit('frame', decodePeerFrame(line))
+      if (line.length > 0) this.emit('frame', decodeLine(line))
     }
   }
+}
+
+function decodeLine(line: Line): DecodedFrame {
+  return typeof line === 'string' ? decodePeerFrame(line) : refuseInvalidUtf8(line)
 }
 
 export interface HandshakeOptions {
@@ -150,13 +212,14 @@ export interface HandshakeResult {
   hello: { userId: string; v: number }
   remoteKey: string
   /** Frames that followed the hello in the same read, and the splitter holding any partial line. */
-  rest: string[]
+  rest: Line[]
   splitter: LineSplitter
 }
 
 /**
- * Runs the Noise handshake and the hello exchange. Rejects on timeout, a wrong key, or anything
- * but a valid hello first; the socket is destroyed in every failure.
+ * Runs the Noise handshake and the hello exchange. Rejects on timeout (which covers the hello),
+ * a wrong key, a peer over its pre-authentication budget, or anything but a valid hello of at
+ * most MAX_HELLO_BYTES first; the socket is destroyed in every failure.
  */
 export function handshake(options: HandshakeOptions): Promise<HandshakeResult> {
   const { socket, initiator, identity } = options
@@ -166,8 +229,23 @@ export function handshake(options: HandshakeOptions): Promise<HandshakeResult> {
   })
   return new Promise<HandshakeResult>((resolve, reject) => {
     const splitter = new LineSplitter(MAX_PEER_FRAME_BYTES)
+    const budget = new PreAuthBudget(MAX_PREAUTH_BYTES)
+    let helloReceived = false
+    // First in line, so that what a peer sends before its hello is counted as it arrives.
+    const meter = (chunk: Buffer) => {
+      if (budget.take(chunk)) return
+      socket.off('data', meter)
+      // The same read may hold the end of an honest hello and the first frames after it (a peer
+      // sends at once), so the verdict waits until the library has read the chunk. What it
+      // allocates meanwhile for an announced message stays untouched and dies with the stream.
+      setImmediate(() => {
+        if (!helloReceived) fail(`peer sent over ${MAX_PREAUTH_BYTES} bytes before its hello`)
+      })
+    }
+    socket.prependListener('data', meter)
     const fail = (reason: string) => {
       clearTimeout(timer)
+      socket.off('data', meter)
       stream.removeAllListeners('data')
       stream.destroy()
       socket.destroy()
@@ -182,13 +260,16 @@ export function handshake(options: HandshakeOptions): Promise<HandshakeResult> {
       stream.write(Buffer.from(encodePeerFrame({ t: 'hello', userId: options.myUserId, v: PEER_PROTOCOL_VERSION })))
     })
     stream.on('data', (chunk: Buffer) => {
-      const lines = splitter.push(chunk)
+      const lines = splitter.pushLines(chunk)
       if (lines === 'overflow') return fail('hello frame too large')
-      if (lines.length === 0) return
-      const [first, ...rest] = lines
-      const decoded = decodePeerFrame(first as string)
+      if (lines.length === 0) return splitter.pendingBytes > MAX_HELLO_BYTES ? fail('hello frame too large') : undefined
+      const [first, ...rest] = lines as [Line, ...Line[]]
+      if (typeof first !== 'string' || Buffer.byteLength(first) > MAX_HELLO_BYTES) return fail('first frame was not a valid hello')
+      const decoded = decodePeerFrame(first)
       if (!decoded.ok || decoded.frame.t !== 'hello') return fail('first frame was not a valid hello')
+      helloReceived = true
       clearTimeout(timer)
+      socket.off('data', meter)
       // Hold further data until the connection is authorised and its owner listens.
       stream.pause()
       stream.removeAllListeners('data')
@@ -200,4 +281,44 @@ export function handshake(options: HandshakeOptions): Promise<HandshakeResult> {
       resolve({ stream, hello: decoded.frame, remoteKey: (stream.remotePublicKey as Buffer).toString('hex'), rest, splitter })
     })
   })
+}
+
+/**
+ * What a peer has sent before its hello, read off the raw socket: the bytes, and the length each
+ * Noise message announces in its 3-byte little-endian prefix, so that a message announced past
+ * the budget is refused before its first byte is buffered. O(messages), not O(bytes).
+ */
+export class PreAuthBudget {
+  /** Bytes seen so far. */
+  private seen = 0
+  /** Bytes of the current message's body still to come; while 0, a prefix is being read. */
+  private bodyLeft = 0
+  private prefix = 0
+  private prefixBytes = 0
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** False once what the peer sent, or announced, is over the budget. */
+  take(chunk: Uint8Array): boolean {
+    let at = 0
+    while (at < chunk.length) {
+      if (this.bodyLeft > 0) {
+        const n = Math.min(this.bodyLeft, chunk.length - at)
+        this.bodyLeft -= n
+        at += n
+        continue
+      }
+      this.prefix += (chunk[at] as number) * 256 ** this.prefixBytes
+      this.prefixBytes++
+      at++
+      if (this.prefixBytes === 3) {
+        if (this.seen + at + this.prefix > this.maxBytes) return false
+        this.bodyLeft = this.prefix
+        this.prefix = 0
+        this.prefixBytes = 0
+      }
+    }
+    this.seen += chunk.length
+    return this.seen <= this.maxBytes
+  }
 }

@@ -60,8 +60,9 @@ export type DecodedFrame =
   | { ok: true; frame: PeerFrame }
   | {
       ok: false
-      code: 'malformed' | 'invalid'
-      message: string /** set when a msg frame could be identified, so it can be nacked */
+      code: 'malformed' | 'invalid' | 'invalid_utf8'
+      message: string
+      /** Set when a msg frame could be identified, so it can be nacked. */
       id?: string
     }
 
@@ -83,6 +84,18 @@ export function decodePeerFrame(line: string): DecodedFrame {
     message: parsed.error.issues[0]?.message ?? 'invalid frame',
     ...(validId.success ? { id: validId.data } : {}),
   }
+}
+
+/**
+ * Pure: a line whose bytes are not valid UTF-8 (the spec refuses such text rather than storing
+ * replacement characters). The id of a msg frame is ASCII, so a lossy decode still finds it and
+ * the sender gets a nack it can act on; anything else is simply invalid.
+ */
+export function refuseInvalidUtf8(line: Uint8Array): DecodedFrame {
+  const refusal = { ok: false, code: 'invalid_utf8', message: 'frame is not valid UTF-8' } as const
+  const lossy = decodePeerFrame(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8'))
+  if (lossy.ok) return lossy.frame.t === 'msg' ? { ...refusal, id: lossy.frame.id } : refusal
+  return lossy.id ? { ...refusal, id: lossy.id } : refusal
 }
 
 export function encodePeerFrame(frame: PeerFrame): string {

@@ -1,6 +1,9 @@
 /** A hand-driven peer: real Noise handshake with any key and any claimed user id, raw frames after it. */
-import { connect } from 'node:net'
+import { once } from 'node:events'
+import { connect, type Socket } from 'node:net'
+import SecretStream from '@hyperswarm/secret-stream'
 import { handshake } from '../../src/daemon/peer-connection.js'
+import { signRegister } from '../../src/protocol/discovery.js'
 import { generateIdentity, type Identity } from '../../src/protocol/identity.js'
 
 export interface RawPeer {
@@ -8,7 +11,12 @@ export interface RawPeer {
   lines: string[]
   closed: Promise<void>
   isClosed(): boolean
-  write(data: string | Buffer): void
+  /** Like a stream's write: false when the data waits in memory for the connection to drain. */
+  write(data: string | Buffer): boolean
+  /** Resolves when what was written has drained, or the connection closed. */
+  drained(): Promise<void>
+  /** Stops reading: what the daemon sends piles up in its buffers, as with a peer that never reads. */
+  stopReading(): void
   destroy(): void
   /** Ends the TCP connection with a reset (RST), as a crashing or hostile peer would. */
   reset(): void
@@ -21,11 +29,7 @@ export async function connectRawPeer(options: {
   expectedKey?: string
 }): Promise<RawPeer> {
   const identity = options.identity ?? generateIdentity()
-  const socket = connect({ host: '127.0.0.1', port: options.port })
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve())
-    socket.once('error', reject)
-  })
+  const socket = await openSocket(options.port)
   const established = await handshake({
     socket,
     initiator: true,
@@ -34,7 +38,7 @@ export async function connectRawPeer(options: {
     ...(options.expectedKey ? { expectedKey: options.expectedKey } : {}),
     timeoutMs: 5000,
   })
-  const lines: string[] = [...established.rest]
+  const lines: string[] = established.rest.map(String)
   let closed = false
   const stream = established.stream
   const closedPromise = new Promise<void>((resolve) => {
@@ -47,10 +51,11 @@ export async function connectRawPeer(options: {
       resolve()
     })
   })
-  stream.on('data', (chunk: Buffer) => {
+  const onData = (chunk: Buffer) => {
     const got = established.splitter.push(chunk)
     if (got !== 'overflow') lines.push(...got)
-  })
+  }
+  stream.on('data', onData)
   stream.resume()
   return {
     identity,
@@ -58,7 +63,43 @@ export async function connectRawPeer(options: {
     closed: closedPromise,
     isClosed: () => closed,
     write: (data) => stream.write(typeof data === 'string' ? Buffer.from(data) : data),
+    drained: () => Promise.race([once(stream, 'drain').then(() => undefined), closedPromise]),
+    stopReading: () => {
+      stream.off('data', onData)
+      stream.pause()
+    },
     destroy: () => stream.destroy(),
     reset: () => socket.resetAndDestroy(),
   }
+}
+
+/** A Noise stream to the daemon with no hello sent: for peers that misbehave before saying who they are. */
+export async function openNoiseStream(port: number, identity: Identity = generateIdentity()): Promise<SecretStream> {
+  const socket = await openSocket(port)
+  const stream = new SecretStream(true, socket, { keyPair: SecretStream.keyPair(identity.seed) })
+  stream.on('error', () => {})
+  await new Promise<void>((resolve, reject) => {
+    stream.once('connect', () => resolve())
+    stream.once('close', () => reject(new Error('closed during the handshake')))
+  })
+  return stream
+}
+
+/** Registers `userId` with `identity` at the discovery server, as its daemon would: a raw peer can then pass for a real user. */
+export async function registerRawUser(serverUrl: string, userId: string, identity: Identity = generateIdentity()): Promise<Identity> {
+  const response = await fetch(`${serverUrl}/v1/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(signRegister(identity, { userId, port: 9, ts: Date.now() })),
+  })
+  if (response.status !== 200) throw new Error(`registering ${userId} failed: ${response.status} ${await response.text()}`)
+  return identity
+}
+
+export function openSocket(port: number): Promise<Socket> {
+  const socket = connect({ host: '127.0.0.1', port })
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket))
+    socket.once('error', reject)
+  })
 }

@@ -5,26 +5,31 @@ import { decodePeerFrame } from '../../src/protocol/peer-frames.js'
 
 function harness(peerRate: { perSecond: number; burst: number } | null = null) {
   const calls: string[] = []
+  const logLines: Array<{ msg: string; suppressed?: number }> = []
   const router = new FrameRouter({
     inbox: { receive: (peer, _conn, frame) => calls.push(`receive ${peer} ${frame.id}`) },
     outbox: {
       acked: (peer, _conn, id) => calls.push(`acked ${peer} ${id}`),
       refused: (peer, _conn, id, reason) => calls.push(`refused ${peer} ${id} ${reason}`),
     },
-    log: pino({ level: 'silent' }),
+    log: pino({ level: 'warn' }, { write: (line: string) => logLines.push(JSON.parse(line)) }),
     peerRate,
   })
   const sent: unknown[] = []
   const pauses: number[] = []
+  const closes: string[] = []
   const conn: RoutedConnection = {
     remoteKey: 'ka',
     closed: false,
     send: (frame) => sent.push(frame),
-    close: () => {},
+    close: (reason) => {
+      closes.push(reason)
+      conn.closed = true
+    },
     pauseFor: (ms) => pauses.push(ms),
   }
   const route = (line: string) => router.route('alice', conn, decodePeerFrame(line))
-  return { calls, sent, pauses, route }
+  return { calls, sent, pauses, closes, logLines, route }
 }
 
 const msg = (id: string) => JSON.stringify({ t: 'msg', id, text: 'hi', at: 1 })
@@ -55,5 +60,21 @@ describe('frame router', () => {
     expect(calls).toHaveLength(5)
     expect(pauses.length).toBeGreaterThanOrEqual(3)
     expect(pauses.every((ms) => ms > 0)).toBe(true)
+  })
+
+  it('writes a few warnings per link and window, then counts the rest', () => {
+    const { logLines, closes, route } = harness()
+    for (let i = 0; i < 50; i++) route(JSON.stringify({ t: 'nack', id: `message-${String(i).padStart(4, '0')}`, code: 'x', message: 'no' }))
+    expect(logLines).toHaveLength(5)
+    expect(closes).toEqual([])
+  })
+
+  it('closes a link after 100 invalid frames, nacking those it can until then, with one line that sums up', () => {
+    const { sent, closes, logLines, route } = harness()
+    for (let i = 0; i < 10_000; i++) route(JSON.stringify({ t: 'msg', id: `garbage-${String(i).padStart(5, '0')}`, text: '', at: 1 }))
+    expect(closes).toEqual(['too many invalid frames'])
+    expect(sent).toHaveLength(100)
+    expect(logLines.length).toBeLessThanOrEqual(10)
+    expect(logLines.find((l) => l.msg.includes('too many invalid frames'))?.suppressed).toBe(95)
   })
 })

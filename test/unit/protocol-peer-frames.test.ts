@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { MAX_TEXT_BYTES } from '../../src/protocol/limits.js'
-import { decodePeerFrame, encodePeerFrame, type PeerFrame } from '../../src/protocol/peer-frames.js'
+import { decodePeerFrame, encodePeerFrame, type PeerFrame, refuseInvalidUtf8 } from '../../src/protocol/peer-frames.js'
 
 describe('decodePeerFrame', () => {
   const frames: PeerFrame[] = [
@@ -53,5 +53,21 @@ describe('decodePeerFrame', () => {
   it('accepts text at exactly the limit', () => {
     const decoded = decodePeerFrame(JSON.stringify({ t: 'msg', id: 'abcdefgh', text: 'a'.repeat(MAX_TEXT_BYTES), at: 1 }))
     expect(decoded.ok).toBe(true)
+  })
+})
+
+describe('refuseInvalidUtf8', () => {
+  const withBadBytes = (before: string, after: string) =>
+    Buffer.concat([Buffer.from(before), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(after)])
+
+  it('refuses a msg whose text is not UTF-8, naming its id so it can be nacked', () => {
+    const line = withBadBytes('{"t":"msg","id":"badutf8-0001","text":"a', 'b","at":1}')
+    expect(refuseInvalidUtf8(line)).toEqual({ ok: false, code: 'invalid_utf8', message: 'frame is not valid UTF-8', id: 'badutf8-0001' })
+  })
+
+  it('names no id when it cannot be recovered, nor for frames other than msg', () => {
+    expect(refuseInvalidUtf8(withBadBytes('{"t":"msg","id":"', '","text":"x","at":1}'))).not.toHaveProperty('id')
+    expect(refuseInvalidUtf8(withBadBytes('{"t":"ack","id":"abcdefgh","x":"', '"}'))).not.toHaveProperty('id')
+    expect(refuseInvalidUtf8(withBadBytes('not json', ''))).toMatchObject({ ok: false, code: 'invalid_utf8' })
   })
 })
