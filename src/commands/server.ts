@@ -1,4 +1,6 @@
-import { Command, Flags } from '@oclif/core'
+import { join } from 'node:path'
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../cli/base-command.js'
 import {
   DEFAULT_LEASE_TTL_SECONDS,
   DEFAULT_RATE_LIMIT_PER_SECOND,
@@ -7,15 +9,16 @@ import {
   DEFAULT_SERVER_PORT,
 } from '../protocol/defaults.js'
 
-export default class Server extends Command {
+export default class Server extends BaseCommand {
   static override summary = 'Run a discovery server in the foreground'
 
   static override description =
-    'Peers register here, keep their lease alive, and find each other. Bindings of user ids to keys are kept in an embedded SQLite file (--db) so that they survive restarts; --memory keeps nothing. Logs are JSON lines on stderr.'
+    'Peers register here, keep their lease alive, and find each other. Bindings of user ids to keys are kept in an embedded SQLite file (--db, else registry.db in --home when given) so that they survive restarts; --memory keeps nothing. Logs are JSON lines on stderr; SIGHUP is logged and ignored, SIGINT and SIGTERM stop the server. With --json the ready line is {"listening":"http://HOST:PORT"} and a failure is {"error":{code,message}}.'
 
   static override examples = [
     '<%= config.bin %> server',
     '<%= config.bin %> server --port 0 --memory',
+    '<%= config.bin %> server --port 0 --memory --json',
     '<%= config.bin %> server --host 127.0.0.1 --port 5000 --ttl 60 --db ./registry.db',
   ]
 
@@ -25,7 +28,8 @@ export default class Server extends Command {
     ttl: Flags.integer({ summary: 'Seconds a lease lives without a keep-alive.', default: DEFAULT_LEASE_TTL_SECONDS, min: 1 }),
     db: Flags.string({
       summary: 'SQLite file for the registry.',
-      description: 'Default: $XDG_DATA_HOME/p2p-server/registry.db, else ~/.local/share/p2p-server/registry.db.',
+      description:
+        'Default: registry.db in --home when that flag is given, else $XDG_DATA_HOME/p2p-server/registry.db, else ~/.local/share/p2p-server/registry.db.',
       exclusive: ['memory'],
     }),
     memory: Flags.boolean({ summary: 'Keep the registry in memory only; nothing survives a restart.', exclusive: ['db'] }),
@@ -63,7 +67,8 @@ export default class Server extends Command {
         port: flags.port,
         ttlSeconds: flags.ttl,
         reservationSeconds,
-        ...(flags.memory ? { memory: true } : { dbPath: flags.db ?? defaultDbPath() }),
+        // Only an explicit --home moves the database: a P2P_HOME set for a daemon must not.
+        ...(flags.memory ? { memory: true } : { dbPath: flags.db ?? (flags.home ? join(flags.home, 'registry.db') : defaultDbPath()) }),
         rateLimit: rate > 0 ? { perSecond: rate, burst: rate * 2 } : false,
         logger,
       })
@@ -76,7 +81,11 @@ export default class Server extends Command {
       process.once('SIGINT', () => resolve('SIGINT'))
       process.once('SIGTERM', () => resolve('SIGTERM'))
     })
-    this.log(`listening on ${server.url}`)
+    // A closed terminal or a service manager's "reload" must not kill it (by default SIGHUP does):
+    // its logs go to stderr, so there is no file to reopen.
+    process.on('SIGHUP', () => logger.info({ signal: 'SIGHUP' }, 'SIGHUP: nothing to reload, still serving'))
+    if (this.jsonEnabled()) this.logJson({ listening: server.url })
+    else this.log(`listening on ${server.url}`)
     const signal = await stopped
     logger.info({ signal }, 'shutting down')
     await server.close()

@@ -23,12 +23,21 @@ export interface Reply {
 }
 
 /**
+ * nginx's status for "client closed request": never sent, nobody is left to read it. The app
+ * answers nothing then, and the server logs it at debug level (main.ts): not a server error.
+ */
+export const CLIENT_CLOSED_REQUEST = 499
+
+/**
  * Reads the whole body, refusing it with 413 as soon as it passes `maxBytes`: a declared
  * Content-Length over the cap is refused before a byte is read, and a chunked body is refused the
- * moment it grows too big. Either way nothing past the cap is kept in memory.
+ * moment it grows too big. Either way nothing past the cap is kept in memory. A client that closes
+ * the connection before its body is complete gets a CLIENT_CLOSED_REQUEST error.
  */
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const tooLarge = () => new HttpError(413, ErrorCode.TooLarge, `request body is over ${maxBytes} bytes`, { connection: 'close' })
+  const clientClosed = () =>
+    new HttpError(CLIENT_CLOSED_REQUEST, ErrorCode.BadRequest, 'the client closed the connection before its request body was complete')
   const declared = Number(req.headers['content-length'])
   if (Number.isFinite(declared) && declared > maxBytes) return Promise.reject(tooLarge())
   return new Promise((resolve, reject) => {
@@ -48,18 +57,25 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
       cleanup()
       resolve(Buffer.concat(chunks, size))
     }
+    // Node reports a client gone mid-body as an "aborted" error (ECONNRESET), or only as a close.
     const onError = (err: Error) => {
       cleanup()
-      reject(err)
+      reject((err as NodeJS.ErrnoException).code === 'ECONNRESET' ? clientClosed() : err)
+    }
+    const onClose = () => {
+      cleanup()
+      reject(clientClosed())
     }
     const cleanup = () => {
       req.off('data', onData)
       req.off('end', onEnd)
       req.off('error', onError)
+      req.off('close', onClose)
     }
     req.on('data', onData)
     req.on('end', onEnd)
     req.on('error', onError)
+    req.on('close', onClose)
   })
 }
 

@@ -2,11 +2,12 @@
  * Starts a discovery server: a registry, a request listener, a sweep timer. Returns once the
  * socket accepts connections, with the real port (`port: 0` picks one).
  */
-import { createServer } from 'node:http'
+import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { DEFAULT_LEASE_TTL_SECONDS, DEFAULT_RESERVATION_DAYS, DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../protocol/defaults.js'
 import { createApp } from './app.js'
+import { normalizeAddress } from './http.js'
 import { MemoryRegistry } from './memory-registry.js'
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js'
 import type { Registry } from './registry.js'
@@ -45,6 +46,11 @@ export function formatUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
 }
 
+function clientOf(req: IncomingMessage): { remoteAddress?: string } {
+  const remoteAddress = normalizeAddress(req.socket.remoteAddress)
+  return remoteAddress ? { remoteAddress } : {}
+}
+
 function openRegistry(options: DiscoveryServerOptions): Registry {
   if (options.registry) return options.registry
   if (options.memory) return new MemoryRegistry()
@@ -64,11 +70,19 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
 
   const app = createApp({ registry, ttlMs, reservationMs, now }, { logger, limiter })
   const server = createServer((req, res) => {
-    app(req, res).catch((err: unknown) => {
-      // Only a failure while writing the reply gets here; that one connection is given up.
-      logger.error({ err }, 'could not answer request')
-      res.destroy()
-    })
+    app(req, res).then(
+      () => {
+        // The app answers every request whose client is still there: one that went away mid-request
+        // is the client's business, not a server error (issue 13, point 6).
+        if (!res.headersSent) logger.debug({ method: req.method, url: req.url, ...clientOf(req) }, 'client closed the request')
+      },
+      (err: unknown) => {
+        // Only a failure while writing the reply gets here; that one connection is given up.
+        if (res.destroyed) logger.debug({ err, method: req.method, url: req.url, ...clientOf(req) }, 'client closed the request')
+        else logger.error({ err }, 'could not answer request')
+        res.destroy()
+      },
+    )
   })
   // Slow or silent clients must not hold sockets for ever.
   server.headersTimeout = 10_000
