@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { isProcessAlive } from '../../src/cli/daemon-launcher.js'
 import { profilePaths } from '../../src/protocol/profile.js'
-import { p2p, tempHome } from '../helpers/daemon.js'
+import { p2p, startDaemonProcess, tempHome } from '../helpers/daemon.js'
 import { eventually } from '../helpers/eventually.js'
 import { useNetwork } from '../helpers/network.js'
 
@@ -128,5 +128,57 @@ describe('p2p daemon', () => {
     expect(result.pid).not.toBe(pid)
     expect(result.staleRemoved).toEqual(expect.arrayContaining([paths.socket, paths.pid]))
     expect((await p2p(['daemon', 'stop'], { home })).code).toBe(0)
+  })
+})
+
+describe('a daemon that does not answer (kill -STOP)', () => {
+  const net = useNetwork([])
+
+  it('commands fail with daemon_not_responding instead of hanging; stop --force ends it and cleans up', async () => {
+    const daemon = await startDaemonProcess({ userId: 'frozen', serverUrl: net.server.url })
+    const pid = daemon.child.pid as number
+    const paths = profilePaths(daemon.home)
+    process.kill(pid, 'SIGSTOP')
+    try {
+      const [fast, oclif, json, send] = await Promise.all([
+        p2p(['daemon', 'status'], { home: daemon.home }),
+        p2p(['peers'], { home: daemon.home }),
+        p2p(['daemon', 'status', '--json'], { home: daemon.home, env: { P2P_NO_FAST_PATH: '1' } }),
+        p2p(['msg', 'bob', 'hi', '--timeout', '1'], { home: daemon.home }),
+      ])
+      for (const result of [fast, oclif, send]) {
+        expect(result.code).toBe(1)
+        expect(result.stderr).toMatch(
+          new RegExp(`^p2p: the p2p daemon at pid ${pid} does not answer .*end it with: p2p daemon stop --force --home ${daemon.home}\\n$`),
+        )
+      }
+      expect(json.code).toBe(1)
+      expect(JSON.parse(json.stdout)).toEqual({ error: { code: 'daemon_not_responding', message: expect.stringContaining(`pid ${pid}`) } })
+
+      const plainStop = await p2p(['daemon', 'stop'], { home: daemon.home })
+      expect(plainStop.code).toBe(1)
+      expect(plainStop.stderr).toMatch(/stop --force/)
+
+      const stop = await p2p(['daemon', 'stop', '--force', '--json'], { home: daemon.home })
+      expect(stop.code).toBe(0)
+      expect(JSON.parse(stop.stdout)).toEqual({ stopped: true, wasRunning: true, pid, how: 'killed' })
+      expect(alive(pid)).toBe(false)
+      expect(existsSync(paths.socket)).toBe(false)
+      expect(existsSync(paths.pid)).toBe(false)
+      expect((await p2p(['daemon', 'status'], { home: daemon.home })).code).toBe(3)
+    } finally {
+      // Nothing is left to continue.
+      try {
+        process.kill(pid, 'SIGCONT')
+        process.kill(pid, 'SIGKILL')
+      } catch {}
+    }
+  })
+
+  it('stop --force on an answering daemon stops it with SIGTERM', async () => {
+    const daemon = await startDaemonProcess({ userId: 'calm', serverUrl: net.server.url })
+    const stop = await p2p(['daemon', 'stop', '--force'], { home: daemon.home })
+    expect(stop).toMatchObject({ code: 0, stdout: `daemon for calm stopped (pid ${daemon.child.pid})\n` })
+    expect(alive(daemon.child.pid as number)).toBe(false)
   })
 })

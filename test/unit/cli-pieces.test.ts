@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CHAT_COMMANDS, complete, helpText, nearestCommand } from '../../src/cli/chat/commands.js'
+import { REQUEST_TIMEOUT_MS, requestAllowanceMs, SEND_TIMEOUT_MARGIN_MS } from '../../src/cli/control-client.js'
 import { exitCodeFor } from '../../src/cli/exit-codes.js'
 import { daemonSettings, daemonSettingsArgs } from '../../src/cli/flags.js'
 import { sanitize } from '../../src/cli/format.js'
@@ -80,5 +81,15 @@ describe('daemon flags', () => {
       'http://s:1',
     ])
     expect(daemonSettingsArgs({})).toEqual([])
+  })
+})
+
+describe('requestAllowanceMs', () => {
+  it('gives send its own timeout plus a margin, server methods longer, the rest a few seconds', () => {
+    expect(requestAllowanceMs('send', { to: 'bob', text: 'x', timeout: 30 })).toBe(30_000 + SEND_TIMEOUT_MARGIN_MS)
+    expect(requestAllowanceMs('send', { to: 'bob', text: 'x' })).toBe(10_000 + SEND_TIMEOUT_MARGIN_MS)
+    expect(requestAllowanceMs('discover', undefined)).toBeGreaterThan(REQUEST_TIMEOUT_MS)
+    expect(requestAllowanceMs('status', {})).toBe(REQUEST_TIMEOUT_MS)
+    expect(exitCodeFor('daemon_not_responding')).toBe(1)
   })
 })

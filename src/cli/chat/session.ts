@@ -214,7 +214,7 @@ class ChatSession {
       }
     } catch (error) {
       const { code, message } = describeError(error)
-      if (code === ErrorCode.DaemonUnreachable) this.leave(code, message)
+      if (code === ErrorCode.DaemonUnreachable || code === ErrorCode.DaemonNotResponding) this.leave(code, message)
       else this.fail(code, message)
     }
   }
