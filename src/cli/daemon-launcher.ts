@@ -8,6 +8,8 @@ import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, re
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import { type ProfilePaths, resolveHome } from '../protocol/profile.js'
 import type { StatusResult } from '../protocol/rpc.js'
+import { sameServerUrl } from '../protocol/server-url.js'
+import { normalizeUserId } from '../protocol/user-id.js'
 import { ControlClient, callOnce } from './control-client.js'
 import { type DaemonSettings, daemonSettingsArgs } from './flags.js'
 import { notRespondingMessage, readPidFile } from './report.js'
@@ -234,4 +236,57 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS))
   }
   return true
+}
+
+/**
+ * Pure: the flags given to a start that the running daemon does not have, as "--flag value (it
+ * has ...)" phrases; empty when they agree. `--port 0` (any port) agrees with every port.
+ */
+export function settingsConflicts(settings: DaemonSettings, status: StatusResult): string[] {
+  const conflicts: string[] = []
+  if (settings.userId !== undefined && normalizeUserId(settings.userId) !== status.userId) {
+    conflicts.push(`--user ${settings.userId} (it runs for ${status.userId})`)
+  }
+  if (settings.port !== undefined && settings.port !== 0 && settings.port !== status.listen.port) {
+    conflicts.push(`--port ${settings.port} (it listens on ${status.listen.port})`)
+  }
+  if (settings.serverUrl !== undefined && !sameServerUrl(settings.serverUrl, status.server.url)) {
+    conflicts.push(`--server ${settings.serverUrl} (it uses ${status.server.url})`)
+  }
+  return conflicts
+}
+
+/** Refuses flags the running daemon does not have: they would be silently ignored (usage, exit 2). */
+export function assertSettingsMatch(settings: DaemonSettings, status: StatusResult): void {
+  const conflicts = settingsConflicts(settings, status)
+  if (conflicts.length === 0) return
+  throw new P2PError(
+    ErrorCode.Usage,
+    `a daemon for ${status.userId} already runs in ${status.home} (pid ${status.pid}) and these flags differ from it: ${conflicts.join(', ')}; stop it first (p2p daemon stop), or use another --home`,
+  )
+}
+
+/** How long `daemon start` waits for the first registration before it reports. */
+export const REGISTRATION_WAIT_MS = 5000
+
+export type Registration = 'registered' | 'unreachable' | 'refused' | 'pending'
+
+/** Pure: what a status says of the daemon's registration with the discovery server. */
+export function registrationOf(status: StatusResult): Registration {
+  if (status.server.registered) return 'registered'
+  if (status.server.error === undefined) return 'pending'
+  // The daemon reports the error as text only; "unreachable" is its word for no answer at all
+  // (connection refused, timeout); anything else is the server's own answer.
+  return /\bunreachable\b/.test(status.server.error) ? 'unreachable' : 'refused'
+}
+
+/** Polls `status` until the first registration succeeded or failed, or `timeoutMs` passed. */
+export async function awaitRegistration(paths: ProfilePaths, timeoutMs = REGISTRATION_WAIT_MS): Promise<StatusResult> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const status = await probeStatus(paths)
+    if (!status) throw new P2PError(ErrorCode.Internal, `the daemon exited right after it started; see ${paths.log}`)
+    if (registrationOf(status) !== 'pending' || Date.now() > deadline) return status
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+  }
 }
