@@ -5,6 +5,8 @@ import { REQUEST_TIMEOUT_MS, requestAllowanceMs, SEND_TIMEOUT_MARGIN_MS } from '
 import { exitCodeFor } from '../../src/cli/exit-codes.js'
 import { daemonSettings, daemonSettingsArgs } from '../../src/cli/flags.js'
 import { sanitize } from '../../src/cli/format.js'
+import { countSend, emptyTally, sendSummary } from '../../src/cli/render.js'
+import { stdinLines } from '../../src/cli/stdin-lines.js'
 import Chat from '../../src/commands/chat.js'
 import { resolveHome } from '../../src/protocol/profile.js'
 
@@ -91,5 +93,25 @@ describe('requestAllowanceMs', () => {
     expect(requestAllowanceMs('discover', undefined)).toBeGreaterThan(REQUEST_TIMEOUT_MS)
     expect(requestAllowanceMs('status', {})).toBe(REQUEST_TIMEOUT_MS)
     expect(exitCodeFor('daemon_not_responding')).toBe(1)
+  })
+})
+
+describe('the msg --quiet summary', () => {
+  it('counts answered sends by status', () => {
+    const tally = emptyTally()
+    for (const status of ['delivered', 'queued', 'delivered', 'failed', 'mailbox']) countSend(tally, status)
+    expect(sendSummary(tally)).toBe('sent 5: 2 delivered, 1 queued, 1 failed')
+  })
+})
+
+describe('stdinLines', () => {
+  it('skips blank lines (empty, white space, a lone CR) but keeps counting them', async () => {
+    const lines: string[] = []
+    for await (const line of stdinLines([Buffer.from('a\n\n \t\r\n\r\nb\r\n\n')])) lines.push(line)
+    expect(lines).toEqual(['a', 'b'])
+    const bad = async () => {
+      for await (const _ of stdinLines([Buffer.from('\n\n'), Buffer.from([0xff, 0x0a])]));
+    }
+    await expect(bad()).rejects.toThrow('line 3 of stdin is not valid UTF-8')
   })
 })
