@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { CHAT_COMMANDS, complete, helpText, nearestCommand } from '../../src/cli/chat/commands.js'
 import { REQUEST_TIMEOUT_MS, requestAllowanceMs, SEND_TIMEOUT_MARGIN_MS } from '../../src/cli/control-client.js'
@@ -107,10 +108,10 @@ describe('the msg --quiet summary', () => {
 describe('stdinLines', () => {
   it('skips blank lines (empty, white space, a lone CR) but keeps counting them', async () => {
     const lines: string[] = []
-    for await (const line of stdinLines([Buffer.from('a\n\n \t\r\n\r\nb\r\n\n')])) lines.push(line)
+    for await (const line of stdinLines(Readable.from([Buffer.from('a\n\n \t\r\n\r\nb\r\n\n')]))) lines.push(line)
     expect(lines).toEqual(['a', 'b'])
     const bad = async () => {
-      for await (const _ of stdinLines([Buffer.from('\n\n'), Buffer.from([0xff, 0x0a])]));
+      for await (const _ of stdinLines(Readable.from([Buffer.from('\n\n'), Buffer.from([0xff, 0x0a])])));
     }
     await expect(bad()).rejects.toThrow('line 3 of stdin is not valid UTF-8')
   })
