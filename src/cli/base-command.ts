@@ -12,7 +12,7 @@ import { type ProfilePaths, profilePaths, resolveHome } from '../protocol/profil
 import { ControlClient, type DaemonClient } from './control-client.js'
 import { ExitCode } from './exit-codes.js'
 import { type Palette, paletteFor } from './format.js'
-import { notRunningMessage, reportError, writeJson } from './report.js'
+import { notRespondingMessage, notRunningMessage, reportError, writeJson } from './report.js'
 
 // oclif's own FlagOutput/ArgOutput, which its package does not export.
 type AnyOutput = { [name: string]: unknown }
@@ -55,7 +55,10 @@ export abstract class BaseCommand extends Command {
 
   /** Every connection to the daemon is made here; it connects on its first call. */
   protected createClient(): DaemonClient {
-    return new ControlClient(this.paths.socket, { notRunningMessage: this.notRunningMessage() })
+    return new ControlClient(this.paths.socket, {
+      notRunningMessage: this.notRunningMessage(),
+      notRespondingMessage: notRespondingMessage(this.home, this.homeFlag !== undefined),
+    })
   }
 
   protected notRunningMessage(): string {

@@ -5,12 +5,16 @@
  *
  * Requests are pipelined: `call` writes at once and many may be in flight; responses are matched
  * by id. Notifications (`event` after `subscribe`) go to `onNotification` listeners. If the
- * daemon goes away, every pending call is rejected with a clear error instead of hanging.
+ * daemon goes away, every pending call is rejected with a clear error instead of hanging; if it
+ * stays connected but answers nothing for longer than the pending calls may take (a daemon frozen
+ * by SIGSTOP, or hung), they are rejected with daemon_not_responding. A subscription's
+ * notifications have no deadline once `subscribe` has been answered.
  *
  * `call` is typed per method from rpc.ts (params as the daemon's schema accepts them, the result
  * it answers with), so a wrong method name or a missing param is a compile error, not exit 1.
  */
 import { connect, type Socket } from 'node:net'
+import { DEFAULT_SEND_TIMEOUT_S } from '../protocol/defaults.js'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import type { DaemonEvent, MessageEvent, MethodName, ParamsOf, ResultOf } from '../protocol/rpc.js'
 
@@ -35,6 +39,23 @@ interface Pending {
   reject(error: Error): void
 }
 
+/** How long the daemon may stay silent while a request of no special kind waits. */
+export const REQUEST_TIMEOUT_MS = 5000
+/** `send` waits up to its own `timeout` for the peer's ack; the daemon gets this much more to answer. */
+export const SEND_TIMEOUT_MARGIN_MS = 5000
+/** Methods that ask the discovery server (its requests time out after 5 s, and may be several). */
+const SERVER_METHODS: ReadonlySet<string> = new Set(['discover', 'trust'])
+const SERVER_REQUEST_TIMEOUT_MS = 15_000
+
+/** Pure: how long `method` may go unanswered before the daemon counts as not responding. */
+export function requestAllowanceMs(method: string, params: unknown): number {
+  if (method === 'send') {
+    const timeout = (params as { timeout?: unknown } | undefined)?.timeout
+    return (typeof timeout === 'number' ? timeout : DEFAULT_SEND_TIMEOUT_S) * 1000 + SEND_TIMEOUT_MARGIN_MS
+  }
+  return SERVER_METHODS.has(method) ? SERVER_REQUEST_TIMEOUT_MS : REQUEST_TIMEOUT_MS
+}
+
 interface RpcResponse {
   id?: number | string | null
   method?: string
@@ -46,6 +67,10 @@ interface RpcResponse {
 export interface ControlClientOptions {
   /** What to tell the user when nothing answers on the socket (how to start the daemon). */
   notRunningMessage: string
+  /** What to tell the user when the daemon accepts the connection but answers nothing for `seconds`. */
+  notRespondingMessage?: (seconds: number) => string
+  /** One deadline for every request instead of requestAllowanceMs (a probe while the daemon starts). */
+  timeoutMs?: number
 }
 
 export class ControlClient implements DaemonClient {
@@ -53,6 +78,9 @@ export class ControlClient implements DaemonClient {
   private connecting: Promise<Socket> | undefined
   private nextId = 1
   private readonly pending = new Map<number, Pending>()
+  /** The longest allowance among the calls pending; the watchdog fires after that much silence. */
+  private allowanceMs = 0
+  private watchdog: NodeJS.Timeout | undefined
   private buffer = ''
   private closedByUs = false
   private failure: Error | undefined
@@ -90,14 +118,23 @@ export class ControlClient implements DaemonClient {
 
   /** One request; resolves with its result or rejects with a P2PError carrying the daemon's code. */
   async call<M extends Method>(method: M, ...[params]: ParamsArg<M>): Promise<ResultOf[M]> {
-    const socket = await this.connect()
     if (this.failure) throw this.failure
     const id = this.nextId++
     const request = { jsonrpc: '2.0', id, method, ...(params !== undefined ? { params } : {}) }
-    return new Promise<ResultOf[M]>((resolve, reject) => {
+    const answer = new Promise<ResultOf[M]>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
-      socket.write(`${JSON.stringify(request)}\n`)
     })
+    // The deadline runs from now, connecting included.
+    this.allowanceMs = Math.max(this.allowanceMs, this.options.timeoutMs ?? requestAllowanceMs(method, params))
+    this.armWatchdog()
+    try {
+      const socket = await this.connect()
+      if (this.failure) throw this.failure
+      if (this.pending.has(id)) socket.write(`${JSON.stringify(request)}\n`)
+    } catch (error) {
+      this.settle(id)?.reject(error as Error)
+    }
+    return answer
   }
 
   onNotification(listener: (method: string, params: unknown) => void): void {
@@ -111,6 +148,40 @@ export class ControlClient implements DaemonClient {
 
   close(): void {
     this.closedByUs = true
+    clearTimeout(this.watchdog)
+    this.socket?.destroy()
+  }
+
+  /** Takes `id` off the pending calls; the watchdog stops when none is left. */
+  private settle(id: number): Pending | undefined {
+    const waiting = this.pending.get(id)
+    this.pending.delete(id)
+    if (this.pending.size === 0) {
+      clearTimeout(this.watchdog)
+      this.watchdog = undefined
+      this.allowanceMs = 0
+    }
+    return waiting
+  }
+
+  /** (Re)starts the silence deadline: on every call and every answer, so a long pipeline that moves never trips it. */
+  private armWatchdog(): void {
+    clearTimeout(this.watchdog)
+    if (this.pending.size === 0) return
+    const ms = this.allowanceMs
+    this.watchdog = setTimeout(() => this.notResponding(ms), ms)
+  }
+
+  private notResponding(ms: number): void {
+    const seconds = Math.round(ms / 100) / 10
+    const message =
+      this.options.notRespondingMessage?.(seconds) ?? `the daemon at ${this.socketPath} does not answer (nothing in ${seconds} s)`
+    const error = new P2PError(ErrorCode.DaemonNotResponding, message)
+    this.failure = error
+    for (const waiting of this.pending.values()) waiting.reject(error)
+    this.pending.clear()
+    this.allowanceMs = 0
+    this.watchdog = undefined
     this.socket?.destroy()
   }
 
@@ -119,6 +190,7 @@ export class ControlClient implements DaemonClient {
     const lines = (this.buffer + chunk).split('\n')
     this.buffer = lines.pop() ?? ''
     for (const line of lines) if (line.trim()) this.onLine(line)
+    if (this.pending.size > 0) this.armWatchdog()
   }
 
   private onLine(line: string): void {
@@ -133,9 +205,8 @@ export class ControlClient implements DaemonClient {
       return
     }
     if (typeof message.id !== 'number') return
-    const waiting = this.pending.get(message.id)
+    const waiting = this.settle(message.id)
     if (!waiting) return
-    this.pending.delete(message.id)
     if (message.error) {
       const code = message.error.data?.code ?? ErrorCode.Internal
       waiting.reject(new P2PError(code as ErrorCode, message.error.message))
@@ -145,6 +216,7 @@ export class ControlClient implements DaemonClient {
   }
 
   private handleClose(): void {
+    clearTimeout(this.watchdog)
     const error = this.closedByUs
       ? new P2PError(ErrorCode.DaemonUnreachable, 'the connection to the daemon was closed')
       : (this.failure ?? new P2PError(ErrorCode.DaemonUnreachable, 'the daemon closed the connection (it stopped or crashed)'))

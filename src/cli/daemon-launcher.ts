@@ -6,32 +6,35 @@
 import { spawn } from 'node:child_process'
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync } from 'node:fs'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
-import type { ProfilePaths } from '../protocol/profile.js'
+import { type ProfilePaths, resolveHome } from '../protocol/profile.js'
 import type { StatusResult } from '../protocol/rpc.js'
+import { sameServerUrl } from '../protocol/server-url.js'
+import { normalizeUserId } from '../protocol/user-id.js'
 import { ControlClient, callOnce } from './control-client.js'
 import { type DaemonSettings, daemonSettingsArgs } from './flags.js'
+import { notRespondingMessage, readPidFile } from './report.js'
 
 /** How long a start may take before we give up on it (first start creates keys and a database). */
 const START_TIMEOUT_MS = 20_000
 const POLL_MS = 50
 
-/** The running daemon's status, or undefined when nothing answers on the socket. */
-export async function probeStatus(paths: ProfilePaths, timeoutMs = 5000): Promise<StatusResult | undefined> {
-  const client = new ControlClient(paths.socket, { notRunningMessage: 'not running' })
-  let timer: NodeJS.Timeout | undefined
+/**
+ * The running daemon's status, or undefined when nothing answers on the socket. A daemon that
+ * accepts the connection but stays silent for `timeoutMs` fails with daemon_not_responding.
+ */
+export async function probeStatus(paths: ProfilePaths, timeoutMs?: number): Promise<StatusResult | undefined> {
+  const client = new ControlClient(paths.socket, {
+    notRunningMessage: 'not running',
+    // --home in the hint only when this is not the profile the user gets without it.
+    notRespondingMessage: notRespondingMessage(paths.home, paths.home !== resolveHome()),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+  })
   try {
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new P2PError(ErrorCode.DaemonUnreachable, `the daemon at ${paths.socket} does not answer`)),
-        timeoutMs,
-      )
-    })
-    return await Promise.race([client.call('status'), timeout])
+    return await client.call('status')
   } catch (error) {
     if (error instanceof P2PError && error.code === ErrorCode.DaemonNotRunning) return undefined
     throw error
   } finally {
-    clearTimeout(timer)
     client.close()
   }
 }
@@ -51,15 +54,6 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
-function readPid(path: string): number | undefined {
-  try {
-    const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10)
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined
-  } catch {
-    return undefined
-  }
-}
-
 /**
  * Removes what a crashed daemon left behind. Only call it after a probe found nothing answering:
  * a socket file that refuses connections and a pid file naming a dead process are stale.
@@ -70,7 +64,7 @@ export function cleanStale(paths: ProfilePaths): string[] {
     unlinkQuietly(paths.socket)
     removed.push(paths.socket)
   }
-  const pid = readPid(paths.pid)
+  const pid = readPidFile(paths.pid)
   if (existsSync(paths.pid) && (pid === undefined || !isProcessAlive(pid))) {
     unlinkQuietly(paths.pid)
     removed.push(paths.pid)
@@ -186,11 +180,113 @@ export async function stopDaemon(paths: ProfilePaths, status: StatusResult, time
     // It went away between the probe and the request: that is what we wanted.
     if (!(error instanceof P2PError)) throw error
   })
+  if (!(await waitForExit(status.pid, timeoutMs))) {
+    throw new P2PError(
+      ErrorCode.Internal,
+      `the daemon (pid ${status.pid}) did not stop within ${timeoutMs / 1000} s; end it with: p2p daemon stop --force`,
+    )
+  }
+}
+
+/** How long `daemon stop --force` lets SIGTERM work (a clean shutdown) before SIGKILL. */
+export const FORCE_STOP_GRACE_MS = 5000
+
+/**
+ * `daemon stop --force`: SIGTERM, then SIGKILL if the process is still there after `graceMs`
+ * (a daemon frozen by SIGSTOP never runs its SIGTERM handler), then removes the socket and pid
+ * file it could not remove itself. Resolves with how it ended.
+ */
+export async function forceStop(paths: ProfilePaths, pid: number, graceMs = FORCE_STOP_GRACE_MS): Promise<'terminated' | 'killed'> {
+  signal(pid, 'SIGTERM')
+  let how: 'terminated' | 'killed' = 'terminated'
+  if (!(await waitForExit(pid, graceMs))) {
+    how = 'killed'
+    signal(pid, 'SIGKILL')
+    if (!(await waitForExit(pid, 10_000))) throw new P2PError(ErrorCode.Internal, `the daemon (pid ${pid}) survived SIGKILL`)
+  }
+  cleanStale(paths)
+  return how
+}
+
+/**
+ * Whether `pid` (from a pid file) is a p2p daemon rather than an unrelated process that got the
+ * pid of a daemon long gone. Where /proc cannot tell, it is taken to be one.
+ */
+export function looksLikeDaemon(pid: number): boolean {
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+    return args.includes('daemon')
+  } catch {
+    return true
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error
+  }
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
-  while (isProcessAlive(status.pid)) {
-    if (Date.now() > deadline) {
-      throw new P2PError(ErrorCode.Internal, `the daemon (pid ${status.pid}) did not stop within ${timeoutMs / 1000} s`)
-    }
+  while (isProcessAlive(pid)) {
+    if (Date.now() > deadline) return false
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+  }
+  return true
+}
+
+/**
+ * Pure: the flags given to a start that the running daemon does not have, as "--flag value (it
+ * has ...)" phrases; empty when they agree. `--port 0` (any port) agrees with every port.
+ */
+export function settingsConflicts(settings: DaemonSettings, status: StatusResult): string[] {
+  const conflicts: string[] = []
+  if (settings.userId !== undefined && normalizeUserId(settings.userId) !== status.userId) {
+    conflicts.push(`--user ${settings.userId} (it runs for ${status.userId})`)
+  }
+  if (settings.port !== undefined && settings.port !== 0 && settings.port !== status.listen.port) {
+    conflicts.push(`--port ${settings.port} (it listens on ${status.listen.port})`)
+  }
+  if (settings.serverUrl !== undefined && !sameServerUrl(settings.serverUrl, status.server.url)) {
+    conflicts.push(`--server ${settings.serverUrl} (it uses ${status.server.url})`)
+  }
+  return conflicts
+}
+
+/** Refuses flags the running daemon does not have: they would be silently ignored (usage, exit 2). */
+export function assertSettingsMatch(settings: DaemonSettings, status: StatusResult): void {
+  const conflicts = settingsConflicts(settings, status)
+  if (conflicts.length === 0) return
+  throw new P2PError(
+    ErrorCode.Usage,
+    `a daemon for ${status.userId} already runs in ${status.home} (pid ${status.pid}) and these flags differ from it: ${conflicts.join(', ')}; stop it first (p2p daemon stop), or use another --home`,
+  )
+}
+
+/** How long `daemon start` waits for the first registration before it reports. */
+export const REGISTRATION_WAIT_MS = 5000
+
+export type Registration = 'registered' | 'unreachable' | 'refused' | 'pending'
+
+/** Pure: what a status says of the daemon's registration with the discovery server. */
+export function registrationOf(status: StatusResult): Registration {
+  if (status.server.registered) return 'registered'
+  if (status.server.error === undefined) return 'pending'
+  // The daemon reports the error as text only; "unreachable" is its word for no answer at all
+  // (connection refused, timeout); anything else is the server's own answer.
+  return /\bunreachable\b/.test(status.server.error) ? 'unreachable' : 'refused'
+}
+
+/** Polls `status` until the first registration succeeded or failed, or `timeoutMs` passed. */
+export async function awaitRegistration(paths: ProfilePaths, timeoutMs = REGISTRATION_WAIT_MS): Promise<StatusResult> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const status = await probeStatus(paths)
+    if (!status) throw new P2PError(ErrorCode.Internal, `the daemon exited right after it started; see ${paths.log}`)
+    if (registrationOf(status) !== 'pending' || Date.now() > deadline) return status
     await new Promise((resolve) => setTimeout(resolve, POLL_MS))
   }
 }

@@ -12,7 +12,7 @@ import { profilePaths, resolveHome } from '../protocol/profile.js'
 import { ControlClient } from './control-client.js'
 import { paletteFor } from './format.js'
 import { statusLines } from './render.js'
-import { notRunningMessage, reportError, writeJson } from './report.js'
+import { notRespondingMessage, notRunningMessage, reportError, writeJson } from './report.js'
 import { checkText, peerId } from './validate.js'
 
 interface FastCommand {
@@ -63,7 +63,11 @@ export async function runFastPath(argv: readonly string[]): Promise<number | und
   const parsed = parseFastCommand(argv)
   if (!parsed) return undefined
   const home = resolveHome(parsed.home)
-  const client = new ControlClient(profilePaths(home).socket, { notRunningMessage: notRunningMessage(home, parsed.home !== undefined) })
+  const homeGiven = parsed.home !== undefined
+  const client = new ControlClient(profilePaths(home).socket, {
+    notRunningMessage: notRunningMessage(home, homeGiven),
+    notRespondingMessage: notRespondingMessage(home, homeGiven),
+  })
   try {
     if (parsed.command === 'status') {
       const status = await client.call('status')

@@ -6,6 +6,7 @@
  */
 import { Args, Flags } from '@oclif/core'
 import { DEFAULT_SERVER_URL } from '../protocol/defaults.js'
+import { checkServerUrl } from '../protocol/server-url.js'
 import { cursor, durationSeconds, peerId } from './validate.js'
 
 /** A user id, lower-cased; an invalid one fails with invalid_user_id (exit 2). */
@@ -22,6 +23,13 @@ export const durationFlag = Flags.custom<number>({
   parse: async (input) => durationSeconds(input),
 })
 
+/** A discovery server URL; a malformed one is a usage error before anything is started or stored. */
+export const serverUrlFlag = Flags.custom<string>({
+  helpValue: '<url>',
+  // Empty counts as not given (daemonSettings), as for --user.
+  parse: async (input) => (input === '' ? input : checkServerUrl(input)),
+})
+
 /** A cursor from an earlier `watch --json`. */
 export const cursorFlag = Flags.custom<string>({
   helpValue: '<cursor>',
@@ -36,7 +44,7 @@ export function daemonFlags(when = '') {
   return {
     user: Flags.string({ description: `user id of this profile (needed on first start only)${when}` }),
     port: Flags.integer({ description: `TCP port for peer links (0 = any free port)${when}`, min: 0, max: 65535 }),
-    server: Flags.string({ description: `discovery server URL (default ${DEFAULT_SERVER_URL})${when}` }),
+    server: serverUrlFlag({ description: `discovery server URL (default ${DEFAULT_SERVER_URL})${when}` }),
   }
 }
 

@@ -89,3 +89,26 @@ export function trustLine(result: TrustResult): string {
     ? `now trusting ${who}'s key ${result.fingerprint}${result.previousFingerprint ? ` (was ${result.previousFingerprint})` : ''}`
     : `${who}'s key ${result.fingerprint} is already the one pinned (nothing changed)`
 }
+
+/** What `msg --quiet` counts: each answered send by its status. */
+export interface SendTally {
+  sent: number
+  delivered: number
+  queued: number
+  failed: number
+}
+
+export function emptyTally(): SendTally {
+  return { sent: 0, delivered: 0, queued: 0, failed: 0 }
+}
+
+/** Counts one answered send (an unknown status, from a newer daemon, counts as sent only). */
+export function countSend(tally: SendTally, status: string): void {
+  tally.sent++
+  if (status === 'delivered' || status === 'queued' || status === 'failed') tally[status]++
+}
+
+/** The last line of `msg --quiet`: "sent N: D delivered, Q queued, F failed". */
+export function sendSummary(t: SendTally): string {
+  return `sent ${t.sent}: ${t.delivered} delivered, ${t.queued} queued, ${t.failed} failed`
+}

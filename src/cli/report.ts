@@ -3,7 +3,7 @@
  * fast path (fast-path.ts): one JSON document, or a one-line error on stderr, and the exit code.
  * Light on purpose: the fast path must not load @oclif/core.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { ErrorCode } from '../protocol/errors.js'
 import { profilePaths } from '../protocol/profile.js'
 import { exitCodeFor } from './exit-codes.js'
@@ -34,4 +34,23 @@ export function reportError(code: string, message: string, options: { json: bool
 export function notRunningMessage(home: string, homeGiven: boolean): string {
   const user = existsSync(profilePaths(home).identity) ? '' : ' --user ID'
   return `the p2p daemon is not running (profile ${home}); start it with: p2p daemon start${user}${homeGiven ? ` --home ${home}` : ''}`
+}
+
+/** A daemon that is connected but silent (SIGSTOP, hung): name it and say how to end it. */
+export function notRespondingMessage(home: string, homeGiven: boolean): (seconds: number) => string {
+  return (seconds) => {
+    const pid = readPidFile(profilePaths(home).pid)
+    const who = pid === undefined ? `the p2p daemon of profile ${home}` : `the p2p daemon at pid ${pid}`
+    return `${who} does not answer (nothing in ${seconds} s); if it is stuck, end it with: p2p daemon stop --force${homeGiven ? ` --home ${home}` : ''}`
+  }
+}
+
+/** The pid a daemon wrote to its pid file, or undefined (no file, or not a pid). */
+export function readPidFile(path: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10)
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined
+  } catch {
+    return undefined
+  }
 }

@@ -1,7 +1,9 @@
 /**
  * Lines of a byte stream as message texts, for `p2p msg PEER < file`. Streaming (a line is
  * yielded as soon as its newline arrives, so `tail -f log | p2p msg bob` works) and bounded (a
- * line longer than a message may be is refused before it is buffered whole).
+ * line longer than a message may be is refused before it is buffered whole). Blank lines (empty
+ * or only white space) are skipped: they are not messages, and a log's first blank line must not
+ * end the pipe.
  */
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import { MAX_TEXT_BYTES } from '../protocol/limits.js'
@@ -12,17 +14,19 @@ export async function* stdinLines(input: AsyncIterable<Buffer | string>): AsyncG
   let pending: Buffer[] = []
   let pendingBytes = 0
 
-  const finish = (bytes: Buffer): string => {
+  /** The line's text, or undefined for a blank line. */
+  const finish = (bytes: Buffer): string | undefined => {
     lineNo++
     // Windows line ends: the \r is not part of the message.
     const body = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, bytes.length - 1) : bytes
-    if (body.length === 0) throw new P2PError(ErrorCode.EmptyMessage, `line ${lineNo} of stdin is empty (every line is one message)`)
     if (body.length > MAX_TEXT_BYTES) throw tooLarge(lineNo)
+    let text: string
     try {
-      return decoder.decode(body)
+      text = decoder.decode(body)
     } catch {
       throw new P2PError(ErrorCode.BadRequest, `line ${lineNo} of stdin is not valid UTF-8`)
     }
+    return text.trim() === '' ? undefined : text
   }
 
   for await (const chunk of input) {
@@ -33,7 +37,8 @@ export async function* stdinLines(input: AsyncIterable<Buffer | string>): AsyncG
       const line = pending.length ? Buffer.concat([...pending, piece]) : piece
       pending = []
       pendingBytes = 0
-      yield finish(line)
+      const text = finish(line)
+      if (text !== undefined) yield text
       data = data.subarray(newline + 1)
       newline = data.indexOf(0x0a)
     }
@@ -45,7 +50,8 @@ export async function* stdinLines(input: AsyncIterable<Buffer | string>): AsyncG
     }
   }
   // A last line without a newline is still a message.
-  if (pendingBytes > 0) yield finish(Buffer.concat(pending))
+  const last = pendingBytes > 0 ? finish(Buffer.concat(pending)) : undefined
+  if (last !== undefined) yield last
 }
 
 function tooLarge(lineNo: number): P2PError {

@@ -3,11 +3,10 @@ import { join } from 'node:path'
 import { BaseCommand } from '../cli/base-command.js'
 import { CHAT_COMMANDS } from '../cli/chat/commands.js'
 import { runChat } from '../cli/chat/session.js'
-import { ensureDaemon, probeStatus } from '../cli/daemon-launcher.js'
+import { assertSettingsMatch, ensureDaemon, probeStatus } from '../cli/daemon-launcher.js'
 import { daemonFlags, daemonSettings, peerArg } from '../cli/flags.js'
 import { paletteFor } from '../cli/format.js'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
-import { normalizeUserId } from '../protocol/user-id.js'
 
 export default class Chat extends BaseCommand {
   static override summary = 'Chat interactively: incoming messages as they arrive, slash commands to act'
@@ -40,8 +39,8 @@ If the daemon is not running, it is started first (as daemon start does) when --
       })
       status = outcome.status
       if (outcome.started) this.logToStderr(`started the daemon for ${status.userId} (pid ${status.pid})`)
-    } else if (flags.user !== undefined && normalizeUserId(flags.user) !== status.userId) {
-      throw new P2PError(ErrorCode.Usage, `this profile's daemon runs for ${status.userId}, not ${flags.user}; use another --home`)
+    } else {
+      assertSettingsMatch(daemonSettings(flags), status)
     }
 
     const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY)

@@ -45,6 +45,13 @@ export type ControlHandlers = {
 
 type RpcId = string | number | null
 
+interface ConnectionState {
+  unanswered: number
+  inputEnded: boolean
+  /** Called when a request is done; ends the connection after the last answer if input ended. */
+  settled(): void
+}
+
 export class ControlServer {
   private server: Server | undefined
   private readonly clients = new Set<Socket>()
@@ -58,7 +65,9 @@ export class ControlServer {
   async listen(): Promise<void> {
     ensurePrivateDirectory(dirname(this.socketPath))
     await removeStaleSocket(this.socketPath)
-    const server = createServer((socket) => this.onClient(socket))
+    // Half-open: a client that writes its requests and then ends its side (`... | socat - UNIX-CONNECT:`)
+    // still gets its answers; the socket is ended once the last of them is written.
+    const server = createServer({ allowHalfOpen: true }, (socket) => this.onClient(socket))
     this.server = server
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -89,25 +98,33 @@ export class ControlServer {
     // hundreds of answers per turn, and a write per answer was a syscall each.
     let pending = ''
     let flushScheduled = false
+    // Requests read but not answered yet, and whether the client ended its side. A client that
+    // ends its side is done: a subscriber gone that way is dropped as one that closed (over a Unix
+    // socket a half-close and a close look the same, and a gone subscriber must not linger).
+    const scheduleFlush = () => {
+      if (flushScheduled) return
+      flushScheduled = true
+      setImmediate(flush)
+    }
+    const state: ConnectionState = { unanswered: 0, inputEnded: false, settled: () => state.inputEnded && scheduleFlush() }
     const flush = () => {
       flushScheduled = false
       const data = pending
       pending = ''
-      if (data.length === 0 || socket.destroyed) return
-      socket.write(data)
+      if (socket.destroyed) return
+      if (data.length > 0) socket.write(data)
       if (socket.writableLength > MAX_CLIENT_BACKLOG_BYTES) {
         this.log.warn('control client is not reading; disconnecting it')
         socket.destroy()
+        return
       }
+      if (state.inputEnded && state.unanswered === 0) socket.end()
     }
     const write = (message: unknown) => {
       if (socket.destroyed) return
       pending += `${JSON.stringify(message)}\n`
       if (pending.length >= FLUSH_AT_CHARS) flush()
-      else if (!flushScheduled) {
-        flushScheduled = true
-        setImmediate(flush)
-      }
+      else scheduleFlush()
     }
     socket.on('data', (chunk) => {
       const lines = splitter.push(chunk)
@@ -118,7 +135,11 @@ export class ControlServer {
         socket.destroySoon()
         return
       }
-      for (const line of lines) if (line.trim()) this.handleLine(line, write, closeHandlers)
+      for (const line of lines) if (line.trim()) this.handleLine(line, write, closeHandlers, state)
+    })
+    socket.on('end', () => {
+      state.inputEnded = true
+      scheduleFlush()
     })
     socket.on('error', () => socket.destroy())
     socket.on('close', () => {
@@ -127,7 +148,7 @@ export class ControlServer {
     })
   }
 
-  private handleLine(line: string, write: (message: unknown) => void, closeHandlers: Array<() => void>): void {
+  private handleLine(line: string, write: (message: unknown) => void, closeHandlers: Array<() => void>, state: ConnectionState): void {
     let raw: unknown
     try {
       raw = JSON.parse(line)
@@ -168,21 +189,26 @@ export class ControlServer {
       onClose: (fn) => closeHandlers.push(fn),
     }
     const handler = this.handlers[name] as (params: unknown, client: ClientContext) => unknown
+    state.unanswered++
     Promise.resolve()
       .then(() => handler(parsed.data, context))
       .then(
         (result) => {
           // Notifications (no id) get no response, as JSON-RPC says.
+          state.unanswered--
           if (id !== undefined) write({ jsonrpc: '2.0', id: rpcId, result })
           for (const fn of after) fn()
+          state.settled()
         },
         (error: unknown) => {
+          state.unanswered--
           if (error instanceof P2PError) {
             write(rpcError(rpcId, JSONRPC_APPLICATION_ERROR, error.message, error.code))
           } else {
             this.log.error({ err: error, method }, 'control request failed')
             write(rpcError(rpcId, JSONRPC_INTERNAL_ERROR, `internal error: ${(error as Error)?.message ?? error}`, ErrorCode.Internal))
           }
+          state.settled()
         },
       )
   }

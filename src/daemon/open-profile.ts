@@ -10,6 +10,7 @@ import { DEFAULT_SERVER_URL } from '../protocol/defaults.js'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import { fingerprint, type Identity } from '../protocol/identity.js'
 import { type ProfilePaths, profilePaths } from '../protocol/profile.js'
+import { checkServerUrl } from '../protocol/server-url.js'
 import { isValidUserId, normalizeUserId, USER_ID_RULE } from '../protocol/user-id.js'
 import { loadOrCreateIdentity } from './identity-file.js'
 import { startCheckpointer } from './stores/checkpointer.js'
@@ -49,7 +50,8 @@ export function resolveStartSettings(
   return {
     userId,
     port: flags.port ?? (stored.port !== undefined ? Number(stored.port) : 0),
-    serverUrl: flags.serverUrl ?? stored.serverUrl ?? DEFAULT_SERVER_URL,
+    // A malformed URL is refused before it is stored: a daemon that "runs" against it never works.
+    serverUrl: checkServerUrl(flags.serverUrl ?? stored.serverUrl ?? DEFAULT_SERVER_URL),
   }
 }
 

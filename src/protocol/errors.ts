@@ -28,6 +28,8 @@ export const ErrorCode = {
   // Daemon and profile
   DaemonNotRunning: 'daemon_not_running',
   DaemonUnreachable: 'daemon_unreachable',
+  /** It accepts connections but answers nothing (stopped with SIGSTOP, hung): exit 1, not a hang. */
+  DaemonNotResponding: 'daemon_not_responding',
   NotConfigured: 'not_configured',
   SocketPathTooLong: 'socket_path_too_long',
   ServerUnreachable: 'server_unreachable',

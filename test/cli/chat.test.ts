@@ -49,6 +49,13 @@ describe('p2p chat', () => {
     expect(history.map((e) => e.text)).toEqual(['hello   from a script', 'plain line to bob', '/slash at the start'])
   })
 
+  it('ends quietly at end of input: no false "connection to the daemon was closed"', async () => {
+    for (const input of ['', '/help\n', '/peers\n']) {
+      const result = await p2p(['chat'], { home: net.alice.home, input })
+      expect(result, JSON.stringify(input)).toMatchObject({ code: 0, stderr: '' })
+    }
+  })
+
   it('daemon errors print a line and the session goes on; /exit ends it; --json gives JSON lines', async () => {
     const script = [
       '/msg nobody-at-all hi',
@@ -91,52 +98,66 @@ describe('p2p chat', () => {
     expect(notRunning.stderr).toMatch(/p2p daemon start --user ID.*p2p chat --user ID/)
   })
 
-  it.skipIf(!hasTmux())('in a terminal, an incoming message appears above the half-typed line, which survives', async () => {
-    const socket = `p2p-cli-test-${process.pid}-${Date.now()}`
-    const tmux = (...args: string[]) =>
-      spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', env: { ...process.env, ...FAST_ENV } })
-    const screen = () => tmux('capture-pane', '-p').stdout
-    try {
-      const started = tmux(
-        'new-session',
-        '-d',
-        '-x',
-        '120',
-        '-y',
-        '30',
-        '-c',
-        REPO_ROOT,
-        `${process.execPath} ${BIN} chat --home ${net.alice.home}`,
-      )
-      expect(started.status).toBe(0)
-      await eventually(() => /^alice>\s*$/m.test(screen()))
-      tmux('send-keys', '-l', '/msg bob half typed')
-      await eventually(() => screen().includes('alice> /msg bob half typed'))
+  it.skipIf(!hasTmux())(
+    'in a terminal, an incoming message appears above the half-typed line, which survives; Ctrl-C clears a line, then quits',
+    async () => {
+      const socket = `p2p-cli-test-${process.pid}-${Date.now()}`
+      const tmux = (...args: string[]) =>
+        spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', env: { ...process.env, ...FAST_ENV } })
+      const screen = () => tmux('capture-pane', '-p').stdout
+      try {
+        const started = tmux(
+          'new-session',
+          '-d',
+          '-x',
+          '120',
+          '-y',
+          '30',
+          '-c',
+          REPO_ROOT,
+          `${process.execPath} ${BIN} chat --home ${net.alice.home}`,
+        )
+        expect(started.status).toBe(0)
+        await eventually(() => /^alice>\s*$/m.test(screen()))
+        tmux('send-keys', '-l', '/msg bob half typed')
+        await eventually(() => screen().includes('alice> /msg bob half typed'))
 
-      await net.bob.rpc('send', { to: 'alice', text: 'ping \x1b[31mfrom bob' })
-      const lines = await eventually(() => {
-        const rows = screen().split('\n')
-        const incoming = rows.findIndex((r) => /^\[\d\d:\d\d\] bob: ping \^\[\[31mfrom bob$/.test(r))
-        const prompt = rows.indexOf('alice> /msg bob half typed')
-        return incoming >= 0 && prompt > incoming ? rows : undefined
-      })
-      // The typed text is still in readline's buffer, not just painted: Enter sends it.
-      expect(lines.filter((r) => r.includes('half typed'))).toHaveLength(1)
-      tmux('send-keys', 'Enter')
-      await eventually(async () => {
-        const h = await net.bob.rpc('history', { peer: 'alice', limit: 1 })
-        return h[0]?.text === 'half typed'
-      })
-      await eventually(() => screen().includes('delivered to bob'))
+        await net.bob.rpc('send', { to: 'alice', text: 'ping \x1b[31mfrom bob' })
+        const lines = await eventually(() => {
+          const rows = screen().split('\n')
+          const incoming = rows.findIndex((r) => /^\[\d\d:\d\d\] bob: ping \^\[\[31mfrom bob$/.test(r))
+          const prompt = rows.indexOf('alice> /msg bob half typed')
+          return incoming >= 0 && prompt > incoming ? rows : undefined
+        })
+        // The typed text is still in readline's buffer, not just painted: Enter sends it.
+        expect(lines.filter((r) => r.includes('half typed'))).toHaveLength(1)
+        tmux('send-keys', 'Enter')
+        await eventually(async () => {
+          const h = await net.bob.rpc('history', { peer: 'alice', limit: 1 })
+          return h[0]?.text === 'half typed'
+        })
+        await eventually(() => screen().includes('delivered to bob'))
 
-      // Tab completes commands and peer ids.
-      tmux('send-keys', '-l', '/unm')
-      tmux('send-keys', 'Tab')
-      tmux('send-keys', '-l', 'b')
-      tmux('send-keys', 'Tab')
-      await eventually(() => /^alice> \/unmute bob\s*$/m.test(screen()))
-    } finally {
-      tmux('kill-server')
-    }
-  })
+        // Tab completes commands and peer ids.
+        tmux('send-keys', '-l', '/unm')
+        tmux('send-keys', 'Tab')
+        tmux('send-keys', '-l', 'b')
+        tmux('send-keys', 'Tab')
+        await eventually(() => /^alice> \/unmute bob\s*$/m.test(screen()))
+
+        // Ctrl-C drops the half-typed line and the session goes on; on an empty line it leaves.
+        const lastLine = () => screen().trimEnd().split('\n').at(-1)
+        tmux('send-keys', 'Left')
+        tmux('send-keys', 'C-c')
+        await eventually(() => lastLine() === 'alice>')
+        tmux('send-keys', '-l', '/peers')
+        tmux('send-keys', 'Enter')
+        await eventually(() => /^bob\s+yes/m.test(screen()))
+        tmux('send-keys', 'C-c')
+        await eventually(() => tmux('has-session').status !== 0)
+      } finally {
+        tmux('kill-server')
+      }
+    },
+  )
 })

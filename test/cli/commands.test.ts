@@ -195,11 +195,6 @@ describe('p2p one-shot commands', () => {
   })
 
   it('bad stdin lines stop the command with exit 2; the lines before them were sent', async () => {
-    const empty = await p2p(['msg', 'bob'], { home: net.alice.home, input: 'before empty\n\nafter empty\n' })
-    expect(empty.code).toBe(2)
-    expect(empty.stdout).toBe('delivered\n')
-    expect(empty.stderr).toBe('p2p: line 2 of stdin is empty (every line is one message)\n')
-
     const invalid = await runWithBytes(
       ['msg', 'bob', '--json'],
       Buffer.from([0x6f, 0x6b, 0x0a, 0xff, 0xfe, 0x0a, 0x6e, 0x6f, 0x0a]),
@@ -216,11 +211,36 @@ describe('p2p one-shot commands', () => {
     expect(huge.stderr).toMatch(/^p2p: line 1 of stdin is over 65536 bytes/)
 
     const history = await net.bob.rpc('history', { peer: 'alice', limit: 3 })
-    expect(history.map((e) => e.text)).toEqual(['j2', 'before empty', 'ok'])
+    expect(history.map((e) => e.text)).toEqual(['j1', 'j2', 'ok'])
 
     const nothing = await p2p(['msg', 'bob'], { home: net.alice.home, input: '' })
     expect(nothing.code).toBe(2)
     expect(nothing.stderr).toMatch(/no message/)
+  })
+
+  it('blank stdin lines are skipped, not the end of the pipe (tail -f log | p2p msg bob)', async () => {
+    const blank = await p2p(['msg', 'bob'], { home: net.alice.home, input: 'before blank\n\n  \t\r\n\r\nafter blank\n\n' })
+    expect(blank).toEqual({ code: 0, stdout: 'delivered\ndelivered\n', stderr: '' })
+    const history = await net.bob.rpc('history', { peer: 'alice', limit: 2 })
+    expect(history.map((e) => e.text)).toEqual(['before blank', 'after blank'])
+    const onlyBlank = await p2p(['msg', 'bob'], { home: net.alice.home, input: '\n\n' })
+    expect(onlyBlank.code).toBe(2)
+    expect(onlyBlank.stderr).toMatch(/no message/)
+  })
+
+  it('--quiet: no line per message, one summary at the end (stderr; a document with --json)', async () => {
+    const lines = Array.from({ length: 50 }, (_, i) => `quiet ${i}`)
+    const quiet = await p2p(['msg', 'bob', '--quiet'], { home: net.alice.home, input: `${lines.join('\n')}\n` })
+    expect(quiet).toEqual({ code: 0, stdout: '', stderr: 'sent 50: 50 delivered, 0 queued, 0 failed\n' })
+    const json = await p2p(['msg', 'bob', '-q', '--json'], { home: net.alice.home, input: 'a\nb\n' })
+    expect(json.code).toBe(0)
+    expect(JSON.parse(json.stdout)).toEqual({ sent: 2, delivered: 2, queued: 0, failed: 0 })
+    expect(json.stderr).toBe('')
+    const one = await p2p(['msg', 'bob', 'just', 'one', '--quiet'], { home: net.alice.home })
+    expect(one).toEqual({ code: 0, stdout: '', stderr: 'sent 1: 1 delivered, 0 queued, 0 failed\n' })
+    const queued = await p2p(['msg', 'nobody-here', '--quiet'], { home: net.alice.home, input: 'x\n' })
+    expect(queued.code).toBe(4)
+    expect(queued.stderr).not.toMatch(/^sent/m)
   })
 
   it('remote ANSI escapes are shown harmlessly by history', async () => {

@@ -42,6 +42,11 @@ describe('the fast path answers like oclif', () => {
       expect(fast.stderr).toBe(oclif.stderr)
     }
     expect((await p2p(['msg', 'nobody-here', 'hi'], { home: net.alice.home })).code).toBe(4)
+
+    // --quiet is oclif's alone: the fast path hands it over, so both answer alike.
+    const quiet = await bothPaths(['msg', 'bob', 'quietly', '--quiet'], net.alice.home)
+    expect(quiet.fast).toEqual({ code: 0, stdout: '', stderr: 'sent 1: 1 delivered, 0 queued, 0 failed\n' })
+    expect(quiet.oclif).toEqual(quiet.fast)
   })
 
   it('daemon status: human, JSON, and not running', async () => {

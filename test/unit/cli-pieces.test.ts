@@ -1,9 +1,13 @@
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { CHAT_COMMANDS, complete, helpText, nearestCommand } from '../../src/cli/chat/commands.js'
+import { REQUEST_TIMEOUT_MS, requestAllowanceMs, SEND_TIMEOUT_MARGIN_MS } from '../../src/cli/control-client.js'
 import { exitCodeFor } from '../../src/cli/exit-codes.js'
 import { daemonSettings, daemonSettingsArgs } from '../../src/cli/flags.js'
 import { sanitize } from '../../src/cli/format.js'
+import { countSend, emptyTally, sendSummary } from '../../src/cli/render.js'
+import { stdinLines } from '../../src/cli/stdin-lines.js'
 import Chat from '../../src/commands/chat.js'
 import { resolveHome } from '../../src/protocol/profile.js'
 
@@ -80,5 +84,35 @@ describe('daemon flags', () => {
       'http://s:1',
     ])
     expect(daemonSettingsArgs({})).toEqual([])
+  })
+})
+
+describe('requestAllowanceMs', () => {
+  it('gives send its own timeout plus a margin, server methods longer, the rest a few seconds', () => {
+    expect(requestAllowanceMs('send', { to: 'bob', text: 'x', timeout: 30 })).toBe(30_000 + SEND_TIMEOUT_MARGIN_MS)
+    expect(requestAllowanceMs('send', { to: 'bob', text: 'x' })).toBe(10_000 + SEND_TIMEOUT_MARGIN_MS)
+    expect(requestAllowanceMs('discover', undefined)).toBeGreaterThan(REQUEST_TIMEOUT_MS)
+    expect(requestAllowanceMs('status', {})).toBe(REQUEST_TIMEOUT_MS)
+    expect(exitCodeFor('daemon_not_responding')).toBe(1)
+  })
+})
+
+describe('the msg --quiet summary', () => {
+  it('counts answered sends by status', () => {
+    const tally = emptyTally()
+    for (const status of ['delivered', 'queued', 'delivered', 'failed', 'mailbox']) countSend(tally, status)
+    expect(sendSummary(tally)).toBe('sent 5: 2 delivered, 1 queued, 1 failed')
+  })
+})
+
+describe('stdinLines', () => {
+  it('skips blank lines (empty, white space, a lone CR) but keeps counting them', async () => {
+    const lines: string[] = []
+    for await (const line of stdinLines(Readable.from([Buffer.from('a\n\n \t\r\n\r\nb\r\n\n')]))) lines.push(line)
+    expect(lines).toEqual(['a', 'b'])
+    const bad = async () => {
+      for await (const _ of stdinLines(Readable.from([Buffer.from('\n\n'), Buffer.from([0xff, 0x0a])])));
+    }
+    await expect(bad()).rejects.toThrow('line 3 of stdin is not valid UTF-8')
   })
 })

@@ -31,6 +31,7 @@ describe('parseFastCommand', () => {
       ['daemon', 'status', '--help'],
       ['msg', 'bob'], // stdin mode
       ['msg', 'bob', 'hi', '--bogus'],
+      ['msg', 'bob', 'hi', '--quiet'],
       ['msg', 'bob', '--', '-1 degrees'],
       ['msg', 'bob', 'hi', '--timeout', 'soon'],
       ['msg', 'bob', 'hi', '--timeout'],

@@ -38,7 +38,7 @@ export interface ChatOptions {
   historyFile?: string
 }
 
-/** Runs until /exit, Ctrl-C, Ctrl-D or end of input; resolves with the exit code. */
+/** Runs until /exit, Ctrl-C on an empty line, Ctrl-D or end of input; resolves with the exit code. */
 export function runChat(options: ChatOptions): Promise<number> {
   return new ChatSession(options).run()
 }
@@ -79,7 +79,12 @@ class ChatSession {
         queue = queue.then(() => this.handle(line))
         if (options.interactive) rl.prompt()
       })
-      rl.on('SIGINT', () => rl.close())
+      // As in a shell: Ctrl-C drops a half-typed line; on an empty line it leaves (so does Ctrl-D).
+      rl.on('SIGINT', () => {
+        if (rl.line.length === 0) return rl.close()
+        rl.write(null, { ctrl: true, name: 'e' })
+        rl.write(null, { ctrl: true, name: 'u' })
+      })
       rl.on('close', () => {
         void queue.then(() => {
           this.closed = true
@@ -104,6 +109,9 @@ class ChatSession {
       await options.events.call('subscribe', {})
       await this.refreshPeers().catch(() => undefined) // completion only; the server may be down
     } catch (error) {
+      // Input ended before the subscription was answered: the session is over, and its
+      // connections closed on purpose; that is no error to report.
+      if (this.closed) return
       const { code, message } = describeError(error)
       this.leave(code, message)
       return
@@ -214,7 +222,7 @@ class ChatSession {
       }
     } catch (error) {
       const { code, message } = describeError(error)
-      if (code === ErrorCode.DaemonUnreachable) this.leave(code, message)
+      if (code === ErrorCode.DaemonUnreachable || code === ErrorCode.DaemonNotResponding) this.leave(code, message)
       else this.fail(code, message)
     }
   }

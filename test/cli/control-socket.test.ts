@@ -1,0 +1,51 @@
+/**
+ * The control socket as any JSON-RPC client drives it: `printf REQUEST | socat - UNIX-CONNECT:SOCK`
+ * writes its requests, ends its side at once, and must still get every answer.
+ */
+import { connect } from 'node:net'
+import { describe, expect, it } from 'vitest'
+import { useNetwork } from '../helpers/network.js'
+
+/** Writes `lines`, half-closes at once, and collects everything the daemon answers until it ends the connection. */
+function halfCloseExchange(socketPath: string, lines: string[]): Promise<Array<Record<string, unknown>>> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath)
+    let received = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => (received += chunk))
+    socket.on('error', reject)
+    socket.on('end', () => {
+      socket.end()
+      resolve(
+        received
+          .split('\n')
+          .filter((l) => l.trim())
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+      )
+    })
+    socket.end(lines.map((l) => `${l}\n`).join(''))
+  })
+}
+
+describe('the control socket', () => {
+  const net = useNetwork(['alice', 'bob'])
+
+  it('answers every request of a client that half-closes right after writing, then ends the connection', async () => {
+    const send = { jsonrpc: '2.0', id: 1, method: 'send', params: { to: 'bob', text: 'half-closed' } }
+    const answers = await halfCloseExchange(net.alice.socket, [
+      JSON.stringify(send),
+      'not json',
+      JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'status' }),
+    ])
+    expect(answers).toHaveLength(3)
+    expect(answers.find((a) => a.id === 1)).toMatchObject({ result: { to: 'bob', status: 'delivered' } })
+    expect(answers.find((a) => a.id === 2)).toMatchObject({ result: { running: true, userId: 'alice' } })
+    expect(answers.find((a) => a.id === null)).toMatchObject({ error: { data: { code: 'bad_request' } } })
+    const history = await net.bob.rpc('history', { peer: 'alice', limit: 1 })
+    expect(history[0]?.text).toBe('half-closed')
+  })
+
+  it('a client that only connects and half-closes gets the connection ended', async () => {
+    expect(await halfCloseExchange(net.alice.socket, [])).toEqual([])
+  })
+})
