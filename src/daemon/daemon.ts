@@ -89,19 +89,17 @@ async function startListener(
   teardown: Teardown,
 ): Promise<{ host: string; port: number }> {
   const port = profile.settings.port
-  // Dual-stack by default: the server records whichever address a daemon's requests come from,
-  // IPv6 included, and peers dial exactly that.
-  const hosts = host !== undefined ? [host] : ['::', '0.0.0.0']
-  for (const [i, candidate] of hosts.entries()) {
-    try {
-      return await listenOn(candidate, port, profile, services, tuning, teardown)
-    } catch (error) {
-      const ipv6Missing = ['EAFNOSUPPORT', 'EADDRNOTAVAIL'].includes((error as NodeJS.ErrnoException).code ?? '')
-      if (i === hosts.length - 1 || !ipv6Missing)
-        throw new P2PError(ErrorCode.Internal, `cannot listen on port ${port}: ${(error as Error).message}`)
-    }
+  const listen = (on: string) => listenOn(on, port, profile, services, tuning, teardown)
+  try {
+    // Dual-stack by default: the server records whichever address a daemon's requests come from,
+    // IPv6 included, and peers dial exactly that. A machine without IPv6 listens on IPv4 alone.
+    return await listen(host ?? '::').catch((error: NodeJS.ErrnoException) => {
+      if (host !== undefined || !['EAFNOSUPPORT', 'EADDRNOTAVAIL'].includes(error.code ?? '')) throw error
+      return listen('0.0.0.0')
+    })
+  } catch (error) {
+    throw new P2PError(ErrorCode.Internal, `cannot listen on port ${port}: ${(error as Error).message}`)
   }
-  throw new P2PError(ErrorCode.Internal, `cannot listen on port ${port}`)
 }
 
 async function listenOn(

@@ -142,7 +142,7 @@ export class LinkSupervisor {
 
   /** The machine with this daemon's effects: given once, shared by every peer's actor. */
   private provideEffects(): LinkMachine {
-    const { dialer, outbox, log, timing, keyConflicts, isBlocked } = this.options
+    const { dialer, outbox, log, timing, keyConflicts } = this.options
     return peerLinkMachine.provide({
       actors: {
         dial: fromPromise(async ({ input, signal }) => this.attach(input.peerId, await dialer.dial(input.peerId, signal))),
@@ -153,7 +153,7 @@ export class LinkSupervisor {
         idleLifetime: timing.idleLifetimeMs,
       },
       guards: {
-        hasQueued: (_, { peerId }) => !isBlocked(peerId) && outbox.hasQueued(peerId),
+        hasQueued: (_, { peerId }) => this.hasWaiting(peerId),
         isUnresponsive: (_, { conn }) =>
           Date.now() - conn.lastReceivedAt > timing.deadAfterMs || outbox.isStalled(conn as SupervisedConnection, timing.deadAfterMs),
       },
