@@ -60,7 +60,11 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
   let listenPort = 0
   const system = startActorSystem({
     discoveryApi: {
-      register: (signal) => discovery.register(listenPort, undefined, signal),
+      register: async (signal) => {
+        const lease = await discovery.register(listenPort, undefined, signal)
+        profile.confirmUserId()
+        return lease
+      },
       keepalive: (signal) => discovery.keepalive(signal),
       unregister: (signal) => discovery.unregister(signal),
     },
