@@ -9,7 +9,7 @@ import { DEFAULT_LEASE_TTL_SECONDS, DEFAULT_RESERVATION_DAYS, DEFAULT_SERVER_HOS
 import { createApp } from './app.js'
 import { normalizeAddress } from './http.js'
 import { MemoryRegistry } from './memory-registry.js'
-import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js'
+import { type AddressLimiter, DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js'
 import type { Registry } from './registry.js'
 import { SqliteRegistry } from './sqlite-registry.js'
 
@@ -23,12 +23,16 @@ export interface DiscoveryServerOptions {
   ttlSeconds?: number
   /** How long a binding outlives its last lease, so nobody takes a name by waiting. */
   reservationSeconds?: number
-  /** SQLite file; ignored when `memory` is set or `registry` is given. */
+  /** SQLite file; ignored when `memory` or `redisUrl` is set or `registry` is given. */
   dbPath?: string
   memory?: boolean
+  /** `redis://HOST:PORT[/DB]` or `unix:///PATH`: a registry shared by several instances. */
+  redisUrl?: string
   /** A ready registry (e.g. a shared backend); the server closes it on close(). */
   registry?: Registry
   logger: Logger
+  /** Proxies whose X-Forwarded-For names the client (see client-address.ts). */
+  trustProxy?: ReadonlySet<string>
   /** Per remote address; `false` turns limiting off. */
   rateLimit?: RateLimitConfig | false
   /** Clock in ms, for tests. */
@@ -51,11 +55,26 @@ function clientOf(req: IncomingMessage): { remoteAddress?: string } {
   return remoteAddress ? { remoteAddress } : {}
 }
 
-function openRegistry(options: DiscoveryServerOptions): Registry {
-  if (options.registry) return options.registry
-  if (options.memory) return new MemoryRegistry()
-  if (!options.dbPath) throw new Error('a discovery server needs dbPath, memory or registry')
-  return new SqliteRegistry(options.dbPath)
+/** The registry, and the limiter that goes with it: shared through Redis when the registry is. */
+async function openStores(
+  options: DiscoveryServerOptions,
+  rateLimit: RateLimitConfig | false,
+): Promise<{ registry: Registry; limiter?: AddressLimiter }> {
+  const local = (registry: Registry) => ({ registry, ...(rateLimit ? { limiter: new RateLimiter(rateLimit) } : {}) })
+  if (options.registry) return local(options.registry)
+  if (options.redisUrl) {
+    // Loaded only when asked for: a SQLite or memory server never pays for ioredis.
+    const [{ connectRedis }, { RedisRegistry }, { RedisRateLimiter }] = await Promise.all([
+      import('./redis-connection.js'),
+      import('./redis-registry.js'),
+      import('./redis-rate-limit.js'),
+    ])
+    const redis = await connectRedis(options.redisUrl)
+    return { registry: new RedisRegistry(redis), ...(rateLimit ? { limiter: new RedisRateLimiter(redis, rateLimit) } : {}) }
+  }
+  if (options.memory) return local(new MemoryRegistry())
+  if (!options.dbPath) throw new Error('a discovery server needs dbPath, memory, redisUrl or registry')
+  return local(new SqliteRegistry(options.dbPath))
 }
 
 export async function startDiscoveryServer(options: DiscoveryServerOptions): Promise<DiscoveryServer> {
@@ -64,11 +83,13 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
   const reservationMs = (options.reservationSeconds ?? DEFAULT_RESERVATION_SECONDS) * 1000
   const now = options.now ?? Date.now
   const { logger } = options
-  const registry = openRegistry(options)
   const rateLimit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit
-  const limiter = rateLimit ? new RateLimiter(rateLimit) : undefined
+  const { registry, limiter } = await openStores(options, rateLimit)
 
-  const app = createApp({ registry, ttlMs, reservationMs, now }, { logger, limiter })
+  const app = createApp(
+    { registry, ttlMs, reservationMs, now },
+    { logger, ...(limiter ? { limiter } : {}), ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}) },
+  )
   const server = createServer((req, res) => {
     app(req, res).then(
       () => {
@@ -92,7 +113,7 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
   const sweep = setInterval(
     () => {
       const t = now()
-      limiter?.prune(t)
+      limiter?.prune?.(t)
       registry.sweep(t).catch((err: unknown) => logger.warn({ err }, 'registry sweep failed'))
     },
     Math.max(1000, Math.min(ttlMs, 60_000)),

@@ -159,7 +159,11 @@ const getPeer: Handler = async (ctx, deps) => {
   return { status: 200, body: toPeerRecord(peer) }
 }
 
-const health: Handler = async () => ({ status: 200, body: { ok: true } })
+// A load balancer takes an instance out of rotation on 503, so it reports its store, not only itself.
+const health: Handler = async (_ctx, deps) =>
+  !deps.registry.healthy || (await deps.registry.healthy())
+    ? { status: 200, body: { ok: true } }
+    : { status: 503, body: { ok: false, error: { code: ErrorCode.Unavailable, message: 'the registry is unreachable' } } }
 
 export const routes: Route<Handler>[] = [
   { method: 'POST', path: '/v1/register', handler: register },
