@@ -47,7 +47,7 @@ export function createApp(deps: Deps, options: AppOptions): (req: IncomingMessag
       throw new HttpError(405, ErrorCode.MethodNotAllowed, `${req.method} is not allowed here`, { allow: match.allow.join(', ') })
     }
     const body = req.method === 'POST' ? parseJson(await readBody(req, MAX_BODY_BYTES)) : undefined
-    return match.handler({ params: match.params, query, body, remoteAddress, now }, deps)
+    return match.handler({ params: match.params, query, body, remoteAddress, now, headers: req.headers }, deps)
   }
 
   return async (req, res) => {

@@ -9,12 +9,15 @@ import { DEFAULT_LEASE_TTL_SECONDS, DEFAULT_RESERVATION_DAYS, DEFAULT_SERVER_HOS
 import { createApp } from './app.js'
 import { normalizeAddress } from './http.js'
 import { MemoryRegistry } from './memory-registry.js'
+import { PeerPageCache } from './peer-page-cache.js'
 import { type AddressLimiter, DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js'
 import type { Registry } from './registry.js'
 import { SqliteRegistry } from './sqlite-registry.js'
 
 export const DEFAULT_TTL_SECONDS = DEFAULT_LEASE_TTL_SECONDS
 export const DEFAULT_RESERVATION_SECONDS = DEFAULT_RESERVATION_DAYS * 86_400
+/** How often an instance on a shared registry reads its presence version (see peer-page-cache.ts). */
+const PRESENCE_POLL_MS = 200
 
 export interface DiscoveryServerOptions {
   host?: string
@@ -86,8 +89,10 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
   const rateLimit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit
   const { registry, limiter } = await openStores(options, rateLimit)
 
+  // lastSeen moves by a keep-alive every ttl/3; a page may lag it by a second at most.
+  const peerPages = new PeerPageCache(Math.min(1000, ttlMs / 3))
   const app = createApp(
-    { registry, ttlMs, reservationMs, now },
+    { registry, ttlMs, reservationMs, now, peerPages },
     { logger, ...(limiter ? { limiter } : {}), ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}) },
   )
   const server = createServer((req, res) => {
@@ -119,6 +124,16 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
     Math.max(1000, Math.min(ttlMs, 60_000)),
   )
   sweep.unref()
+  // Another instance's registrations reach this one's cached pages within this interval.
+  const presence = registry.presenceVersion
+    ? setInterval(() => {
+        registry.presenceVersion!().then(
+          (v) => peerPages.observe(v),
+          () => peerPages.invalidate(),
+        )
+      }, PRESENCE_POLL_MS)
+    : undefined
+  presence?.unref()
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -130,6 +145,7 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
     })
   } catch (err) {
     clearInterval(sweep)
+    clearInterval(presence)
     await registry.close()
     throw err
   }
@@ -147,6 +163,7 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
     close() {
       closing ??= (async () => {
         clearInterval(sweep)
+        clearInterval(presence)
         const closed = new Promise<void>((resolve) => server.close(() => resolve()))
         // Idle keep-alive sockets go now; requests in flight get a moment to finish.
         server.closeIdleConnections()

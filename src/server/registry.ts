@@ -75,4 +75,9 @@ export interface Registry {
   close(): Promise<void>
   /** Whether the store answers now; a backend inside this process (SQLite, memory) leaves it out and is always healthy. */
   healthy?(): Promise<boolean>
+  /**
+   * A value that changes whenever presence changes through any instance (a shared registry only):
+   * a server compares it to know its cached listings are stale.
+   */
+  presenceVersion?(): Promise<string>
 }

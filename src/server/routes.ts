@@ -3,6 +3,7 @@
  * makes its decisions, and leaves every bit of state to the registry; what it returns is written
  * by the app. The order of checks in signed requests is: shape, clock, signature, replay, action.
  */
+import type { IncomingHttpHeaders } from 'node:http'
 import type { z } from 'zod'
 import {
   isFreshTimestamp,
@@ -17,6 +18,7 @@ import {
 } from '../protocol/discovery.js'
 import { ErrorCode } from '../protocol/errors.js'
 import { HttpError, type Reply } from './http.js'
+import { matchesEtag, type PeerPageCache } from './peer-page-cache.js'
 import type { Peer, Registry } from './registry.js'
 import type { Route } from './router.js'
 
@@ -25,6 +27,8 @@ export interface Deps {
   ttlMs: number
   reservationMs: number
   now: () => number
+  /** Serialized pages of the online list; without it every list request reads the registry. */
+  peerPages?: PeerPageCache
 }
 
 export interface RequestContext {
@@ -35,6 +39,7 @@ export interface RequestContext {
   /** The client's address, already normalized. */
   remoteAddress: string
   now: number
+  headers?: IncomingHttpHeaders
 }
 
 export type Handler = (ctx: RequestContext, deps: Deps) => Promise<Reply>
@@ -104,6 +109,7 @@ const register: Handler = async (ctx, deps) => {
       `${req.userId} is online elsewhere: another daemon with this key holds the lease (stop it, or this one takes over once that lease ends)`,
     )
   }
+  deps.peerPages?.invalidate()
   return {
     status: 200,
     body: { userId: result.userId, host: result.host, port: result.port, expiresAt: new Date(result.expiresAt).toISOString() },
@@ -131,17 +137,31 @@ const keepalive: Handler = async (ctx, deps) => {
 // Idempotent: unregistering while already offline is still 204.
 const unregister: Handler = async (ctx, deps) => {
   const req = await authorizeLeaseRequest('unregister', ctx, deps)
-  await deps.registry.unregister(req.userId, req.instance)
+  if (await deps.registry.unregister(req.userId, req.instance)) deps.peerPages?.invalidate()
   return { status: 204 }
 }
 
 const listPeers: Handler = async (ctx, deps) => {
-  const query = parse(PeerListQuerySchema, Object.fromEntries(ctx.query))
-  // One extra row tells whether another page exists without a count query.
-  const rows = await deps.registry.onlinePeers(ctx.now, query.limit + 1, query.cursor)
-  const page = rows.slice(0, query.limit)
-  const next = rows.length > query.limit ? page.at(-1)?.userId : undefined
-  return { status: 200, body: { peers: page.map(toPeerRecord), ...(next ? { next } : {}) } }
+  const key = ctx.query.toString()
+  let page = deps.peerPages?.get(key, ctx.now)
+  if (!page) {
+    const query = parse(PeerListQuerySchema, Object.fromEntries(ctx.query))
+    // One extra row tells whether another page exists without a count query.
+    const rows = await deps.registry.onlinePeers(ctx.now, query.limit + 1, query.cursor)
+    const peers = rows.slice(0, query.limit)
+    const next = rows.length > query.limit ? peers.at(-1)?.userId : undefined
+    const json = JSON.stringify({ peers: peers.map(toPeerRecord), ...(next ? { next } : {}) })
+    if (!deps.peerPages) return { status: 200, json }
+    page = deps.peerPages.put(
+      key,
+      json,
+      ctx.now,
+      rows.map((p) => p.expiresAt),
+    )
+  }
+  const headers = { etag: page.etag, 'cache-control': 'no-cache' }
+  if (matchesEtag(ctx.headers?.['if-none-match'], page.etag)) return { status: 304, headers }
+  return { status: 200, json: page.json, headers }
 }
 
 const getPeer: Handler = async (ctx, deps) => {
