@@ -21,6 +21,7 @@ import {
   signRegister,
 } from '../protocol/discovery.js'
 import type { Identity } from '../protocol/identity.js'
+import { leaseMac, openLeaseKey } from '../protocol/lease-proof.js'
 import { serverUrls } from '../protocol/server-url.js'
 
 const REQUEST_TIMEOUT_MS = 5000
@@ -44,6 +45,8 @@ export function worthFailover(error: unknown): boolean {
 export class DiscoveryClient {
   readonly #urls: string[]
   #current = 0
+  /** From the last registration, opened with our key (lease-proof.ts). */
+  #leaseKey: Buffer | undefined
 
   constructor(
     /** One URL, or several comma-separated instances of one namespace. */
@@ -63,13 +66,34 @@ export class DiscoveryClient {
     return this.#urls[this.#current]!
   }
 
-  register(port: number, host?: string, signal?: AbortSignal) {
+  async register(port: number, host?: string, signal?: AbortSignal) {
     const body = () =>
       signRegister(this.identity, { userId: this.userId, port, ts: Date.now(), ...(host ? { host } : {}), ...this.instanceField() })
-    return this.request('POST', '/v1/register', RegisterResponseSchema, body, signal)
+    const lease = await this.request('POST', '/v1/register', RegisterResponseSchema, body, signal)
+    this.#leaseKey = lease.leaseKey ? openLeaseKey(lease.leaseKey, this.identity) : undefined
+    return lease
   }
 
-  keepalive(signal?: AbortSignal) {
+  /**
+   * With a lease key from the last registration, the keep-alive carries the lease proof (a MAC)
+   * instead of a signature. A server that refuses it (its secret changed, or an instance that
+   * does not share it) gets a signed keep-alive at once, and the key is dropped until the next
+   * registration brings a new one.
+   */
+  async keepalive(signal?: AbortSignal) {
+    const leaseKey = this.#leaseKey
+    if (leaseKey) {
+      const body = () => {
+        const fields = { userId: this.userId, ts: Date.now(), ...this.instanceField() }
+        return { ...fields, mac: leaseMac(leaseKey, fields) }
+      }
+      try {
+        return await this.request('POST', '/v1/keepalive', KeepaliveResponseSchema, body, signal)
+      } catch (error) {
+        if (!(error instanceof DiscoveryError && error.status === 401 && error.code === 'bad_signature')) throw error
+        this.#leaseKey = undefined
+      }
+    }
     const body = () => signLeaseRequest(this.identity, 'keepalive', { userId: this.userId, ts: Date.now(), ...this.instanceField() })
     return this.request('POST', '/v1/keepalive', KeepaliveResponseSchema, body, signal)
   }

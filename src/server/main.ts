@@ -91,8 +91,15 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
 
   // lastSeen moves by a keep-alive every ttl/3; a page may lag it by a second at most.
   const peerPages = new PeerPageCache(Math.min(1000, ttlMs / 3))
+  let leaseSecret: Buffer | undefined
+  try {
+    leaseSecret = await registry.leaseSecret?.()
+  } catch (err) {
+    await registry.close()
+    throw err
+  }
   const app = createApp(
-    { registry, ttlMs, reservationMs, now, peerPages },
+    { registry, ttlMs, reservationMs, now, peerPages, ...(leaseSecret ? { leaseSecret } : {}) },
     { logger, ...(limiter ? { limiter } : {}), ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}) },
   )
   const server = createServer((req, res) => {

@@ -8,6 +8,7 @@
  *   p2p:{onK}:ids        online index shard K (of SHARDS): user ids, all at score 0 (ordered by id)
  *   p2p:{onK}:exp        the same ids scored by lease expiry, so a sweep finds the expired ones
  *   p2p:presence         a counter bumped whenever who is online (or where) changes
+ *   p2p:lease-secret     the namespace's secret for lease proofs, made by the first instance (SET NX)
  *
  * A user's keys share the user's slot, so bind-or-refuse, renew and unregister are each one Lua
  * script on one hash. The index shards live in their own slots: they are updated right after the
@@ -17,6 +18,7 @@
  * Expiry times are compared with the caller's clock (`now`) everywhere; Redis' own expiry only
  * reclaims memory, on Redis' clock.
  */
+import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { type Binding, type Peer, type RegisterInput, type Registry, RegistryUnavailableError } from './registry.js'
 
@@ -39,6 +41,7 @@ const nonceKey = (userId: string, sig: string) => `p2p:n:{${userId}}:${sig.slice
 const idsKey = (shard: number) => `p2p:{on${shard}}:ids`
 const expKey = (shard: number) => `p2p:{on${shard}}:exp`
 const PRESENCE_KEY = 'p2p:presence'
+const LEASE_SECRET_KEY = 'p2p:lease-secret'
 
 /**
  * Bind-or-refuse and open the lease, atomically. KEYS[1] the user hash; ARGV publicKey, host,
@@ -145,6 +148,15 @@ export class RedisRegistry implements Registry {
   /** Changes whenever someone comes online, moves or leaves: a cache of listings compares it. */
   async presenceVersion(): Promise<string> {
     return this.#call(async () => (await this.#redis.get(PRESENCE_KEY)) ?? '0')
+  }
+
+  async leaseSecret(): Promise<Buffer> {
+    return this.#call(async () => {
+      await this.#redis.set(LEASE_SECRET_KEY, randomBytes(32).toString('hex'), 'NX')
+      const hex = await this.#redis.get(LEASE_SECRET_KEY)
+      if (hex?.length !== 64) throw new Error(`${LEASE_SECRET_KEY} is not a 32-byte hex secret`)
+      return Buffer.from(hex, 'hex')
+    })
   }
 
   async register(input: RegisterInput): Promise<Peer | 'taken' | 'elsewhere'> {

@@ -80,4 +80,9 @@ export interface Registry {
    * a server compares it to know its cached listings are stale.
    */
   presenceVersion?(): Promise<string>
+  /**
+   * The namespace's secret for lease proofs (lease-proof.ts): made once, then the same for every
+   * instance and across restarts where the backend persists. Without it keep-alives must be signed.
+   */
+  leaseSecret?(): Promise<Buffer>
 }

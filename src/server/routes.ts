@@ -8,6 +8,7 @@ import type { z } from 'zod'
 import {
   isFreshTimestamp,
   KeepaliveRequestSchema,
+  type LeaseBody,
   PeerListQuerySchema,
   type PeerRecord,
   RegisterRequestSchema,
@@ -17,6 +18,7 @@ import {
   verifySigned,
 } from '../protocol/discovery.js'
 import { ErrorCode } from '../protocol/errors.js'
+import { deriveLeaseKey, sealLeaseKey, verifyLeaseMac } from '../protocol/lease-proof.js'
 import { HttpError, type Reply } from './http.js'
 import { matchesEtag, type PeerPageCache } from './peer-page-cache.js'
 import type { Peer, Registry } from './registry.js'
@@ -29,6 +31,8 @@ export interface Deps {
   now: () => number
   /** Serialized pages of the online list; without it every list request reads the registry. */
   peerPages?: PeerPageCache
+  /** The namespace's secret for lease proofs (lease-proof.ts); without it keep-alives must be signed. */
+  leaseSecret?: Buffer
 }
 
 export interface RequestContext {
@@ -110,21 +114,50 @@ const register: Handler = async (ctx, deps) => {
     )
   }
   deps.peerPages?.invalidate()
+  const leaseKey = deps.leaseSecret
+    ? { leaseKey: sealLeaseKey(deriveLeaseKey(deps.leaseSecret, result.userId, req.publicKey, req.instance), req.publicKey) }
+    : {}
   return {
     status: 200,
-    body: { userId: result.userId, host: result.host, port: result.port, expiresAt: new Date(result.expiresAt).toISOString() },
+    body: {
+      userId: result.userId,
+      host: result.host,
+      port: result.port,
+      expiresAt: new Date(result.expiresAt).toISOString(),
+      ...leaseKey,
+    },
   }
 }
 
-/** Keep-alive and unregister prove ownership with the key the user id is *bound* to. */
-async function authorizeLeaseRequest(action: 'keepalive' | 'unregister', ctx: RequestContext, deps: Deps) {
-  const req = parse(action === 'keepalive' ? KeepaliveRequestSchema : UnregisterRequestSchema, ctx.body)
+/**
+ * Keep-alive and unregister prove ownership with the key the user id is *bound* to: a signature,
+ * or for a keep-alive the lease proof (a MAC under the lease key derived from that binding).
+ */
+async function authorizeLeaseRequest(action: 'keepalive' | 'unregister', ctx: RequestContext, deps: Deps): Promise<LeaseBody> {
+  const req = action === 'keepalive' ? parse(KeepaliveRequestSchema, ctx.body) : parse(UnregisterRequestSchema, ctx.body)
   requireFresh(req.ts, ctx.now)
   const binding = await deps.registry.binding(req.userId, ctx.now)
   if (!binding) throw noLease(req.userId)
-  if (!verifySigned(action, req, binding.publicKey)) throw badSignature()
-  await requireFirstUse(deps, req.userId, req.sig, req.ts)
+  await requireFirstUse(deps, req.userId, checkProof(action, req, binding.publicKey, deps), req.ts)
   return req
+}
+
+/** The request's proof (signature or lease MAC), checked against the bound key; returned as its replay nonce. */
+function checkProof(
+  action: 'keepalive' | 'unregister',
+  req: LeaseBody & { sig?: string; mac?: string },
+  publicKey: string,
+  deps: Deps,
+): string {
+  if (req.sig !== undefined) {
+    if (!verifySigned(action, { ...req, sig: req.sig }, publicKey)) throw badSignature()
+    return req.sig
+  }
+  const mac = req.mac ?? ''
+  if (!deps.leaseSecret || !verifyLeaseMac(deriveLeaseKey(deps.leaseSecret, req.userId, publicKey, req.instance), req, mac)) {
+    throw new HttpError(401, ErrorCode.BadSignature, 'lease proof does not verify; register again for a new lease key')
+  }
+  return mac
 }
 
 const keepalive: Handler = async (ctx, deps) => {

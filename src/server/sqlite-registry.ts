@@ -3,7 +3,8 @@
  * point of a reservation); leases and nonces persist too but carry absolute expiry times, so a
  * restart never brings a stale peer back online.
  */
-import { mkdirSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type Database from 'better-sqlite3'
 import { openSqlite } from '../protocol/migrate.js'
@@ -60,8 +61,10 @@ export class SqliteRegistry implements Registry {
   readonly #stmt
   readonly #registerTx
   readonly #renewTx
+  readonly #path: string
 
   constructor(path: string) {
+    this.#path = path
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
     // Durable across a process crash (WAL + NORMAL), which is what a name reservation needs.
     const db = openSqlite(path, MIGRATIONS, `the registry database ${path}`, ['foreign_keys = ON'])
@@ -169,4 +172,23 @@ export class SqliteRegistry implements Registry {
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close()
   }
+
+  /**
+   * Kept in a file beside the database (0600), not in it: a secret has no place in backups of the
+   * registry, and the schema stays as it is. Made on first use; a restart reads it back, so the
+   * daemons' lease keys stay good.
+   */
+  async leaseSecret(): Promise<Buffer> {
+    if (this.#path === ':memory:') return this.#memorySecret
+    const file = `${this.#path}.lease-secret`
+    try {
+      writeFileSync(file, randomBytes(32), { flag: 'wx', mode: 0o600 })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+    const secret = readFileSync(file)
+    if (secret.length !== 32) throw new Error(`${file} is not a 32-byte secret; remove it to make a new one`)
+    return secret
+  }
+  readonly #memorySecret = randomBytes(32)
 }

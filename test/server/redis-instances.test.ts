@@ -3,9 +3,10 @@
  * request reaches. Real instances (in this process) on a real redis-server.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { leaseMac, openLeaseKey } from '../../src/protocol/lease-proof.js'
 import { eventually } from '../helpers/eventually.js'
 import { type RedisProcess, startRedis } from '../helpers/redis.js'
-import { get, leaseBody, makeUser, post, registerBody, startTestServer, type TestServer } from './support.js'
+import { freshTs, get, leaseBody, makeUser, post, registerBody, startTestServer, type TestServer } from './support.js'
 
 let redis: RedisProcess
 let servers: TestServer[] = []
@@ -91,6 +92,25 @@ describe('two instances on one Redis', () => {
     expect((await get(trusting!.url, '/v1/peers/frank')).json.host).toBe('203.0.113.9')
     expect((await send(plain!.url, registerBody(makeUser('grace')))).status).toBe(200)
     expect((await get(plain!.url, '/v1/peers/grace')).json.host).toBe('127.0.0.1')
+  })
+})
+
+describe('lease proofs across instances', () => {
+  it('a lease key from one instance proves keep-alives on the other; a replayed or forged MAC is refused', async () => {
+    const [a, b] = await instances(2)
+    const judy = makeUser('judy')
+    const reg = await post(a!.url, '/v1/register', registerBody(judy))
+    const leaseKey = openLeaseKey(reg.json.leaseKey, judy.identity)!
+    expect(leaseKey).toHaveLength(32)
+    const body = (ts = freshTs(), key = leaseKey) => ({ userId: 'judy', ts, mac: leaseMac(key, { userId: 'judy', ts }) })
+    const proven = body()
+    expect((await post(b!.url, '/v1/keepalive', proven)).status).toBe(200)
+    expect((await post(a!.url, '/v1/keepalive', proven)).json.error.code).toBe('replayed')
+    const forged = await post(a!.url, '/v1/keepalive', body(freshTs(), Buffer.alloc(32, 1)))
+    expect(forged.status).toBe(401)
+    expect(forged.json.error.code).toBe('bad_signature')
+    // A signed keep-alive (an older daemon) is still accepted.
+    expect((await post(a!.url, '/v1/keepalive', leaseBody(judy, 'keepalive'))).status).toBe(200)
   })
 })
 

@@ -1,5 +1,5 @@
 /** One contract for every Registry backend (memory, SQLite, Redis), plus SQLite's persistence and Redis' own expiry. */
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -163,6 +163,18 @@ describe('sqlite registry on disk', () => {
     db.close()
     // Reopening runs no migration twice.
     await new SqliteRegistry(path).close()
+  })
+
+  it('keeps its lease secret beside the database (0600), the same after a reopen', async () => {
+    const path = tempDb()
+    const first = new SqliteRegistry(path)
+    const secret = await first.leaseSecret()
+    expect(secret).toHaveLength(32)
+    await first.close()
+    const second = new SqliteRegistry(path)
+    expect(await second.leaseSecret()).toEqual(secret)
+    await second.close()
+    expect(statSync(`${path}.lease-secret`).mode & 0o777).toBe(0o600)
   })
 
   it('refuses a database from a newer server', async () => {
