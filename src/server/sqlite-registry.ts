@@ -62,6 +62,7 @@ export class SqliteRegistry implements Registry {
   readonly #registerTx
   readonly #renewTx
   readonly #path: string
+  #pending: { write: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = []
 
   constructor(path: string) {
     this.#path = path
@@ -132,7 +133,7 @@ export class SqliteRegistry implements Registry {
   }
 
   async register(input: RegisterInput): Promise<Peer | 'taken' | 'elsewhere'> {
-    return this.#registerTx.immediate(input)
+    return this.#batched(() => this.#registerTx(input))
   }
 
   async binding(userId: string, now: number): Promise<Binding | undefined> {
@@ -141,15 +142,56 @@ export class SqliteRegistry implements Registry {
   }
 
   async renew(userId: string, now: number, expiresAt: number, reservedUntil: number, instance?: string): Promise<Peer | undefined> {
-    return this.#renewTx.immediate(userId, now, expiresAt, reservedUntil, instance)
+    return this.#batched(() => this.#renewTx(userId, now, expiresAt, reservedUntil, instance))
   }
 
   async unregister(userId: string, instance?: string): Promise<boolean> {
-    return this.#stmt.deleteLease.run({ userId, instance: instance ?? null }).changes > 0
+    return this.#batched(() => this.#stmt.deleteLease.run({ userId, instance: instance ?? null }).changes > 0)
   }
 
   async claimNonce(userId: string, sig: string, expiresAt: number): Promise<boolean> {
-    return this.#stmt.claimNonce.run(userId, sig, expiresAt).changes === 1
+    return this.#batched(() => this.#stmt.claimNonce.run(userId, sig, expiresAt).changes === 1)
+  }
+
+  /**
+   * Writes of one turn of the event loop share one transaction: under load every keep-alive is a
+   * nonce insert and a lease update, and one commit for a few hundred of them costs about what one
+   * costs alone. Each write runs in its own savepoint (a nested transaction), so one that throws
+   * fails alone; callers hear of their write only once the batch is committed.
+   */
+  #batched<T>(write: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ write, resolve: resolve as (v: unknown) => void, reject })
+      if (this.#pending.length === 1) setImmediate(() => this.#flush())
+    })
+  }
+
+  #flush(): void {
+    const batch = this.#pending
+    this.#pending = []
+    if (batch.length === 0) return
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = []
+    try {
+      this.#db
+        .transaction(() => {
+          for (const { write } of batch) {
+            try {
+              outcomes.push({ ok: true, value: this.#db.transaction(write)() })
+            } catch (error) {
+              outcomes.push({ ok: false, error })
+            }
+          }
+        })
+        .immediate()
+    } catch (error) {
+      for (const { reject } of batch) reject(error)
+      return
+    }
+    batch.forEach(({ resolve, reject }, i) => {
+      const outcome = outcomes[i]!
+      if (outcome.ok) resolve(outcome.value)
+      else reject(outcome.error)
+    })
   }
 
   async peer(userId: string, now: number): Promise<Peer | undefined> {
@@ -170,7 +212,9 @@ export class SqliteRegistry implements Registry {
   }
 
   async close(): Promise<void> {
-    if (this.#db.open) this.#db.close()
+    if (!this.#db.open) return
+    this.#flush()
+    this.#db.close()
   }
 
   /**

@@ -114,6 +114,15 @@ describe.each(backends)('%s registry', (name, create) => {
     expect(await registry.claimNonce('erin', 'sig1', T0)).toBe(true)
   })
 
+  it('of claims made at once (one batch, or one round trip each), exactly one wins', async () => {
+    registry = await create()
+    const claims = await Promise.all(Array.from({ length: 8 }, () => registry.claimNonce('dave', 'same', T0)))
+    expect(claims.filter(Boolean)).toHaveLength(1)
+    const [first, again] = await Promise.all([registry.register(input('zed', KEY_A, T0)), registry.register(input('zed', KEY_B, T0))])
+    expect(first).toMatchObject({ publicKey: KEY_A })
+    expect(again).toBe('taken')
+  })
+
   it('lists live peers in user id order, after a cursor, up to a limit', async () => {
     registry = await create()
     for (const id of ['d', 'b', 'e', 'a', 'c']) await registry.register(input(id, KEY_A, T0))
