@@ -1,6 +1,6 @@
 /**
- * The online list as served: each page (limit, cursor) kept serialized with its ETag, rebuilt only
- * when presence changes. What counts as a change:
+ * The online list as served: each page (limit, cursor), and each peer looked up by id, kept
+ * serialized with its ETag, rebuilt only when presence changes. What counts as a change:
  *   - a registration or unregistration through this instance (invalidate());
  *   - on a shared registry, a change through another instance: the registry's presence version,
  *     polled by the server a few times a second (observe());
@@ -43,8 +43,8 @@ export class PeerPageCache {
 
   constructor(
     private readonly maxAgeMs = 1000,
-    /** Pages kept at most; the first pages are the ones asked for again and again. */
-    private readonly maxPages = 256,
+    /** Entries kept at most (pages, and single peers looked up by id); cleared whole when full. */
+    private readonly maxPages = 10_000,
   ) {}
 
   get(key: string, now: number): CachedPage | undefined {

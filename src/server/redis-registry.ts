@@ -6,7 +6,8 @@
  *                        PEXPIREAT max(reservation, lease): Redis forgets a lapsed user by itself
  *   p2p:n:{USER}:SIG     a replay nonce, SET NX PXAT: one key per signature, gone when stale
  *   p2p:{onK}:ids        online index shard K (of SHARDS): user ids, all at score 0 (ordered by id)
- *   p2p:{onK}:exp        the same ids scored by lease expiry, so a sweep finds the expired ones
+ *   p2p:{onK}:exp        the same ids scored by lease expiry as last seen by a registration or a
+ *                        sweep: a hint that finds the expired ones (renewals leave it alone)
  *   p2p:presence         a counter bumped whenever who is online (or where) changes
  *   p2p:lease-secret     the namespace's secret for lease proofs, made by the first instance (SET NX)
  *
@@ -84,16 +85,34 @@ return 1
 `
 
 /**
- * Drops index entries whose lease expired by ARGV[1], at most ARGV[2] of them. A renewal racing
- * with this re-adds its entry right after its own script, so an entry is never lost for good.
+ * Index entries scored as expired by ARGV[1], at most ARGV[2] of them: candidates for the sweep,
+ * which reads each one's lease (another slot) before dropping it or moving its score.
  */
-const SWEEP_SHARD = `
-local gone = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-if #gone > 0 then
-  redis.call('ZREM', KEYS[1], unpack(gone))
-  redis.call('ZREM', KEYS[2], unpack(gone))
+const EXPIRED_CANDIDATES = `return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))`
+
+/**
+ * ARGV pairs of (user id, lease expiry or 0 when gone), as the sweep read them: an entry whose
+ * lease is gone or over by ARGV[1] leaves both sets, a renewed one gets its real expiry. A lease
+ * registered again since the read has a score in the future and is left alone (a registration
+ * writes its entries after its own script, so one that comes later re-adds them).
+ */
+const SETTLE_SHARD = `
+local now = tonumber(ARGV[1])
+local gone = 0
+for i = 2, #ARGV, 2 do
+  local ex = tonumber(ARGV[i + 1])
+  local score = tonumber(redis.call('ZSCORE', KEYS[2], ARGV[i]) or '0')
+  if score > now then
+    -- registered again since the sweep read it: its own entry is current
+  elseif ex <= now then
+    redis.call('ZREM', KEYS[1], ARGV[i])
+    redis.call('ZREM', KEYS[2], ARGV[i])
+    gone = gone + 1
+  else
+    redis.call('ZADD', KEYS[2], 'XX', ex, ARGV[i])
+  end
 end
-return #gone
+return gone
 `
 
 const PEER_FIELDS = ['pk', 'h', 'p', 'ls', 'ex'] as const
@@ -109,7 +128,8 @@ interface Scripts {
   p2pRegister(key: string, ...args: (string | number)[]): Promise<string>
   p2pRenew(key: string, ...args: (string | number)[]): Promise<[string, string, string] | null>
   p2pUnregister(key: string, instance: string): Promise<number>
-  p2pSweepShard(ids: string, exp: string, now: number, max: number): Promise<number>
+  p2pExpiredCandidates(exp: string, now: number, max: number): Promise<string[]>
+  p2pSettleShard(ids: string, exp: string, now: number, ...pairs: (string | number)[]): Promise<number>
 }
 
 export class RedisRegistry implements Registry {
@@ -125,7 +145,8 @@ export class RedisRegistry implements Registry {
     redis.defineCommand('p2pRegister', { numberOfKeys: 1, lua: REGISTER })
     redis.defineCommand('p2pRenew', { numberOfKeys: 1, lua: RENEW })
     redis.defineCommand('p2pUnregister', { numberOfKeys: 1, lua: UNREGISTER })
-    redis.defineCommand('p2pSweepShard', { numberOfKeys: 2, lua: SWEEP_SHARD })
+    redis.defineCommand('p2pExpiredCandidates', { numberOfKeys: 1, lua: EXPIRED_CANDIDATES })
+    redis.defineCommand('p2pSettleShard', { numberOfKeys: 2, lua: SETTLE_SHARD })
     this.#scripts = redis as unknown as Scripts
   }
 
@@ -187,9 +208,10 @@ export class RedisRegistry implements Registry {
 
   async renew(userId: string, now: number, expiresAt: number, reservedUntil: number, instance?: string): Promise<Peer | undefined> {
     return this.#call(async () => {
+      // The index is not touched: its expiry scores are only a hint for the sweep, which reads the
+      // lease before dropping an entry. A keep-alive is thus one round trip, not two.
       const row = await this.#scripts.p2pRenew(userKey(userId), now, expiresAt, reservedUntil, instance ?? '')
       if (!row) return undefined
-      await this.#index(userId, expiresAt, false)
       return { userId, publicKey: row[0], host: row[1], port: Number(row[2]), lastSeen: now, expiresAt }
     })
   }
@@ -240,7 +262,13 @@ export class RedisRegistry implements Registry {
     await this.#call(async () => {
       let removed = 0
       for (let shard = 0; shard < this.#shards; shard++) {
-        removed += await this.#scripts.p2pSweepShard(idsKey(shard), expKey(shard), now, 1000)
+        const candidates = await this.#scripts.p2pExpiredCandidates(expKey(shard), now, 1000)
+        if (candidates.length === 0) continue
+        const pipe = this.#redis.pipeline()
+        for (const id of candidates) pipe.hget(userKey(id), 'ex')
+        const rows = (await pipe.exec()) ?? []
+        const pairs = candidates.flatMap((id, i) => [id, Number(rows[i]?.[1] ?? 0) || 0])
+        removed += await this.#scripts.p2pSettleShard(idsKey(shard), expKey(shard), now, ...pairs)
       }
       if (removed > 0) await this.#redis.incr(PRESENCE_KEY)
     })
@@ -269,6 +297,7 @@ export class RedisRegistry implements Registry {
   }
 
   async #index(userId: string, expiresAt: number, changed: boolean): Promise<void> {
+    // Written after every registration, so an entry a sweep dropped at the wrong moment comes back.
     const shard = shardOf(userId, this.#shards)
     const tx = this.#redis.pipeline().zadd(idsKey(shard), 0, userId).zadd(expKey(shard), expiresAt, userId)
     if (changed) tx.incr(PRESENCE_KEY)

@@ -207,9 +207,16 @@ const getPeer: Handler = async (ctx, deps) => {
   const parsed = UserIdSchema.safeParse(raw)
   if (!parsed.success) throw new HttpError(400, ErrorCode.InvalidUserId, parsed.error.issues[0]?.message ?? 'invalid user id')
   const userId = parsed.data
+  // The same cache as the list pages, under its own key: an online peer's record stands until
+  // presence changes, its lease ends, or a second passes (lastSeen). Absent peers are not cached.
+  const key = `peer/${userId}`
+  const cached = deps.peerPages?.get(key, ctx.now)
+  if (cached) return { status: 200, json: cached.json }
   const peer = await deps.registry.peer(userId, ctx.now)
   if (!peer) throw new HttpError(404, ErrorCode.NotFound, `${userId} is not online`)
-  return { status: 200, body: toPeerRecord(peer) }
+  const json = JSON.stringify(toPeerRecord(peer))
+  deps.peerPages?.put(key, json, ctx.now, [peer.expiresAt])
+  return { status: 200, json }
 }
 
 // A load balancer takes an instance out of rotation on 503, so it reports its store, not only itself.

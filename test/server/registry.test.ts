@@ -224,6 +224,17 @@ describe('redis registry expiry and listing', () => {
     ).toMatchObject({ publicKey: KEY_B })
   })
 
+  it('a sweep keeps the index entry of a lease renewed since it was indexed', async () => {
+    registry = await redisRegistry()
+    await registry.register(input('kept', KEY_A, T0))
+    await registry.register(input('lapsed', KEY_A, T0))
+    expect(await registry.renew('kept', T0 + TTL - 1, T0 + 2 * TTL, T0 + RESERVE)).toBeDefined()
+    await registry.sweep(T0 + TTL + 1)
+    expect((await registry.onlinePeers(T0 + TTL + 1, 10)).map((p) => p.userId)).toEqual(['kept'])
+    expect(redis!.cli('zscore', `p2p:{on${shardFor('kept')}}:exp`, 'kept')).toBe(String(T0 + 2 * TTL))
+    expect(redis!.cli('zscore', `p2p:{on${shardFor('lapsed')}}:exp`, 'lapsed')).toBe('')
+  })
+
   it('pages over many users spread over the shards, each once, in order, skipping expired leases', async () => {
     registry = await redisRegistry(7)
     const ids = Array.from({ length: 250 }, (_, i) => `user${String(i).padStart(3, '0')}`)
