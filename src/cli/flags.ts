@@ -23,9 +23,9 @@ export const durationFlag = Flags.custom<number>({
   parse: async (input) => durationSeconds(input),
 })
 
-/** A discovery server URL; a malformed one is a usage error before anything is started or stored. */
+/** A discovery server URL, or several comma-separated (failover); a malformed one is a usage error before anything is started or stored. */
 export const serverUrlFlag = Flags.custom<string>({
-  helpValue: '<url>',
+  helpValue: '<url>[,<url>...]',
   // Empty counts as not given (daemonSettings), as for --user.
   parse: async (input) => (input === '' ? input : checkServerUrl(input)),
 })
@@ -44,7 +44,9 @@ export function daemonFlags(when = '') {
   return {
     user: Flags.string({ description: `user id of this profile (needed on first start only)${when}` }),
     port: Flags.integer({ description: `TCP port for peer links (0 = any free port)${when}`, min: 0, max: 65535 }),
-    server: serverUrlFlag({ description: `discovery server URL (default ${DEFAULT_SERVER_URL})${when}` }),
+    server: serverUrlFlag({
+      description: `discovery server URL (default ${DEFAULT_SERVER_URL}); several comma-separated instances of one namespace are tried in turn${when}`,
+    }),
   }
 }
 

@@ -13,13 +13,14 @@ export default class Server extends BaseCommand {
   static override summary = 'Run a discovery server in the foreground'
 
   static override description =
-    'Peers register here, keep their lease alive, and find each other. Bindings of user ids to keys are kept in an embedded SQLite file (--db, else registry.db in --home when given) so that they survive restarts; --memory keeps nothing. Logs are JSON lines on stderr; SIGHUP is logged and ignored, SIGINT and SIGTERM stop the server. With --json the ready line is {"listening":"http://HOST:PORT"} and a failure is {"error":{code,message}}.'
+    'Peers register here, keep their lease alive, and find each other. Bindings of user ids to keys are kept in an embedded SQLite file (--db, else registry.db in --home when given) so that they survive restarts; --memory keeps nothing; --redis shares them between several instances. Logs are JSON lines on stderr; SIGHUP is logged and ignored, SIGINT and SIGTERM stop the server. With --json the ready line is {"listening":"http://HOST:PORT"} and a failure is {"error":{code,message}}.'
 
   static override examples = [
     '<%= config.bin %> server',
     '<%= config.bin %> server --port 0 --memory',
     '<%= config.bin %> server --port 0 --memory --json',
     '<%= config.bin %> server --host 127.0.0.1 --port 5000 --ttl 60 --db ./registry.db',
+    '<%= config.bin %> server --port 5001 --redis redis://127.0.0.1:6379/0 --trust-proxy 127.0.0.1',
   ]
 
   static override flags = {
@@ -30,9 +31,20 @@ export default class Server extends BaseCommand {
       summary: 'SQLite file for the registry.',
       description:
         'Default: registry.db in --home when that flag is given, else $XDG_DATA_HOME/p2p-server/registry.db, else ~/.local/share/p2p-server/registry.db.',
-      exclusive: ['memory'],
+      exclusive: ['memory', 'redis'],
     }),
-    memory: Flags.boolean({ summary: 'Keep the registry in memory only; nothing survives a restart.', exclusive: ['db'] }),
+    memory: Flags.boolean({ summary: 'Keep the registry in memory only; nothing survives a restart.', exclusive: ['db', 'redis'] }),
+    redis: Flags.string({
+      summary: 'Keep the registry in Redis, shared by every instance given the same URL.',
+      description:
+        'redis://[:PASSWORD@]HOST[:PORT][/DB], rediss://… (TLS) or unix:///PATH[?db=N]. Leases, bindings, replay nonces and the per-address rate limit live in Redis, so several instances behind one address serve one namespace; /healthz answers 503 while Redis is unreachable.',
+      helpValue: 'URL',
+      exclusive: ['db', 'memory'],
+    }),
+    'trust-proxy': Flags.string({
+      summary: 'Comma-separated addresses of load balancers whose X-Forwarded-For names the client.',
+      helpValue: 'ADDR[,ADDR]',
+    }),
     reservation: Flags.string({
       summary: 'How long a user id stays bound to its key after its owner goes offline (e.g. 30d).',
       default: `${DEFAULT_RESERVATION_DAYS}d`,
@@ -48,15 +60,31 @@ export default class Server extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Server)
     // Loaded here, not at the top: other commands must never pay for the server, pino or SQLite.
-    const [{ parseDurationSeconds }, { defaultDbPath }, { startDiscoveryServer }, { createServerLogger }] = await Promise.all([
+    const [
+      { parseDurationSeconds },
+      { defaultDbPath },
+      { startDiscoveryServer },
+      { createServerLogger },
+      { parseRedisUrl },
+      { parseTrustedProxies },
+    ] = await Promise.all([
       import('../protocol/duration.js'),
       import('../server/paths.js'),
       import('../server/main.js'),
       import('../server/logger.js'),
+      import('../server/redis-url.js'),
+      import('../server/client-address.js'),
     ])
     const reservationSeconds = parseDurationSeconds(flags.reservation)
     if (reservationSeconds === undefined)
       this.error(`--reservation: "${flags.reservation}" is not a duration such as 30d or 12h`, { exit: 2 })
+    let trustProxy: ReadonlySet<string> | undefined
+    try {
+      if (flags.redis) parseRedisUrl(flags.redis)
+      if (flags['trust-proxy']) trustProxy = parseTrustedProxies(flags['trust-proxy'])
+    } catch (err) {
+      this.error((err as Error).message, { exit: 2 })
+    }
     const logger = createServerLogger(flags['log-level'])
     const rate = flags['rate-limit']
 
@@ -68,7 +96,12 @@ export default class Server extends BaseCommand {
         ttlSeconds: flags.ttl,
         reservationSeconds,
         // Only an explicit --home moves the database: a P2P_HOME set for a daemon must not.
-        ...(flags.memory ? { memory: true } : { dbPath: flags.db ?? (flags.home ? join(flags.home, 'registry.db') : defaultDbPath()) }),
+        ...(flags.redis
+          ? { redisUrl: flags.redis }
+          : flags.memory
+            ? { memory: true }
+            : { dbPath: flags.db ?? (flags.home ? join(flags.home, 'registry.db') : defaultDbPath()) }),
+        ...(trustProxy ? { trustProxy } : {}),
         rateLimit: rate > 0 ? { perSecond: rate, burst: rate * 2 } : false,
         logger,
       })

@@ -4,6 +4,11 @@
  * Every call takes an optional AbortSignal: a caller that gives up (an actor stopped mid-request)
  * aborts the fetch, and the call rejects with the signal's reason, not a DiscoveryError, because
  * nothing is wrong with the server.
+ *
+ * Failover: `--server` may list several instances of one namespace (comma-separated). A request
+ * that finds its instance unreachable or failing (5xx: an instance whose Redis is down, a load
+ * balancer with no backend) is made again, freshly signed, at the next one; the client stays on
+ * whichever answered, so one dead instance costs one refused connection, not one per request.
  */
 import type { z } from 'zod'
 import {
@@ -16,6 +21,8 @@ import {
   signRegister,
 } from '../protocol/discovery.js'
 import type { Identity } from '../protocol/identity.js'
+import { leaseMac, openLeaseKey } from '../protocol/lease-proof.js'
+import { serverUrls } from '../protocol/server-url.js'
 
 const REQUEST_TIMEOUT_MS = 5000
 
@@ -30,33 +37,69 @@ export class DiscoveryError extends Error {
   }
 }
 
+/** Pure: whether a failed request should be made again at the next instance. */
+export function worthFailover(error: unknown): boolean {
+  return error instanceof DiscoveryError && (error.status === 0 || error.status >= 500)
+}
+
 export class DiscoveryClient {
+  readonly #urls: string[]
+  #current = 0
+  /** From the last registration, opened with our key (lease-proof.ts). */
+  #leaseKey: Buffer | undefined
+
   constructor(
-    readonly baseUrl: string,
+    /** One URL, or several comma-separated instances of one namespace. */
+    serverUrl: string,
     private readonly identity: Identity,
     private readonly userId: string,
     /** This daemon's instance (see instanceId): the server keeps one lease per user to one instance. */
     private readonly instance?: string,
-  ) {}
-
-  register(port: number, host?: string, signal?: AbortSignal) {
-    const body = signRegister(this.identity, {
-      userId: this.userId,
-      port,
-      ts: Date.now(),
-      ...(host ? { host } : {}),
-      ...this.instanceField(),
-    })
-    return this.request('POST', '/v1/register', RegisterResponseSchema, body, signal)
+    /** Told when requests move to another instance. */
+    private readonly onFailover?: (from: string, to: string, error: DiscoveryError) => void,
+  ) {
+    this.#urls = serverUrls(serverUrl)
   }
 
-  keepalive(signal?: AbortSignal) {
-    const body = signLeaseRequest(this.identity, 'keepalive', { userId: this.userId, ts: Date.now(), ...this.instanceField() })
+  /** The instance requests go to now. */
+  get baseUrl(): string {
+    return this.#urls[this.#current]!
+  }
+
+  async register(port: number, host?: string, signal?: AbortSignal) {
+    const body = () =>
+      signRegister(this.identity, { userId: this.userId, port, ts: Date.now(), ...(host ? { host } : {}), ...this.instanceField() })
+    const lease = await this.request('POST', '/v1/register', RegisterResponseSchema, body, signal)
+    this.#leaseKey = lease.leaseKey ? openLeaseKey(lease.leaseKey, this.identity) : undefined
+    return lease
+  }
+
+  /**
+   * With a lease key from the last registration, the keep-alive carries the lease proof (a MAC)
+   * instead of a signature. A server that refuses it (its secret changed, or an instance that
+   * does not share it) gets a signed keep-alive at once, and the key is dropped until the next
+   * registration brings a new one.
+   */
+  async keepalive(signal?: AbortSignal) {
+    const leaseKey = this.#leaseKey
+    if (leaseKey) {
+      const body = () => {
+        const fields = { userId: this.userId, ts: Date.now(), ...this.instanceField() }
+        return { ...fields, mac: leaseMac(leaseKey, fields) }
+      }
+      try {
+        return await this.request('POST', '/v1/keepalive', KeepaliveResponseSchema, body, signal)
+      } catch (error) {
+        if (!(error instanceof DiscoveryError && error.status === 401 && error.code === 'bad_signature')) throw error
+        this.#leaseKey = undefined
+      }
+    }
+    const body = () => signLeaseRequest(this.identity, 'keepalive', { userId: this.userId, ts: Date.now(), ...this.instanceField() })
     return this.request('POST', '/v1/keepalive', KeepaliveResponseSchema, body, signal)
   }
 
   async unregister(signal?: AbortSignal): Promise<void> {
-    const body = signLeaseRequest(this.identity, 'unregister', { userId: this.userId, ts: Date.now(), ...this.instanceField() })
+    const body = () => signLeaseRequest(this.identity, 'unregister', { userId: this.userId, ts: Date.now(), ...this.instanceField() })
     await this.request('POST', '/v1/unregister', null, body, signal)
   }
 
@@ -87,18 +130,39 @@ export class DiscoveryClient {
     return peers
   }
 
+  /** Tries each instance at most once, starting with the current one; `body` is made (signed) per attempt. */
   private async request<S extends z.ZodType>(
     method: string,
     path: string,
     schema: S | null,
-    body?: unknown,
+    body?: () => unknown,
+    signal?: AbortSignal,
+  ): Promise<z.output<S>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.requestOnce(this.baseUrl, method, path, schema, body?.(), signal)
+      } catch (error) {
+        if (attempt >= this.#urls.length || !worthFailover(error)) throw error
+        const from = this.baseUrl
+        this.#current = (this.#current + 1) % this.#urls.length
+        this.onFailover?.(from, this.baseUrl, error as DiscoveryError)
+      }
+    }
+  }
+
+  private async requestOnce<S extends z.ZodType>(
+    baseUrl: string,
+    method: string,
+    path: string,
+    schema: S | null,
+    body: unknown,
     signal?: AbortSignal,
   ): Promise<z.output<S>> {
     const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
     let response: Response
     let text: string
     try {
-      response = await fetch(new URL(path, this.baseUrl), {
+      response = await fetch(new URL(path, baseUrl), {
         method,
         headers: body ? { 'content-type': 'application/json' } : {},
         ...(body ? { body: JSON.stringify(body) } : {}),
@@ -109,7 +173,7 @@ export class DiscoveryClient {
     } catch (error) {
       // Our caller gave up: not a server failure, so no DiscoveryError for status or logs to show.
       if (signal?.aborted) throw signal.reason
-      throw new DiscoveryError(0, 'server_unreachable', `discovery server ${this.baseUrl} unreachable: ${(error as Error).message}`)
+      throw new DiscoveryError(0, 'server_unreachable', `discovery server ${baseUrl} unreachable: ${(error as Error).message}`)
     }
     let json: unknown
     try {

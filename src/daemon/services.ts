@@ -42,7 +42,9 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
   const inbox = new Inbox(messages, { isMuted: (peer) => system.policy.isMuted(peer) }, batcher, events, (error) =>
     log.error({ err: error }, 'could not store an incoming message'),
   )
-  const discovery = new DiscoveryClient(settings.serverUrl, identity, userId, profile.instance)
+  const discovery = new DiscoveryClient(settings.serverUrl, identity, userId, profile.instance, (from, to, error) =>
+    log.warn({ from, to, err: error.message }, 'discovery server failover'),
+  )
   const dialer = new PeerDialer({ identity, userId, discovery, peers, isBlocked, log, timing: tuning.links })
   const router = new FrameRouter({ inbox, outbox, log, peerRate: tuning.links.peerRate })
   const online = new OnlinePeers(discovery, userId)

@@ -43,19 +43,41 @@ export const RegisterRequestSchema = z.strictObject({
   ts: TimestampSchema,
   sig: SignatureSchema,
 })
-export const KeepaliveRequestSchema = z.strictObject({
+export const UnregisterRequestSchema = z.strictObject({
   userId: UserIdSchema,
   instance: InstanceSchema.optional(),
   ts: TimestampSchema,
   sig: SignatureSchema,
 })
-export const UnregisterRequestSchema = KeepaliveRequestSchema
+/** A keep-alive proves itself with `sig` (Ed25519) or with `mac`, the lease proof (lease-proof.ts): exactly one. */
+export const KeepaliveRequestSchema = z
+  .strictObject({
+    userId: UserIdSchema,
+    instance: InstanceSchema.optional(),
+    ts: TimestampSchema,
+    sig: SignatureSchema.optional(),
+    mac: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'mac must be 64 lower-case hex characters (HMAC-SHA256)')
+      .optional(),
+  })
+  .refine((b) => (b.sig === undefined) !== (b.mac === undefined), { message: 'exactly one of sig and mac is required', path: ['sig'] })
 
 export type RegisterRequest = z.infer<typeof RegisterRequestSchema>
 export type KeepaliveRequest = z.infer<typeof KeepaliveRequestSchema>
 export type UnregisterRequest = z.infer<typeof UnregisterRequestSchema>
 
-export const RegisterResponseSchema = z.object({ userId: z.string(), host: z.string(), port: PortSchema, expiresAt: z.string() })
+export const RegisterResponseSchema = z.object({
+  userId: z.string(),
+  host: z.string(),
+  port: PortSchema,
+  expiresAt: z.string(),
+  /** The lease key sealed to the registering key (lease-proof.ts); absent from servers without it. */
+  leaseKey: z
+    .string()
+    .regex(/^[0-9a-f]{1,512}$/)
+    .optional(),
+})
 export const KeepaliveResponseSchema = z.object({ expiresAt: z.string() })
 export const PeerRecordSchema = z.object({
   userId: z.string(),
@@ -80,6 +102,8 @@ export const PeerListQuerySchema = z.object({
 export type SignedAction = 'register' | 'keepalive' | 'unregister'
 
 type Unsigned<T> = Omit<T, 'sig'>
+/** What a keep-alive or unregister proof covers. */
+export type LeaseBody = { userId: string; ts: number; instance?: string }
 
 /**
  * The bytes a request's `sig` covers: a domain tag naming the action, then the fields in a fixed
@@ -87,8 +111,8 @@ type Unsigned<T> = Omit<T, 'sig'>
  * means a keep-alive signature can never be replayed as an unregister.
  */
 export function canonicalBytes(action: 'register', body: Unsigned<RegisterRequest>): Buffer
-export function canonicalBytes(action: 'keepalive' | 'unregister', body: Unsigned<KeepaliveRequest>): Buffer
-export function canonicalBytes(action: SignedAction, body: Unsigned<RegisterRequest> | Unsigned<KeepaliveRequest>): Buffer {
+export function canonicalBytes(action: 'keepalive' | 'unregister', body: LeaseBody): Buffer
+export function canonicalBytes(action: SignedAction, body: Unsigned<RegisterRequest> | LeaseBody): Buffer {
   const userId = normalizeUserId(body.userId)
   const fields =
     action === 'register' && 'publicKey' in body ? [userId, body.publicKey, body.host ?? null, body.port, body.ts] : [userId, body.ts]
@@ -116,12 +140,12 @@ export function signLeaseRequest(
   identity: Identity,
   action: 'keepalive' | 'unregister',
   fields: { userId: string; ts: number; instance?: string },
-): KeepaliveRequest {
+): UnregisterRequest {
   const body = { userId: normalizeUserId(fields.userId), ts: fields.ts, ...(fields.instance ? { instance: fields.instance } : {}) }
   return { ...body, sig: toHex(sign(identity, canonicalBytes(action, body))) }
 }
 
-export function verifySigned(action: SignedAction, body: RegisterRequest | KeepaliveRequest, publicKeyHex: string): boolean {
+export function verifySigned(action: SignedAction, body: RegisterRequest | (LeaseBody & { sig: string }), publicKeyHex: string): boolean {
   const bytes = action === 'register' ? canonicalBytes('register', body as RegisterRequest) : canonicalBytes(action, body)
   return verify(fromHex(publicKeyHex), bytes, fromHex(body.sig))
 }

@@ -25,6 +25,8 @@ export const ErrorCode = {
   Blocked: 'blocked',
   // Load
   RateLimited: 'rate_limited',
+  /** The server's shared store (Redis) is out of reach: try again, here or at another instance. */
+  Unavailable: 'unavailable',
   // Daemon and profile
   DaemonNotRunning: 'daemon_not_running',
   DaemonUnreachable: 'daemon_unreachable',

@@ -5,22 +5,44 @@
  */
 import { ErrorCode, P2PError } from './errors.js'
 
-/** The URL, unchanged, when it is an http(s) URL with a host; a usage error naming the rule otherwise. */
+/**
+ * Pure: the URLs of a `--server` value. Several comma-separated URLs name instances of one
+ * namespace (servers sharing a Redis): the daemon uses the first that answers, in order.
+ */
+export function serverUrls(raw: string): string[] {
+  return raw.split(',').map((s) => s.trim())
+}
+
+/** The value, unchanged, when each of its comma-separated URLs is an http(s) URL with a host; a usage error naming the rule otherwise. */
 export function checkServerUrl(raw: string): string {
+  for (const one of serverUrls(raw)) checkOneServerUrl(one, raw)
+  return raw
+}
+
+function checkOneServerUrl(one: string, raw: string): void {
   let url: URL | undefined
   try {
-    url = new URL(raw)
+    url = new URL(one)
   } catch {
     url = undefined
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
-    throw new P2PError(ErrorCode.Usage, `"${raw}" is not a discovery server URL such as http://127.0.0.1:5000 (http or https, with a host)`)
+    const which = one === raw ? `"${raw}"` : `"${one}" (in "${raw}")`
+    throw new P2PError(
+      ErrorCode.Usage,
+      `${which} is not a discovery server URL such as http://127.0.0.1:5000 (http or https, with a host; several separated by commas)`,
+    )
   }
-  return raw
 }
 
-/** Pure: whether two server URLs name the same server (http://h:5000 and http://h:5000/ do). */
+/** Pure: whether two `--server` values name the same servers in the same order (http://h:5000 and http://h:5000/ do). */
 export function sameServerUrl(a: string, b: string): boolean {
+  const as = serverUrls(a)
+  const bs = serverUrls(b)
+  return as.length === bs.length && as.every((one, i) => sameOne(one, bs[i]!))
+}
+
+function sameOne(a: string, b: string): boolean {
   try {
     return new URL(a).href === new URL(b).href
   } catch {

@@ -7,15 +7,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import { MAX_BODY_BYTES } from '../protocol/discovery.js'
 import { ErrorCode, errorBody } from '../protocol/errors.js'
+import { clientAddress } from './client-address.js'
 import { errorReply, HttpError, normalizeAddress, parseJson, type Reply, readBody, send } from './http.js'
-import type { RateLimiter } from './rate-limit.js'
+import type { AddressLimiter } from './rate-limit.js'
+import { RegistryUnavailableError } from './registry.js'
 import { createRouter } from './router.js'
 import { type Deps, routes } from './routes.js'
 
 export interface AppOptions {
   logger: Logger
   /** Omit to serve without a rate limit. */
-  limiter?: RateLimiter
+  limiter?: AddressLimiter
+  /** Proxies whose X-Forwarded-For is believed; empty or absent: none. */
+  trustProxy?: ReadonlySet<string>
 }
 
 /** Pure: `/v1/peers?limit=2` -> path and query. The path is taken as sent, never resolved against a host. */
@@ -28,11 +32,12 @@ export function splitTarget(target: string): { path: string; query: URLSearchPar
 
 export function createApp(deps: Deps, options: AppOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { logger, limiter } = options
+  const trustProxy = options.trustProxy ?? new Set<string>()
   const route = createRouter(routes)
 
   async function handle(req: IncomingMessage, remoteAddress: string): Promise<Reply> {
     const now = deps.now()
-    if (limiter && !limiter.allow(remoteAddress, now)) {
+    if (limiter && !(await limiter.allow(remoteAddress, now))) {
       throw new HttpError(429, ErrorCode.RateLimited, 'too many requests from this address; slow down', { 'retry-after': '1' })
     }
     const { path, query } = splitTarget(req.url ?? '/')
@@ -42,18 +47,23 @@ export function createApp(deps: Deps, options: AppOptions): (req: IncomingMessag
       throw new HttpError(405, ErrorCode.MethodNotAllowed, `${req.method} is not allowed here`, { allow: match.allow.join(', ') })
     }
     const body = req.method === 'POST' ? parseJson(await readBody(req, MAX_BODY_BYTES)) : undefined
-    return match.handler({ params: match.params, query, body, remoteAddress, now }, deps)
+    return match.handler({ params: match.params, query, body, remoteAddress, now, headers: req.headers }, deps)
   }
 
   return async (req, res) => {
     const started = performance.now()
-    const remoteAddress = normalizeAddress(req.socket.remoteAddress) ?? 'unknown'
+    const remoteAddress = clientAddress(normalizeAddress(req.socket.remoteAddress) ?? 'unknown', req.headers['x-forwarded-for'], trustProxy)
     let reply: Reply
     try {
       reply = await handle(req, remoteAddress)
     } catch (err) {
       if (err instanceof HttpError) {
         reply = errorReply(err)
+      } else if (err instanceof RegistryUnavailableError) {
+        logger.warn({ err: err.message, method: req.method, url: req.url }, 'registry unavailable')
+        reply = errorReply(
+          new HttpError(503, ErrorCode.Unavailable, 'the registry is unavailable; try again shortly', { 'retry-after': '1' }),
+        )
       } else {
         logger.error({ err, method: req.method, url: req.url, remoteAddress }, 'request failed')
         reply = { status: 500, body: errorBody(ErrorCode.Internal, 'internal server error') }

@@ -15,10 +15,11 @@ export class HttpError extends Error {
   }
 }
 
-/** What a handler answers: a status and, unless 204, a JSON body. */
+/** What a handler answers: a status and, unless 204 or 304, a JSON body (or that body already serialized, in `json`). */
 export interface Reply {
   status: number
   body?: unknown
+  json?: string
   headers?: Record<string, string>
 }
 
@@ -90,11 +91,11 @@ export function parseJson(body: Buffer): unknown {
 
 export function send(res: ServerResponse, reply: Reply): void {
   const headers: Record<string, string | number> = { ...reply.headers }
-  if (reply.status === 204 || reply.body === undefined) {
+  if (reply.status === 204 || reply.status === 304 || (reply.body === undefined && reply.json === undefined)) {
     res.writeHead(reply.status, headers).end()
     return
   }
-  const json = JSON.stringify(reply.body)
+  const json = reply.json ?? JSON.stringify(reply.body)
   headers['content-type'] = 'application/json; charset=utf-8'
   headers['content-length'] = Buffer.byteLength(json)
   res.writeHead(reply.status, headers).end(json)

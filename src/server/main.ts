@@ -9,12 +9,15 @@ import { DEFAULT_LEASE_TTL_SECONDS, DEFAULT_RESERVATION_DAYS, DEFAULT_SERVER_HOS
 import { createApp } from './app.js'
 import { normalizeAddress } from './http.js'
 import { MemoryRegistry } from './memory-registry.js'
-import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js'
+import { PeerPageCache } from './peer-page-cache.js'
+import { type AddressLimiter, DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js'
 import type { Registry } from './registry.js'
 import { SqliteRegistry } from './sqlite-registry.js'
 
 export const DEFAULT_TTL_SECONDS = DEFAULT_LEASE_TTL_SECONDS
 export const DEFAULT_RESERVATION_SECONDS = DEFAULT_RESERVATION_DAYS * 86_400
+/** How often an instance on a shared registry reads its presence version (see peer-page-cache.ts). */
+const PRESENCE_POLL_MS = 200
 
 export interface DiscoveryServerOptions {
   host?: string
@@ -23,12 +26,16 @@ export interface DiscoveryServerOptions {
   ttlSeconds?: number
   /** How long a binding outlives its last lease, so nobody takes a name by waiting. */
   reservationSeconds?: number
-  /** SQLite file; ignored when `memory` is set or `registry` is given. */
+  /** SQLite file; ignored when `memory` or `redisUrl` is set or `registry` is given. */
   dbPath?: string
   memory?: boolean
+  /** `redis://HOST:PORT[/DB]` or `unix:///PATH`: a registry shared by several instances. */
+  redisUrl?: string
   /** A ready registry (e.g. a shared backend); the server closes it on close(). */
   registry?: Registry
   logger: Logger
+  /** Proxies whose X-Forwarded-For names the client (see client-address.ts). */
+  trustProxy?: ReadonlySet<string>
   /** Per remote address; `false` turns limiting off. */
   rateLimit?: RateLimitConfig | false
   /** Clock in ms, for tests. */
@@ -51,11 +58,26 @@ function clientOf(req: IncomingMessage): { remoteAddress?: string } {
   return remoteAddress ? { remoteAddress } : {}
 }
 
-function openRegistry(options: DiscoveryServerOptions): Registry {
-  if (options.registry) return options.registry
-  if (options.memory) return new MemoryRegistry()
-  if (!options.dbPath) throw new Error('a discovery server needs dbPath, memory or registry')
-  return new SqliteRegistry(options.dbPath)
+/** The registry, and the limiter that goes with it: shared through Redis when the registry is. */
+async function openStores(
+  options: DiscoveryServerOptions,
+  rateLimit: RateLimitConfig | false,
+): Promise<{ registry: Registry; limiter?: AddressLimiter }> {
+  const local = (registry: Registry) => ({ registry, ...(rateLimit ? { limiter: new RateLimiter(rateLimit) } : {}) })
+  if (options.registry) return local(options.registry)
+  if (options.redisUrl) {
+    // Loaded only when asked for: a SQLite or memory server never pays for ioredis.
+    const [{ connectRedis }, { RedisRegistry }, { RedisRateLimiter }] = await Promise.all([
+      import('./redis-connection.js'),
+      import('./redis-registry.js'),
+      import('./redis-rate-limit.js'),
+    ])
+    const redis = await connectRedis(options.redisUrl)
+    return { registry: new RedisRegistry(redis), ...(rateLimit ? { limiter: new RedisRateLimiter(redis, rateLimit) } : {}) }
+  }
+  if (options.memory) return local(new MemoryRegistry())
+  if (!options.dbPath) throw new Error('a discovery server needs dbPath, memory, redisUrl or registry')
+  return local(new SqliteRegistry(options.dbPath))
 }
 
 export async function startDiscoveryServer(options: DiscoveryServerOptions): Promise<DiscoveryServer> {
@@ -64,11 +86,22 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
   const reservationMs = (options.reservationSeconds ?? DEFAULT_RESERVATION_SECONDS) * 1000
   const now = options.now ?? Date.now
   const { logger } = options
-  const registry = openRegistry(options)
   const rateLimit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit
-  const limiter = rateLimit ? new RateLimiter(rateLimit) : undefined
+  const { registry, limiter } = await openStores(options, rateLimit)
 
-  const app = createApp({ registry, ttlMs, reservationMs, now }, { logger, limiter })
+  // lastSeen moves by a keep-alive every ttl/3; a page may lag it by a second at most.
+  const peerPages = new PeerPageCache(Math.min(1000, ttlMs / 3))
+  let leaseSecret: Buffer | undefined
+  try {
+    leaseSecret = await registry.leaseSecret?.()
+  } catch (err) {
+    await registry.close()
+    throw err
+  }
+  const app = createApp(
+    { registry, ttlMs, reservationMs, now, peerPages, ...(leaseSecret ? { leaseSecret } : {}) },
+    { logger, ...(limiter ? { limiter } : {}), ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}) },
+  )
   const server = createServer((req, res) => {
     app(req, res).then(
       () => {
@@ -92,12 +125,22 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
   const sweep = setInterval(
     () => {
       const t = now()
-      limiter?.prune(t)
+      limiter?.prune?.(t)
       registry.sweep(t).catch((err: unknown) => logger.warn({ err }, 'registry sweep failed'))
     },
     Math.max(1000, Math.min(ttlMs, 60_000)),
   )
   sweep.unref()
+  // Another instance's registrations reach this one's cached pages within this interval.
+  const presence = registry.presenceVersion
+    ? setInterval(() => {
+        registry.presenceVersion!().then(
+          (v) => peerPages.observe(v),
+          () => peerPages.invalidate(),
+        )
+      }, PRESENCE_POLL_MS)
+    : undefined
+  presence?.unref()
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -109,6 +152,7 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
     })
   } catch (err) {
     clearInterval(sweep)
+    clearInterval(presence)
     await registry.close()
     throw err
   }
@@ -126,6 +170,7 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
     close() {
       closing ??= (async () => {
         clearInterval(sweep)
+        clearInterval(presence)
         const closed = new Promise<void>((resolve) => server.close(() => resolve()))
         // Idle keep-alive sockets go now; requests in flight get a moment to finish.
         server.closeIdleConnections()

@@ -1,4 +1,5 @@
 /** The `--memory` registry: plain maps, gone when the process ends. */
+import { randomBytes } from 'node:crypto'
 import { type Binding, type Peer, type RegisterInput, type Registry, sameHolder } from './registry.js'
 
 interface LeaseRow {
@@ -81,6 +82,12 @@ export class MemoryRegistry implements Registry {
   }
 
   async close(): Promise<void> {}
+
+  // Gone with the process, like every lease it could prove.
+  readonly #leaseSecret = randomBytes(32)
+  async leaseSecret(): Promise<Buffer> {
+    return this.#leaseSecret
+  }
 
   #liveBinding(userId: string, now: number): Binding | undefined {
     const b = this.#bindings.get(userId)

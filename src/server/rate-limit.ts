@@ -11,7 +11,14 @@ export type { RateLimitConfig }
 
 export const DEFAULT_RATE_LIMIT: RateLimitConfig = { perSecond: DEFAULT_RATE_LIMIT_PER_SECOND, burst: DEFAULT_RATE_LIMIT_PER_SECOND * 2 }
 
-export class RateLimiter {
+/** What the app asks of a limiter: in this process (RateLimiter) or shared through Redis. */
+export interface AddressLimiter {
+  allow(key: string, now: number): boolean | Promise<boolean>
+  /** Forgets idle state; a shared limiter lets its store expire it instead. */
+  prune?(now: number): void
+}
+
+export class RateLimiter implements AddressLimiter {
   readonly #buckets = new Map<string, Bucket>()
   readonly #config: RateLimitConfig
 

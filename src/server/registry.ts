@@ -1,7 +1,7 @@
 /**
- * What a discovery server remembers, behind one small interface. SQLite (embedded, default) and
- * memory implement it now; a Redis backend will later let several stateless server instances
- * share one namespace, so every method is async and every decision that must be atomic across
+ * What a discovery server remembers, behind one small interface. SQLite (embedded, default),
+ * memory, and Redis (several stateless server instances sharing one namespace) implement it, so
+ * every method is async and every decision that must be atomic across
  * instances (bind-or-refuse, claim a nonce) is one call here, never a read-then-write in the server.
  *
  * Times are absolute milliseconds since the epoch, passed in by the caller: the registry keeps no
@@ -46,6 +46,11 @@ export function sameHolder(held: string | undefined | null, requested: string | 
   return held == null || requested === undefined || held === requested
 }
 
+/** The shared store cannot be reached (Redis down): the request may succeed later, on any instance. */
+export class RegistryUnavailableError extends Error {
+  override name = 'RegistryUnavailableError'
+}
+
 export interface Registry {
   /**
    * Binds `userId` to `publicKey` (unless another key holds a reservation still running at `now`)
@@ -68,4 +73,16 @@ export interface Registry {
   /** Forgets expired leases, nonces and reservations. Correctness never depends on it running. */
   sweep(now: number): Promise<void>
   close(): Promise<void>
+  /** Whether the store answers now; a backend inside this process (SQLite, memory) leaves it out and is always healthy. */
+  healthy?(): Promise<boolean>
+  /**
+   * A value that changes whenever presence changes through any instance (a shared registry only):
+   * a server compares it to know its cached listings are stale.
+   */
+  presenceVersion?(): Promise<string>
+  /**
+   * The namespace's secret for lease proofs (lease-proof.ts): made once, then the same for every
+   * instance and across restarts where the backend persists. Without it keep-alives must be signed.
+   */
+  leaseSecret?(): Promise<Buffer>
 }

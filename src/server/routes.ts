@@ -3,10 +3,12 @@
  * makes its decisions, and leaves every bit of state to the registry; what it returns is written
  * by the app. The order of checks in signed requests is: shape, clock, signature, replay, action.
  */
+import type { IncomingHttpHeaders } from 'node:http'
 import type { z } from 'zod'
 import {
   isFreshTimestamp,
   KeepaliveRequestSchema,
+  type LeaseBody,
   PeerListQuerySchema,
   type PeerRecord,
   RegisterRequestSchema,
@@ -16,7 +18,9 @@ import {
   verifySigned,
 } from '../protocol/discovery.js'
 import { ErrorCode } from '../protocol/errors.js'
+import { deriveLeaseKey, sealLeaseKey, verifyLeaseMac } from '../protocol/lease-proof.js'
 import { HttpError, type Reply } from './http.js'
+import { matchesEtag, type PeerPageCache } from './peer-page-cache.js'
 import type { Peer, Registry } from './registry.js'
 import type { Route } from './router.js'
 
@@ -25,6 +29,10 @@ export interface Deps {
   ttlMs: number
   reservationMs: number
   now: () => number
+  /** Serialized pages of the online list; without it every list request reads the registry. */
+  peerPages?: PeerPageCache
+  /** The namespace's secret for lease proofs (lease-proof.ts); without it keep-alives must be signed. */
+  leaseSecret?: Buffer
 }
 
 export interface RequestContext {
@@ -35,6 +43,7 @@ export interface RequestContext {
   /** The client's address, already normalized. */
   remoteAddress: string
   now: number
+  headers?: IncomingHttpHeaders
 }
 
 export type Handler = (ctx: RequestContext, deps: Deps) => Promise<Reply>
@@ -104,21 +113,51 @@ const register: Handler = async (ctx, deps) => {
       `${req.userId} is online elsewhere: another daemon with this key holds the lease (stop it, or this one takes over once that lease ends)`,
     )
   }
+  deps.peerPages?.invalidate()
+  const leaseKey = deps.leaseSecret
+    ? { leaseKey: sealLeaseKey(deriveLeaseKey(deps.leaseSecret, result.userId, req.publicKey, req.instance), req.publicKey) }
+    : {}
   return {
     status: 200,
-    body: { userId: result.userId, host: result.host, port: result.port, expiresAt: new Date(result.expiresAt).toISOString() },
+    body: {
+      userId: result.userId,
+      host: result.host,
+      port: result.port,
+      expiresAt: new Date(result.expiresAt).toISOString(),
+      ...leaseKey,
+    },
   }
 }
 
-/** Keep-alive and unregister prove ownership with the key the user id is *bound* to. */
-async function authorizeLeaseRequest(action: 'keepalive' | 'unregister', ctx: RequestContext, deps: Deps) {
-  const req = parse(action === 'keepalive' ? KeepaliveRequestSchema : UnregisterRequestSchema, ctx.body)
+/**
+ * Keep-alive and unregister prove ownership with the key the user id is *bound* to: a signature,
+ * or for a keep-alive the lease proof (a MAC under the lease key derived from that binding).
+ */
+async function authorizeLeaseRequest(action: 'keepalive' | 'unregister', ctx: RequestContext, deps: Deps): Promise<LeaseBody> {
+  const req = action === 'keepalive' ? parse(KeepaliveRequestSchema, ctx.body) : parse(UnregisterRequestSchema, ctx.body)
   requireFresh(req.ts, ctx.now)
   const binding = await deps.registry.binding(req.userId, ctx.now)
   if (!binding) throw noLease(req.userId)
-  if (!verifySigned(action, req, binding.publicKey)) throw badSignature()
-  await requireFirstUse(deps, req.userId, req.sig, req.ts)
+  await requireFirstUse(deps, req.userId, checkProof(action, req, binding.publicKey, deps), req.ts)
   return req
+}
+
+/** The request's proof (signature or lease MAC), checked against the bound key; returned as its replay nonce. */
+function checkProof(
+  action: 'keepalive' | 'unregister',
+  req: LeaseBody & { sig?: string; mac?: string },
+  publicKey: string,
+  deps: Deps,
+): string {
+  if (req.sig !== undefined) {
+    if (!verifySigned(action, { ...req, sig: req.sig }, publicKey)) throw badSignature()
+    return req.sig
+  }
+  const mac = req.mac ?? ''
+  if (!deps.leaseSecret || !verifyLeaseMac(deriveLeaseKey(deps.leaseSecret, req.userId, publicKey, req.instance), req, mac)) {
+    throw new HttpError(401, ErrorCode.BadSignature, 'lease proof does not verify; register again for a new lease key')
+  }
+  return mac
 }
 
 const keepalive: Handler = async (ctx, deps) => {
@@ -131,17 +170,31 @@ const keepalive: Handler = async (ctx, deps) => {
 // Idempotent: unregistering while already offline is still 204.
 const unregister: Handler = async (ctx, deps) => {
   const req = await authorizeLeaseRequest('unregister', ctx, deps)
-  await deps.registry.unregister(req.userId, req.instance)
+  if (await deps.registry.unregister(req.userId, req.instance)) deps.peerPages?.invalidate()
   return { status: 204 }
 }
 
 const listPeers: Handler = async (ctx, deps) => {
-  const query = parse(PeerListQuerySchema, Object.fromEntries(ctx.query))
-  // One extra row tells whether another page exists without a count query.
-  const rows = await deps.registry.onlinePeers(ctx.now, query.limit + 1, query.cursor)
-  const page = rows.slice(0, query.limit)
-  const next = rows.length > query.limit ? page.at(-1)?.userId : undefined
-  return { status: 200, body: { peers: page.map(toPeerRecord), ...(next ? { next } : {}) } }
+  const key = ctx.query.toString()
+  let page = deps.peerPages?.get(key, ctx.now)
+  if (!page) {
+    const query = parse(PeerListQuerySchema, Object.fromEntries(ctx.query))
+    // One extra row tells whether another page exists without a count query.
+    const rows = await deps.registry.onlinePeers(ctx.now, query.limit + 1, query.cursor)
+    const peers = rows.slice(0, query.limit)
+    const next = rows.length > query.limit ? peers.at(-1)?.userId : undefined
+    const json = JSON.stringify({ peers: peers.map(toPeerRecord), ...(next ? { next } : {}) })
+    if (!deps.peerPages) return { status: 200, json }
+    page = deps.peerPages.put(
+      key,
+      json,
+      ctx.now,
+      rows.map((p) => p.expiresAt),
+    )
+  }
+  const headers = { etag: page.etag, 'cache-control': 'no-cache' }
+  if (matchesEtag(ctx.headers?.['if-none-match'], page.etag)) return { status: 304, headers }
+  return { status: 200, json: page.json, headers }
 }
 
 const getPeer: Handler = async (ctx, deps) => {
@@ -154,12 +207,23 @@ const getPeer: Handler = async (ctx, deps) => {
   const parsed = UserIdSchema.safeParse(raw)
   if (!parsed.success) throw new HttpError(400, ErrorCode.InvalidUserId, parsed.error.issues[0]?.message ?? 'invalid user id')
   const userId = parsed.data
+  // The same cache as the list pages, under its own key: an online peer's record stands until
+  // presence changes, its lease ends, or a second passes (lastSeen). Absent peers are not cached.
+  const key = `peer/${userId}`
+  const cached = deps.peerPages?.get(key, ctx.now)
+  if (cached) return { status: 200, json: cached.json }
   const peer = await deps.registry.peer(userId, ctx.now)
   if (!peer) throw new HttpError(404, ErrorCode.NotFound, `${userId} is not online`)
-  return { status: 200, body: toPeerRecord(peer) }
+  const json = JSON.stringify(toPeerRecord(peer))
+  deps.peerPages?.put(key, json, ctx.now, [peer.expiresAt])
+  return { status: 200, json }
 }
 
-const health: Handler = async () => ({ status: 200, body: { ok: true } })
+// A load balancer takes an instance out of rotation on 503, so it reports its store, not only itself.
+const health: Handler = async (_ctx, deps) =>
+  !deps.registry.healthy || (await deps.registry.healthy())
+    ? { status: 200, body: { ok: true } }
+    : { status: 503, body: { ok: false, error: { code: ErrorCode.Unavailable, message: 'the registry is unreachable' } } }
 
 export const routes: Route<Handler>[] = [
   { method: 'POST', path: '/v1/register', handler: register },

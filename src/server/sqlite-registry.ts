@@ -3,7 +3,8 @@
  * point of a reservation); leases and nonces persist too but carry absolute expiry times, so a
  * restart never brings a stale peer back online.
  */
-import { mkdirSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type Database from 'better-sqlite3'
 import { openSqlite } from '../protocol/migrate.js'
@@ -60,8 +61,11 @@ export class SqliteRegistry implements Registry {
   readonly #stmt
   readonly #registerTx
   readonly #renewTx
+  readonly #path: string
+  #pending: { write: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = []
 
   constructor(path: string) {
+    this.#path = path
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
     // Durable across a process crash (WAL + NORMAL), which is what a name reservation needs.
     const db = openSqlite(path, MIGRATIONS, `the registry database ${path}`, ['foreign_keys = ON'])
@@ -129,7 +133,7 @@ export class SqliteRegistry implements Registry {
   }
 
   async register(input: RegisterInput): Promise<Peer | 'taken' | 'elsewhere'> {
-    return this.#registerTx.immediate(input)
+    return this.#batched(() => this.#registerTx(input))
   }
 
   async binding(userId: string, now: number): Promise<Binding | undefined> {
@@ -138,15 +142,56 @@ export class SqliteRegistry implements Registry {
   }
 
   async renew(userId: string, now: number, expiresAt: number, reservedUntil: number, instance?: string): Promise<Peer | undefined> {
-    return this.#renewTx.immediate(userId, now, expiresAt, reservedUntil, instance)
+    return this.#batched(() => this.#renewTx(userId, now, expiresAt, reservedUntil, instance))
   }
 
   async unregister(userId: string, instance?: string): Promise<boolean> {
-    return this.#stmt.deleteLease.run({ userId, instance: instance ?? null }).changes > 0
+    return this.#batched(() => this.#stmt.deleteLease.run({ userId, instance: instance ?? null }).changes > 0)
   }
 
   async claimNonce(userId: string, sig: string, expiresAt: number): Promise<boolean> {
-    return this.#stmt.claimNonce.run(userId, sig, expiresAt).changes === 1
+    return this.#batched(() => this.#stmt.claimNonce.run(userId, sig, expiresAt).changes === 1)
+  }
+
+  /**
+   * Writes of one turn of the event loop share one transaction: under load every keep-alive is a
+   * nonce insert and a lease update, and one commit for a few hundred of them costs about what one
+   * costs alone. Each write runs in its own savepoint (a nested transaction), so one that throws
+   * fails alone; callers hear of their write only once the batch is committed.
+   */
+  #batched<T>(write: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ write, resolve: resolve as (v: unknown) => void, reject })
+      if (this.#pending.length === 1) setImmediate(() => this.#flush())
+    })
+  }
+
+  #flush(): void {
+    const batch = this.#pending
+    this.#pending = []
+    if (batch.length === 0) return
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = []
+    try {
+      this.#db
+        .transaction(() => {
+          for (const { write } of batch) {
+            try {
+              outcomes.push({ ok: true, value: this.#db.transaction(write)() })
+            } catch (error) {
+              outcomes.push({ ok: false, error })
+            }
+          }
+        })
+        .immediate()
+    } catch (error) {
+      for (const { reject } of batch) reject(error)
+      return
+    }
+    batch.forEach(({ resolve, reject }, i) => {
+      const outcome = outcomes[i]!
+      if (outcome.ok) resolve(outcome.value)
+      else reject(outcome.error)
+    })
   }
 
   async peer(userId: string, now: number): Promise<Peer | undefined> {
@@ -167,6 +212,27 @@ export class SqliteRegistry implements Registry {
   }
 
   async close(): Promise<void> {
-    if (this.#db.open) this.#db.close()
+    if (!this.#db.open) return
+    this.#flush()
+    this.#db.close()
   }
+
+  /**
+   * Kept in a file beside the database (0600), not in it: a secret has no place in backups of the
+   * registry, and the schema stays as it is. Made on first use; a restart reads it back, so the
+   * daemons' lease keys stay good.
+   */
+  async leaseSecret(): Promise<Buffer> {
+    if (this.#path === ':memory:') return this.#memorySecret
+    const file = `${this.#path}.lease-secret`
+    try {
+      writeFileSync(file, randomBytes(32), { flag: 'wx', mode: 0o600 })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+    const secret = readFileSync(file)
+    if (secret.length !== 32) throw new Error(`${file} is not a 32-byte secret; remove it to make a new one`)
+    return secret
+  }
+  readonly #memorySecret = randomBytes(32)
 }
