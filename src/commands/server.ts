@@ -3,6 +3,8 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import {
   DEFAULT_LEASE_TTL_SECONDS,
+  DEFAULT_MAILBOX_DEPOSIT_RATE,
+  DEFAULT_MAILBOX_MAX_ITEMS,
   DEFAULT_RATE_LIMIT_PER_SECOND,
   DEFAULT_RESERVATION_DAYS,
   DEFAULT_SERVER_HOST,
@@ -42,6 +44,17 @@ export default class Server extends BaseCommand {
       default: DEFAULT_RATE_LIMIT_PER_SECOND,
       min: 0,
     }),
+    mailbox: Flags.boolean({
+      summary: 'Keep sealed mailbox items for offline users (--no-mailbox: refuse them).',
+      default: true,
+      allowNo: true,
+    }),
+    'mailbox-quota': Flags.integer({ summary: 'Mailbox items kept per recipient.', default: DEFAULT_MAILBOX_MAX_ITEMS, min: 1 }),
+    'mailbox-rate': Flags.integer({
+      summary: 'Mailbox deposits per second per client address (burst: ten times that); 0 turns this limit off.',
+      default: DEFAULT_MAILBOX_DEPOSIT_RATE,
+      min: 0,
+    }),
     'log-level': Flags.option({ options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, default: 'info' })(),
   }
 
@@ -70,6 +83,7 @@ export default class Server extends BaseCommand {
         // Only an explicit --home moves the database: a P2P_HOME set for a daemon must not.
         ...(flags.memory ? { memory: true } : { dbPath: flags.db ?? (flags.home ? join(flags.home, 'registry.db') : defaultDbPath()) }),
         rateLimit: rate > 0 ? { perSecond: rate, burst: rate * 2 } : false,
+        mailbox: flags.mailbox ? { maxItems: flags['mailbox-quota'], depositRate: flags['mailbox-rate'] || false } : false,
         logger,
       })
     } catch (err) {

@@ -25,6 +25,9 @@ export const ErrorCode = {
   Blocked: 'blocked',
   // Load
   RateLimited: 'rate_limited',
+  // Mailbox (SPEC section 10)
+  MailboxFull: 'mailbox_full',
+  MailboxDisabled: 'mailbox_disabled',
   // Daemon and profile
   DaemonNotRunning: 'daemon_not_running',
   DaemonUnreachable: 'daemon_unreachable',

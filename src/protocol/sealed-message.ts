@@ -19,7 +19,7 @@
  */
 import sodium from 'sodium-native'
 import { fromHex, type Identity, sign, toHex, verify } from './identity.js'
-import { MAX_TEXT_BYTES } from './limits.js'
+import { MAX_SEALED_BYTES, MAX_TEXT_BYTES, SEAL_BUCKETS } from './limits.js'
 import { isValidUserId, normalizeUserId } from './user-id.js'
 
 const VERSION = 1
@@ -27,14 +27,6 @@ const KIND = { message: 1, ack: 2 } as const
 const SIGNATURE_TAG = Buffer.from('p2p/v1/sealed\n', 'utf8')
 const MESSAGE_ID = /^[A-Za-z0-9_-]{8,64}$/
 
-/**
- * Sizes the padded plaintext is rounded up to: the server learns which bucket, not the length.
- * The last one holds the largest message (64 KiB of text) with its header and signature.
- */
-const LARGEST_BUCKET = 64 * 1024 + 4096
-export const SEAL_BUCKETS = [1024, 4096, 16 * 1024, LARGEST_BUCKET] as const
-/** A sealed item is at most this big (the last bucket plus the seal's 48 bytes). */
-export const MAX_SEALED_BYTES = LARGEST_BUCKET + 48
 /** Ids one sealed ack carries at most: keeps it in the smallest buckets. */
 export const MAX_ACK_IDS = 200
 

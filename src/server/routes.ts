@@ -17,6 +17,7 @@ import {
 } from '../protocol/discovery.js'
 import { ErrorCode } from '../protocol/errors.js'
 import { HttpError, type Reply } from './http.js'
+import type { MailboxDeps } from './mailbox/routes.js'
 import type { Peer, Registry } from './registry.js'
 import type { Route } from './router.js'
 
@@ -25,6 +26,8 @@ export interface Deps {
   ttlMs: number
   reservationMs: number
   now: () => number
+  /** Absent with `p2p server --no-mailbox`: the mailbox routes answer `mailbox_disabled`. */
+  mailbox?: MailboxDeps
 }
 
 export interface RequestContext {
@@ -49,7 +52,7 @@ export function validationError(error: z.ZodError): HttpError {
   return new HttpError(400, code, message)
 }
 
-function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input)
   if (!result.success) throw validationError(result.error)
   return result.data
@@ -65,21 +68,21 @@ export function toPeerRecord(peer: Peer): PeerRecord {
   }
 }
 
-function requireFresh(ts: number, now: number): void {
+export function requireFresh(ts: number, now: number): void {
   if (!isFreshTimestamp(ts, now)) {
     throw new HttpError(401, ErrorCode.StaleTimestamp, `ts is more than ${TIMESTAMP_WINDOW_MS / 1000} s away from the server's clock`)
   }
 }
 
 /** A signature is remembered until its timestamp would be stale anyway. */
-async function requireFirstUse(deps: Deps, userId: string, sig: string, ts: number): Promise<void> {
+export async function requireFirstUse(deps: Deps, userId: string, sig: string, ts: number): Promise<void> {
   if (!(await deps.registry.claimNonce(userId, sig, ts + TIMESTAMP_WINDOW_MS))) {
     throw new HttpError(401, ErrorCode.Replayed, 'this request was already seen')
   }
 }
 
 const noLease = (userId: string) => new HttpError(404, ErrorCode.NotFound, `no lease for ${userId}; register again`)
-const badSignature = () => new HttpError(401, ErrorCode.BadSignature, 'signature does not verify')
+export const badSignature = () => new HttpError(401, ErrorCode.BadSignature, 'signature does not verify')
 
 const register: Handler = async (ctx, deps) => {
   const req = parse(RegisterRequestSchema, ctx.body)
@@ -144,7 +147,8 @@ const listPeers: Handler = async (ctx, deps) => {
   return { status: 200, body: { peers: page.map(toPeerRecord), ...(next ? { next } : {}) } }
 }
 
-const getPeer: Handler = async (ctx, deps) => {
+/** The `:userId` of a path, decoded and checked. */
+function userIdParam(ctx: RequestContext): string {
   let raw: string
   try {
     raw = decodeURIComponent(ctx.params.userId ?? '')
@@ -153,10 +157,22 @@ const getPeer: Handler = async (ctx, deps) => {
   }
   const parsed = UserIdSchema.safeParse(raw)
   if (!parsed.success) throw new HttpError(400, ErrorCode.InvalidUserId, parsed.error.issues[0]?.message ?? 'invalid user id')
-  const userId = parsed.data
+  return parsed.data
+}
+
+const getPeer: Handler = async (ctx, deps) => {
+  const userId = userIdParam(ctx)
   const peer = await deps.registry.peer(userId, ctx.now)
   if (!peer) throw new HttpError(404, ErrorCode.NotFound, `${userId} is not online`)
   return { status: 200, body: toPeerRecord(peer) }
+}
+
+/** The key a user id is bound to, online or not: what a sender needs to seal to a user it never met. */
+const getKey: Handler = async (ctx, deps) => {
+  const userId = userIdParam(ctx)
+  const binding = await deps.registry.binding(userId, ctx.now)
+  if (!binding) throw new HttpError(404, ErrorCode.NotFound, `${userId} is not bound to any key`)
+  return { status: 200, body: { userId: binding.userId, publicKey: binding.publicKey } }
 }
 
 const health: Handler = async () => ({ status: 200, body: { ok: true } })
@@ -167,5 +183,6 @@ export const routes: Route<Handler>[] = [
   { method: 'POST', path: '/v1/unregister', handler: unregister },
   { method: 'GET', path: '/v1/peers', handler: listPeers },
   { method: 'GET', path: '/v1/peers/:userId', handler: getPeer },
+  { method: 'GET', path: '/v1/keys/:userId', handler: getKey },
   { method: 'GET', path: '/healthz', handler: health },
 ]

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { generateIdentity, toHex } from '../../src/protocol/identity.js'
-import { MAX_SEALED_BYTES, openSealed, SEAL_BUCKETS, type SealedContent, seal } from '../../src/protocol/sealed-message.js'
+import { MAX_SEALED_BYTES, SEAL_BUCKETS } from '../../src/protocol/limits.js'
+import { openSealed, type SealedContent, seal } from '../../src/protocol/sealed-message.js'
 
 const alice = { userId: 'alice', identity: generateIdentity() }
 const bob = { userId: 'bob', identity: generateIdentity() }
