@@ -24,6 +24,8 @@ export interface StoredMessage {
   at: number
   status: 'queued' | 'delivered' | 'failed' | null
   muted: number
+  /** Outgoing: when it was left in the peer's mailbox (it stays queued until acknowledged). */
+  depositedAt: number | null
 }
 
 export interface IncomingMessage {
@@ -35,7 +37,7 @@ export interface IncomingMessage {
   muted: boolean
 }
 
-const MESSAGE_COLUMNS = 'seq, direction, id, peer, text, at, status, muted'
+const MESSAGE_COLUMNS = 'seq, direction, id, peer, text, at, status, muted, deposited_at AS depositedAt'
 
 /**
  * What `status` asks on every call. Each count reads its own partial index, so the cost follows
