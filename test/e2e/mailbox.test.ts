@@ -6,9 +6,12 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { signFetch } from '../../src/protocol/mailbox.js'
 import type { HistoryEntry } from '../../src/protocol/rpc.js'
+import { openSealed, seal } from '../../src/protocol/sealed-message.js'
 import { type DaemonProcess, eventually, p2p, startDaemonProcess, status } from '../helpers/daemon.js'
 import { restartServerProcess, type ServerProcess, startServerProcess } from '../helpers/server.js'
+import { freshTs, get, makeUser, post, registerBody, type User } from '../server/support.js'
 
 /** Deposits after half a second without a link, and polls the mailbox often: tests wait in seconds. */
 const MAILBOX_ENV = { P2P_MAILBOX_AFTER_MS: '500', P2P_MAILBOX_POLL_MS: '200', P2P_MAILBOX_POLL_MAX_MS: '1000' }
@@ -104,5 +107,67 @@ describe('the mailbox', () => {
     await eventually(async () => (await historyWith(alice, 'bob')).every((e) => e.status === 'delivered'), LONG)
     await eventually(async () => (await status(bob)).mailbox?.received === sent.length, LONG)
     expect(texts(await historyWith(bob, 'alice'), 'alice')).toEqual(sent)
+  }, 120_000)
+
+  it("bob refuses tampered and forged items, drops a blocked sender's, stores a muted one as muted, and acknowledges into the sender's mailbox", async () => {
+    const server = await startServerProcess()
+    running.push(server)
+    const bob = await daemon(server.url, { userId: 'bob' })
+    await bob.rpc('block', { peer: 'carol' })
+    await bob.rpc('mute', { peer: 'dave' })
+    const [alice, carol, dave, erin, mallory] = ['alice', 'carol', 'dave', 'erin', 'mallory'].map((id) => makeUser(id)) as User[]
+    for (const u of [alice, carol, dave, erin, mallory]) expect((await post(server.url, '/v1/register', registerBody(u!))).status).toBe(200)
+    const bobKey = { userId: 'bob', publicKey: (await get(server.url, '/v1/keys/bob')).json.publicKey as string }
+    const sealFrom = (u: User, text: string, from = u.userId) =>
+      seal({ kind: 'message', from, id: `${u.userId}-msg-1`, at: Date.now(), text }, u.identity, bobKey)
+    const tampered = sealFrom(erin!, 'tampered text')
+    tampered[60]! ^= 1
+    const items = [
+      tampered,
+      // mallory signs with her own key and says she is alice, whose id is bound to another key.
+      sealFrom(mallory!, 'forged text', 'alice'),
+      sealFrom(carol!, 'blocked text'),
+      sealFrom(dave!, 'muted text'),
+      sealFrom(erin!, 'genuine text'),
+    ]
+    for (const box of items) {
+      expect((await post(server.url, '/v1/mailbox/deposit', { to: 'bob', box: box.toString('base64') })).status).toBe(201)
+    }
+    await eventually(async () => (await status(bob)).mailbox?.received === items.length, LONG)
+    const stored = await bob.rpc<HistoryEntry[]>('history', { includeMuted: true })
+    expect(stored.map((e) => [e.from, e.text, e.muted ?? false])).toEqual([
+      ['dave', 'muted text', true],
+      ['erin', 'genuine text', false],
+    ])
+    // erin hears the acknowledgement in her own mailbox, sealed by bob; carol, blocked, hears nothing.
+    const mailboxOf = async (u: User) =>
+      (await post(server.url, '/v1/mailbox/fetch', signFetch(u.identity, { userId: u.userId, ts: freshTs() }))).json.items as Array<{
+        box: string
+      }>
+    const acks = await eventually(async () => {
+      const found = await mailboxOf(erin!)
+      return found.length > 0 ? found : undefined
+    }, LONG)
+    const opened = openSealed(Buffer.from(acks[0]!.box, 'base64'), erin!)
+    expect(opened).toMatchObject({ ok: true, senderKey: bobKey.publicKey, content: { kind: 'ack', from: 'bob', ids: ['erin-msg-1'] } })
+    expect(await mailboxOf(carol!)).toEqual([])
+    expect(await mailboxOf(mallory!)).toEqual([])
+  }, 120_000)
+
+  it('a full mailbox keeps the message queued at the sender, with the reason in status, and it is delivered later all the same', async () => {
+    const server = await startServerProcess({ args: ['--mailbox-quota', '2'] })
+    running.push(server)
+    const bobHome = await boundButOffline(server.url, 'bob')
+    const alice = await daemon(server.url, { userId: 'alice' })
+    const statuses: string[] = []
+    for (const text of ['one', 'two', 'three']) statuses.push((await alice.rpc('send', { to: 'bob', text, timeout: 30 })).status)
+    expect(statuses).toEqual(['mailbox', 'mailbox', 'queued'])
+    const after = await status(alice)
+    expect(after.mailbox).toMatchObject({ deposited: 2, error: expect.stringMatching(/^mailbox_full/) })
+    expect(after.outbox.queued).toBe(3)
+
+    const bob = await daemon(server.url, { home: bobHome })
+    await eventually(async () => (await historyWith(alice, 'bob')).every((e) => e.status === 'delivered'), LONG)
+    expect(texts(await historyWith(bob, 'alice'), 'alice')).toEqual(['one', 'two', 'three'])
   }, 120_000)
 })
