@@ -58,9 +58,11 @@ export class MailboxSender {
       () => this.depositDue(peer),
     )
     this.runs.set(peer, run)
-    void run.finally(() => {
+    const forget = () => {
       if (this.runs.get(peer) === run) this.runs.delete(peer)
-    })
+    }
+    // The caller hears how the run ended; this chain only tidies up, and must not raise it twice.
+    run.then(forget, forget)
     return run
   }
 

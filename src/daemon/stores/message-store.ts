@@ -94,7 +94,8 @@ export class MessageStore {
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE direction = 'in' AND muted = 0 AND seq > ? ORDER BY seq LIMIT ?`,
     )
     this.rekeyStmt = db.prepare<[string, string]>(
-      `UPDATE messages SET peer_key = ? WHERE direction = 'out' AND peer = ? AND status = 'queued'`,
+      // A copy left in the mailbox was sealed to the old key, which the peer no longer holds: deposit again.
+      `UPDATE messages SET peer_key = ?, deposited_at = NULL WHERE direction = 'out' AND peer = ? AND status = 'queued'`,
     )
     this.latestStmt = db.prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM messages')
   }

@@ -56,9 +56,10 @@ export class MemoryMailboxStore implements MailboxStore {
 
   async close(): Promise<void> {}
 
+  /** Items expire in the order they came (one lifetime for all), so the scan stops at the first live one. */
   #dropExpired(mailbox: Mailbox, now: number): void {
     for (const [id, item] of mailbox.items) {
-      if (item.expiresAt > now) continue
+      if (item.expiresAt > now) break
       mailbox.items.delete(id)
       mailbox.bytes -= item.box.length
     }

@@ -22,6 +22,8 @@ const SCHEMA = `
   );
   CREATE INDEX IF NOT EXISTS mailbox_items_recipient ON mailbox_items (recipient, id);
   CREATE INDEX IF NOT EXISTS mailbox_items_expires_at ON mailbox_items (expires_at);
+  -- Each deposit first lets the recipient's expired items go: without this index, a scan of its mailbox.
+  CREATE INDEX IF NOT EXISTS mailbox_items_recipient_expiry ON mailbox_items (recipient, expires_at);
   CREATE TABLE IF NOT EXISTS mailbox_totals (
     recipient TEXT PRIMARY KEY,
     items     INTEGER NOT NULL,
