@@ -15,7 +15,10 @@ export class MemoryMailboxStore implements MailboxStore {
     const mailbox = this.#boxes.get(recipient) ?? { items: new Map(), bytes: 0 }
     this.#dropExpired(mailbox, now)
     if (mailbox.items.size + 1 > quota.maxItems || mailbox.bytes + box.length > quota.maxBytes) return 'full'
-    const item = { id: String(++this.#lastId), box: Buffer.from(box), depositedAt: now, expiresAt }
+    // A copy of its own: a small Buffer is a view into a shared 8 KiB pool slab, which it would keep alive.
+    const own = Buffer.allocUnsafeSlow(box.length)
+    box.copy(own)
+    const item = { id: String(++this.#lastId), box: own, depositedAt: now, expiresAt }
     mailbox.items.set(item.id, item)
     mailbox.bytes += box.length
     this.#boxes.set(recipient, mailbox)
