@@ -96,3 +96,25 @@ describe('mailbox poll delay', () => {
     expect(pollDelay({ poll, idleRounds: 0, failures: 2 }, top)).toBe(4000)
   })
 })
+
+describe('MailboxSender.settleSend before the message is due', () => {
+  it('answers queued at once when the message cannot be due before the deadline', async () => {
+    const db = tempDb()
+    const messages = new MessageStore(db)
+    const outbox = new Outbox(messages, new WriteBatcher(db))
+    await outbox.enqueue({ id: 'message-000', peer: 'bob', peerKey: bobKey, text: 'm0', at: 0 })
+    const sender = new MailboxSender({
+      me: 'alice',
+      identity: generateIdentity(),
+      deposits: new DepositStore(db),
+      messages,
+      discovery: { deposit: async () => ({ id: '1', expiresAt: '' }) },
+      outbox,
+      mayDeposit: () => true,
+      depositAfterMs: 60_000,
+      log: pino({ level: 'silent' }),
+    })
+    const now = Date.now()
+    expect(await sender.settleSend('bob', 'message-000', now, now + 30_000)).toBe('queued')
+  })
+})

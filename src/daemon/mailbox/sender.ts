@@ -73,6 +73,8 @@ export class MailboxSender {
    */
   async settleSend(peer: string, id: string, storedAt: number, deadline: number): Promise<DeliveryStatus> {
     const { outbox, deposits, depositAfterMs, mayDeposit } = this.deps
+    // Not due before the deadline: "queued" now, as without a mailbox (`msg --timeout 2` to an offline peer).
+    if (storedAt + depositAfterMs >= deadline && !deposits.isDeposited(peer, id)) return 'queued'
     for (;;) {
       const now = Date.now()
       if (deposits.isDeposited(peer, id)) return 'mailbox'
