@@ -170,4 +170,14 @@ describe('the mailbox', () => {
     await eventually(async () => (await historyWith(alice, 'bob')).every((e) => e.status === 'delivered'), LONG)
     expect(texts(await historyWith(bob, 'alice'), 'alice')).toEqual(['one', 'two', 'three'])
   }, 120_000)
+
+  it("chat says the message was left in the peer's mailbox", async () => {
+    const server = await startServerProcess()
+    running.push(server)
+    await boundButOffline(server.url, 'bob')
+    const alice = await daemon(server.url, { userId: 'alice' })
+    const chat = await p2p(['chat'], { home: alice.home, input: '/msg bob are you there?\n', env: MAILBOX_ENV })
+    expect(chat.code).toBe(0)
+    expect(chat.stdout).toContain("left in bob's mailbox")
+  }, 60_000)
 })
