@@ -173,7 +173,7 @@ function statusReporter(profile: OpenProfile, services: DaemonServices, listen: 
       fingerprint: fingerprint(identity.publicKey),
       publicKey: toHex(identity.publicKey),
       listen,
-      server: { url: settings.serverUrl, registered, ...(lastError ? { error: lastError } : {}) },
+      server: { url: settings.serverUrl, registered, ...(lastError ? { error: lastError.message, errorCode: lastError.code } : {}) },
       peers: { online: online.size, connected: links.connectedCount, keyChanged: keyConflicts.size },
       outbox: messages.counts(),
       mailbox: mailbox.status(),

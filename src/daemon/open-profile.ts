@@ -34,17 +34,21 @@ export interface OpenProfile {
   db: Db
   identity: Identity
   settings: StartSettings
+  /** The server accepted this user id: from now on the profile belongs to it. */
+  confirmUserId(): void
 }
 
 /** Pure: the settings a start uses, from its flags and what the profile remembers. */
 export function resolveStartSettings(
   flags: { userId?: string; port?: number; serverUrl?: string },
-  stored: { userId?: string; port?: string; serverUrl?: string },
+  stored: { userId?: string; port?: string; serverUrl?: string; userIdBound?: string },
 ): StartSettings {
   const userId = flags.userId ? normalizeUserId(flags.userId) : stored.userId
   if (!userId) throw new P2PError(ErrorCode.NotConfigured, 'this profile has no user yet: start it once with --user ID')
   if (!isValidUserId(userId)) throw new P2PError(ErrorCode.InvalidUserId, `invalid user id "${flags.userId}": ${USER_ID_RULE}`)
-  if (stored.userId && stored.userId !== userId) {
+  // A user id the server never accepted (taken, mistyped) may still be replaced; profiles from
+  // before this flag existed have none and count as bound.
+  if (stored.userId && stored.userId !== userId && stored.userIdBound !== 'no') {
     throw new P2PError(ErrorCode.Usage, `this profile belongs to ${stored.userId}; use another --home for ${userId}`)
   }
   return {
@@ -69,10 +73,14 @@ export function openProfile(
   // WAL checkpoints in a worker thread; stopped just before the database closes.
   const checkpointer = startCheckpointer(paths.database, 500, (error) => log.error({ err: error }, 'checkpointer failed'))
   teardown.push('stop the checkpointer', () => checkpointer.stop())
-  const settings = rememberSettings(new SettingsStore(db), options)
+  const store = new SettingsStore(db)
+  const settings = rememberSettings(store, options)
   const { identity, created } = loadOrCreateIdentity(paths.identity)
   if (created) log.info({ fingerprint: fingerprint(identity.publicKey) }, 'created a new identity')
-  return { paths, log, db, identity, settings, instance: instanceId(hostname(), realpathSync(paths.home)) }
+  const confirmUserId = () => {
+    if (store.get('userIdBound') === 'no') store.set('userIdBound', 'yes')
+  }
+  return { paths, log, db, identity, settings, confirmUserId, instance: instanceId(hostname(), realpathSync(paths.home)) }
 }
 
 /**
@@ -90,7 +98,8 @@ function rememberSettings(store: SettingsStore, flags: { userId?: string; port?:
     const value = store.get(key)
     return value ? { [key]: value } : {}
   }
-  const settings = resolveStartSettings(flags, { ...stored('userId'), ...stored('port'), ...stored('serverUrl') })
+  const settings = resolveStartSettings(flags, { ...stored('userId'), ...stored('port'), ...stored('serverUrl'), ...stored('userIdBound') })
+  if (store.get('userId') !== settings.userId) store.set('userIdBound', 'no')
   store.set('userId', settings.userId)
   store.set('serverUrl', settings.serverUrl)
   store.set('port', String(settings.port))

@@ -63,6 +63,7 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
     discoveryApi: {
       register: async (signal) => {
         const lease = await discovery.register(listenPort, undefined, signal)
+        profile.confirmUserId()
         // Registered (again): what waits in my mailbox may come now (SPEC section 10).
         mailbox.poke()
         return lease

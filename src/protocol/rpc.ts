@@ -87,7 +87,8 @@ export interface StatusResult {
   fingerprint: string
   publicKey: string
   listen: { host: string; port: number }
-  server: { url: string; registered: boolean; error?: string }
+  /** `errorCode`: the server's error code for the last failure, or `server_unreachable` when it did not answer. */
+  server: { url: string; registered: boolean; error?: string; errorCode?: string }
   peers: { online: number; connected: number; keyChanged: number }
   outbox: { queued: number; failed: number }
   /** Queued messages left in peers' mailboxes, and items taken from mine since the daemon started. */
