@@ -15,7 +15,7 @@ export default class Server extends BaseCommand {
   static override summary = 'Run a discovery server in the foreground'
 
   static override description =
-    'Peers register here, keep their lease alive, and find each other. Bindings of user ids to keys are kept in an embedded SQLite file (--db, else registry.db in --home when given) so that they survive restarts; --memory keeps nothing. Logs are JSON lines on stderr; SIGHUP is logged and ignored, SIGINT and SIGTERM stop the server. With --json the ready line is {"listening":"http://HOST:PORT"} and a failure is {"error":{code,message}}.'
+    'Peers register here, keep their lease alive, and find each other. Bindings of user ids to keys are kept in an embedded SQLite file (--db, else registry.db in --home when given) so that they survive restarts; --memory keeps nothing. It also keeps sealed mailbox items for users who are offline (at most 7 days, --mailbox-quota items each; --no-mailbox refuses them): they are stored with the registry and never readable by the server. Logs are JSON lines on stderr; SIGHUP is logged and ignored, SIGINT and SIGTERM stop the server. With --json the ready line is {"listening":"http://HOST:PORT"} and a failure is {"error":{code,message}}.'
 
   static override examples = [
     '<%= config.bin %> server',
