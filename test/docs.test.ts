@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { MethodParams } from '../src/protocol/rpc.js'
+import { mailboxRoutes } from '../src/server/mailbox/routes.js'
 import { routes } from '../src/server/routes.js'
 import { REPO_ROOT } from './helpers/server.js'
 
@@ -24,7 +25,8 @@ describe('docs', () => {
   it('docs/http.md has a section for every route of the discovery server', () => {
     const http = read('docs/http.md')
     expect(routes.length).toBeGreaterThan(4)
-    for (const route of routes) expect(http, `${route.method} ${route.path}`).toContain(`## \`${route.method} ${route.path}\``)
+    for (const route of [...routes, ...mailboxRoutes])
+      expect(http, `${route.method} ${route.path}`).toContain(`## \`${route.method} ${route.path}\``)
   })
 
   it('the README links every document, and the systemd unit runs and stops the daemon', () => {

@@ -70,10 +70,16 @@ export function statusLines(s: StatusResult, c: Palette): string {
       `${s.peers.online} online, ${s.peers.connected} connected${s.peers.keyChanged ? c.red(`, ${s.peers.keyChanged} with a changed key (see p2p peers)`) : ''}`,
     ],
     ['outbox', `${s.outbox.queued} queued${s.outbox.failed ? `, ${s.outbox.failed} failed` : ''}`],
+    ...(s.mailbox ? [['mailbox', mailboxLine(s.mailbox)] as [string, string]] : []),
     ['version', s.version],
     ['home', s.home],
   ]
   return rows.map(([k, v]) => `${c.dim(k.padEnd(13))}${v}`).join('\n')
+}
+
+/** `3 left in peers' mailboxes, 5 received`, and the last refusal when there is one. */
+function mailboxLine(m: NonNullable<StatusResult['mailbox']>): string {
+  return `${m.deposited} left in peers' mailboxes, ${m.received} received${m.error ? ` (${sanitize(m.error)})` : ''}`
 }
 
 /** `status --verbose`: the actor tree, indented by depth, then each peer link's actor. */
@@ -94,6 +100,8 @@ export function trustLine(result: TrustResult): string {
 export interface SendTally {
   sent: number
   delivered: number
+  /** Left in the peer's mailbox (present once one was). */
+  mailbox?: number
   queued: number
   failed: number
 }
@@ -106,9 +114,11 @@ export function emptyTally(): SendTally {
 export function countSend(tally: SendTally, status: string): void {
   tally.sent++
   if (status === 'delivered' || status === 'queued' || status === 'failed') tally[status]++
+  if (status === 'mailbox') tally.mailbox = (tally.mailbox ?? 0) + 1
 }
 
-/** The last line of `msg --quiet`: "sent N: D delivered, Q queued, F failed". */
+/** The last line of `msg --quiet`: "sent N: D delivered, Q queued, F failed" (", M in mailboxes" after delivered, when any). */
 export function sendSummary(t: SendTally): string {
-  return `sent ${t.sent}: ${t.delivered} delivered, ${t.queued} queued, ${t.failed} failed`
+  const mailbox = t.mailbox ? `, ${t.mailbox} in mailboxes` : ''
+  return `sent ${t.sent}: ${t.delivered} delivered${mailbox}, ${t.queued} queued, ${t.failed} failed`
 }

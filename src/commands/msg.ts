@@ -14,7 +14,7 @@ const WINDOW = 512
 export default class Msg extends BaseCommand {
   static override summary = 'Send a message; with no TEXT, every line of stdin is one message'
   static override description =
-    `Prints "delivered" when the peer's daemon acknowledged the message, "queued" when the peer is not reachable now (your daemon keeps it and delivers it later, across restarts).
+    `Prints "delivered" when the peer's daemon acknowledged the message, "mailbox" when the peer stayed unreachable and the message waits, sealed to the peer's key, in the peer's mailbox at the discovery server (the peer gets it when it comes online, even if you are offline by then), "queued" when the peer is not reachable now (your daemon keeps it and delivers it later, across restarts).
 
 With stdin, lines are sent in order as they are read and one status line (JSON: one {id,to,status} line) is printed per message, in input order. Blank lines are skipped. A line over 64 KiB or one that is not UTF-8 stops the command with exit 2: the lines before it have been sent (and are reported), that line and everything after it are not.
 

@@ -3,6 +3,8 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import {
   DEFAULT_LEASE_TTL_SECONDS,
+  DEFAULT_MAILBOX_DEPOSIT_RATE,
+  DEFAULT_MAILBOX_MAX_ITEMS,
   DEFAULT_RATE_LIMIT_PER_SECOND,
   DEFAULT_RESERVATION_DAYS,
   DEFAULT_SERVER_HOST,
@@ -13,7 +15,7 @@ export default class Server extends BaseCommand {
   static override summary = 'Run a discovery server in the foreground'
 
   static override description =
-    'Peers register here, keep their lease alive, and find each other. Bindings of user ids to keys are kept in an embedded SQLite file (--db, else registry.db in --home when given) so that they survive restarts; --memory keeps nothing; --redis shares them between several instances. Logs are JSON lines on stderr; SIGHUP is logged and ignored, SIGINT and SIGTERM stop the server. With --json the ready line is {"listening":"http://HOST:PORT"} and a failure is {"error":{code,message}}.'
+    'Peers register here, keep their lease alive, and find each other. Bindings of user ids to keys are kept in an embedded SQLite file (--db, else registry.db in --home when given) so that they survive restarts; --memory keeps nothing. It also keeps sealed mailbox items for users who are offline (at most 7 days, --mailbox-quota items each; --no-mailbox refuses them): they are stored with the registry and never readable by the server. --redis shares bindings and leases between several instances. Logs are JSON lines on stderr; SIGHUP is logged and ignored, SIGINT and SIGTERM stop the server. With --json the ready line is {"listening":"http://HOST:PORT"} and a failure is {"error":{code,message}}.'
 
   static override examples = [
     '<%= config.bin %> server',
@@ -52,6 +54,17 @@ export default class Server extends BaseCommand {
     'rate-limit': Flags.integer({
       summary: 'Requests per second per client address (burst: twice that); 0 turns limiting off.',
       default: DEFAULT_RATE_LIMIT_PER_SECOND,
+      min: 0,
+    }),
+    mailbox: Flags.boolean({
+      summary: 'Keep sealed mailbox items for offline users (--no-mailbox: refuse them).',
+      default: true,
+      allowNo: true,
+    }),
+    'mailbox-quota': Flags.integer({ summary: 'Mailbox items kept per recipient.', default: DEFAULT_MAILBOX_MAX_ITEMS, min: 1 }),
+    'mailbox-rate': Flags.integer({
+      summary: 'Mailbox deposits per second per client address (burst: ten times that); 0 turns this limit off.',
+      default: DEFAULT_MAILBOX_DEPOSIT_RATE,
       min: 0,
     }),
     'log-level': Flags.option({ options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, default: 'info' })(),
@@ -103,6 +116,7 @@ export default class Server extends BaseCommand {
             : { dbPath: flags.db ?? (flags.home ? join(flags.home, 'registry.db') : defaultDbPath()) }),
         ...(trustProxy ? { trustProxy } : {}),
         rateLimit: rate > 0 ? { perSecond: rate, burst: rate * 2 } : false,
+        mailbox: flags.mailbox ? { maxItems: flags['mailbox-quota'], depositRate: flags['mailbox-rate'] || false } : false,
         logger,
       })
     } catch (err) {

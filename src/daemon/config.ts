@@ -18,8 +18,17 @@ export interface LinkTiming {
   peerRate: RateLimitConfig | null
 }
 
+/** The mailbox (SPEC section 10): when a queued message goes there, and how often mine is fetched. */
+export interface MailboxTiming {
+  /** A queued message waits this long with no link up to its peer before it is deposited. */
+  depositAfterMs: number
+  /** Rounds (deposit what is due, drain mine): from baseMs, doubling while idle, up to maxMs. */
+  poll: BackoffPolicy
+}
+
 export interface DaemonTuning {
   links: LinkTiming
+  mailbox: MailboxTiming
   discoveryBackoff: BackoffPolicy
   outboxLifetimeMs: number
   maxPendingHandshakes: number
@@ -46,6 +55,10 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): DaemonTunin
       handshakeTimeoutMs: envNumber(env, 'P2P_HANDSHAKE_TIMEOUT_MS', 10_000),
       connectTimeoutMs: 5_000,
       peerRate: peerRate > 0 ? { perSecond: peerRate, burst: peerRate * 2 } : null,
+    },
+    mailbox: {
+      depositAfterMs: envNumber(env, 'P2P_MAILBOX_AFTER_MS', 5_000),
+      poll: { baseMs: envNumber(env, 'P2P_MAILBOX_POLL_MS', 2_000), maxMs: envNumber(env, 'P2P_MAILBOX_POLL_MAX_MS', 30_000) },
     },
     discoveryBackoff: { baseMs: envNumber(env, 'P2P_RETRY_BASE_MS', 500), maxMs: envNumber(env, 'P2P_DISCOVERY_RETRY_MAX_MS', 30_000) },
     outboxLifetimeMs: envNumber(env, 'P2P_OUTBOX_LIFETIME_S', 7 * 86_400) * 1000,

@@ -161,7 +161,7 @@ function startHousekeeping(profile: OpenProfile, services: DaemonServices, tunin
 
 function statusReporter(profile: OpenProfile, services: DaemonServices, listen: { host: string; port: number }) {
   const { identity, settings, paths } = profile
-  const { online, messages, links, keyConflicts, system } = services
+  const { online, messages, links, keyConflicts, system, mailbox } = services
   const startedAt = Date.now()
   return async (params?: { verbose?: boolean }): Promise<StatusResult> => {
     await online.freshen(ONLINE_MAX_AGE_MS, ONLINE_WAIT_MS)
@@ -176,6 +176,7 @@ function statusReporter(profile: OpenProfile, services: DaemonServices, listen: 
       server: { url: settings.serverUrl, registered, ...(lastError ? { error: lastError.message, errorCode: lastError.code } : {}) },
       peers: { online: online.size, connected: links.connectedCount, keyChanged: keyConflicts.size },
       outbox: messages.counts(),
+      mailbox: mailbox.status(),
       uptimeS: Math.round((Date.now() - startedAt) / 1000),
       version: VERSION,
       home: paths.home,

@@ -22,9 +22,18 @@ import {
 } from '../protocol/discovery.js'
 import type { Identity } from '../protocol/identity.js'
 import { leaseMac, openLeaseKey } from '../protocol/lease-proof.js'
+import {
+  DeleteResponseSchema,
+  DepositResponseSchema,
+  type FetchResponse,
+  FetchResponseSchema,
+  signDelete,
+  signFetch,
+} from '../protocol/mailbox.js'
 import { serverUrls } from '../protocol/server-url.js'
 
 const REQUEST_TIMEOUT_MS = 5000
+const KeyRecordSchema = PeerRecordSchema.pick({ userId: true, publicKey: true })
 
 export class DiscoveryError extends Error {
   constructor(
@@ -115,6 +124,40 @@ export class DiscoveryClient {
       if (error instanceof DiscoveryError && error.status === 404) return undefined
       throw error
     }
+  }
+
+  /** The key the server binds to `userId`, online or not; undefined when the id is bound to none. */
+  async keyOf(userId: string, signal?: AbortSignal): Promise<string | undefined> {
+    try {
+      return (await this.request('GET', `/v1/keys/${encodeURIComponent(userId)}`, KeyRecordSchema, undefined, signal)).publicKey
+    } catch (error) {
+      if (error instanceof DiscoveryError && error.status === 404 && error.code === 'not_found') return undefined
+      throw error
+    }
+  }
+
+  /** Leaves a sealed item in `to`'s mailbox. */
+  deposit(to: string, box: Buffer, signal?: AbortSignal) {
+    const sealed = box.toString('base64')
+    return this.request('POST', '/v1/mailbox/deposit', DepositResponseSchema, () => ({ to, box: sealed }), signal)
+  }
+
+  /** The items waiting in my mailbox after `after`, oldest first. */
+  fetchMailbox(after?: string, limit?: number, signal?: AbortSignal): Promise<FetchResponse> {
+    // Signed again for each server tried (a fresh timestamp each time).
+    const body = () =>
+      signFetch(this.identity, {
+        userId: this.userId,
+        ts: Date.now(),
+        ...(after !== undefined ? { after } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+      })
+    return this.request('POST', '/v1/mailbox/fetch', FetchResponseSchema, body, signal)
+  }
+
+  async deleteFromMailbox(ids: string[], signal?: AbortSignal): Promise<number> {
+    const body = () => signDelete(this.identity, { userId: this.userId, ids, ts: Date.now() })
+    return (await this.request('POST', '/v1/mailbox/delete', DeleteResponseSchema, body, signal)).deleted
   }
 
   /** Every online peer, following the server's pages. */

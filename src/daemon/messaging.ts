@@ -10,6 +10,7 @@ import { fingerprint, fromHex, normalizeFingerprint } from '../protocol/identity
 import type { HistoryEntry, ParsedParamsOf, SendResult, TrustResult } from '../protocol/rpc.js'
 import type { KeyConflicts } from './key-conflicts.js'
 import type { LinkSupervisor } from './link-supervisor.js'
+import type { MailboxSender } from './mailbox/sender.js'
 import type { Outbox } from './outbox.js'
 import type { PeerKeyResolver } from './peer-key-resolver.js'
 import type { MessageStore, StoredMessage } from './stores/message-store.js'
@@ -24,6 +25,8 @@ export interface MessagingDeps {
   keyConflicts: KeyConflicts
   keys: PeerKeyResolver
   isBlocked(peer: string): boolean
+  /** Leaves messages to unreachable peers in their mailbox (SPEC section 10); absent: they only wait. */
+  mailbox?: Pick<MailboxSender, 'settleSend'>
 }
 
 const fingerprintOf = (key: string) => fingerprint(fromHex(key))
@@ -40,11 +43,18 @@ export class Messaging {
     const peerKey = typeof known === 'string' ? known : await known
     const id = nanoid()
     const { durable } = await outbox.enqueue({ id, peer: to, peerKey, text, at: Date.now() })
+    // Not before the enqueue resolves: the row's stored_at is no later than this.
+    const storedBy = Date.now()
     const waitMs = (timeout ?? DEFAULT_SEND_TIMEOUT_S) * 1000
     const delivery = waitMs > 0 ? outbox.waitFor(to, id, waitMs) : Promise.resolve('queued' as const)
     links.wake(to)
     // Our fsync and the peer's run at the same time; the answer waits for both.
-    const [status] = await Promise.all([delivery, durable])
+    let [status] = await Promise.all([delivery, durable])
+    // No link now: wait on, and answer `mailbox` once the message is left there.
+    const deadline = storedBy + waitMs
+    if (status === 'queued' && this.deps.mailbox && Date.now() < deadline) {
+      status = await this.deps.mailbox.settleSend(to, id, storedBy, deadline)
+    }
     return { id, to, status }
   }
 
@@ -117,7 +127,7 @@ export class Messaging {
       to: row.direction === 'in' ? me : row.peer,
       text: row.text,
       at: new Date(row.at).toISOString(),
-      ...(row.direction === 'out' && row.status ? { status: row.status } : {}),
+      ...(row.direction === 'out' && row.status ? { status: row.status === 'queued' && row.depositedAt ? 'mailbox' : row.status } : {}),
       ...(row.direction === 'in' && row.muted ? { muted: true } : {}),
     }
   }

@@ -123,6 +123,19 @@ export class Outbox {
     this.settle(peer, link, id, 'delivered', () => this.store.markDelivered(link.remoteKey, id))
   }
 
+  /**
+   * The peer acknowledged `id` by another way than a link of ours: a sealed ack in our mailbox.
+   * Any session that still counts it in flight lets it go when the link's own ack comes, or dies.
+   */
+  ackedByMailbox(peer: string, peerKey: string, id: string): void {
+    this.batcher
+      .run(() => this.store.markDelivered(peerKey, id))
+      .catch(() => {
+        // Not recorded: it stays queued, goes out again, and the peer acknowledges it again.
+      })
+    this.waiters.get(peer)?.get(id)?.('delivered')
+  }
+
   refused(peer: string, link: OutboxLink, id: string, reason: string): void {
     this.settle(peer, link, id, 'failed', () => this.store.markFailed(link.remoteKey, id, reason))
   }

@@ -32,21 +32,28 @@ export class PeerKeyResolver {
     return lookup
   }
 
-  /** Asks the server now which key it binds to `peer` (online peers only). */
+  /**
+   * Asks the server now which key it binds to `peer`: an online peer's, else (SPEC section 3) the
+   * key an offline user's id stays bound to, so a message can wait for it in its mailbox.
+   */
   async boundKey(peer: string): Promise<string> {
-    let record: Awaited<ReturnType<DiscoveryClient['lookup']>>
+    let key: string | undefined
     try {
-      record = await this.discovery.lookup(peer)
+      // Online first: a server without GET /v1/keys still answers for online peers.
+      key = (await this.discovery.lookup(peer))?.publicKey ?? (await this.discovery.keyOf(peer))
     } catch (error) {
       if (error instanceof DiscoveryError) throw new P2PError(ErrorCode.ServerUnreachable, `cannot look up ${peer}: ${error.message}`)
       throw error
     }
-    if (!record)
-      throw new P2PError(ErrorCode.UnknownPeer, `unknown peer "${peer}": the discovery server does not know it online (see p2p discover)`)
+    if (!key)
+      throw new P2PError(
+        ErrorCode.UnknownPeer,
+        `unknown peer "${peer}": the discovery server does not know that user id (see p2p discover)`,
+      )
     const now = Date.now()
     // Expired answers are dropped now and then, so looking up many names cannot grow this forever.
     if (this.bound.size >= 1000) for (const [id, entry] of this.bound) if (entry.until <= now) this.bound.delete(id)
-    this.bound.set(peer, { key: record.publicKey, until: now + BOUND_KEY_TTL_MS })
-    return record.publicKey
+    this.bound.set(peer, { key, until: now + BOUND_KEY_TTL_MS })
+    return key
   }
 }

@@ -12,6 +12,7 @@ import { FrameRouter } from './frame-router.js'
 import { Inbox } from './inbox.js'
 import { KeyConflicts } from './key-conflicts.js'
 import { LinkSupervisor } from './link-supervisor.js'
+import { startMailbox } from './mailbox/mailbox-service.js'
 import { Messaging } from './messaging.js'
 import { OnlinePeers } from './online-peers.js'
 import type { OpenProfile } from './open-profile.js'
@@ -65,6 +66,8 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
       register: async (signal) => {
         const lease = await discovery.register(listenPort, undefined, signal)
         profile.confirmUserId()
+        // Registered (again): what waits in my mailbox may come now (SPEC section 10).
+        mailbox.poke()
         return lease
       },
       keepalive: (signal) => discovery.keepalive(signal),
@@ -77,6 +80,23 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
     log,
   })
   teardown.push('stop the actor system', () => system.stop())
+  const mailbox = startMailbox({
+    db,
+    me: userId,
+    identity,
+    discovery,
+    messages,
+    peers,
+    outbox,
+    batcher,
+    events,
+    keyConflicts,
+    links,
+    policy: { isBlocked, isMuted: (peer) => system.policy.isMuted(peer) },
+    timing: tuning.mailbox,
+    log,
+  })
+  teardown.push('stop the mailbox', () => mailbox.stop())
   const messaging = new Messaging({
     me: userId,
     peers,
@@ -86,6 +106,7 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
     keyConflicts,
     keys: new PeerKeyResolver(peers, discovery),
     isBlocked,
+    mailbox: mailbox.sender,
   })
   const directory = new PeerDirectory({
     me: userId,
@@ -101,5 +122,5 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
     listenPort = port
     system.goOnline()
   }
-  return { messages, events, outbox, links, online, messaging, directory, policy: system.policy, keyConflicts, system, goOnline }
+  return { messages, events, outbox, links, online, messaging, directory, policy: system.policy, keyConflicts, system, goOnline, mailbox }
 }

@@ -16,6 +16,11 @@ export const DEFAULT_RESERVATION_DAYS = 30
 /** Requests per second per client address at the discovery server (burst: twice that). */
 export const DEFAULT_RATE_LIMIT_PER_SECOND = 50
 
+/** Mailbox items kept per recipient at the discovery server (`p2p server --mailbox-quota`). */
+export const DEFAULT_MAILBOX_MAX_ITEMS = 1000
+/** Mailbox deposits per second per client address (burst: ten times that; `--mailbox-rate`). */
+export const DEFAULT_MAILBOX_DEPOSIT_RATE = 10
+
 /** `p2p msg --timeout` and the `send` method: seconds to wait for the peer's acknowledgement. */
 export const DEFAULT_SEND_TIMEOUT_S = 10
 export const MAX_SEND_TIMEOUT_S = 3600

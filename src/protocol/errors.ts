@@ -27,6 +27,9 @@ export const ErrorCode = {
   RateLimited: 'rate_limited',
   /** The server's shared store (Redis) is out of reach: try again, here or at another instance. */
   Unavailable: 'unavailable',
+  // Mailbox (SPEC section 10)
+  MailboxFull: 'mailbox_full',
+  MailboxDisabled: 'mailbox_disabled',
   // Daemon and profile
   DaemonNotRunning: 'daemon_not_running',
   DaemonUnreachable: 'daemon_unreachable',

@@ -30,3 +30,12 @@ export const NOISE_MESSAGE_OVERHEAD_BYTES = 64
  */
 export const LINK_BACKLOG_HIGH_WATER_BYTES = 1024 * 1024
 export const LINK_BACKLOG_MAX_BYTES = 8 * 1024 * 1024
+
+/**
+ * Sizes a mailbox item's padded plaintext is rounded up to (sealed-message.ts): the server learns
+ * which bucket, not the length. The last one holds the largest message, 64 KiB of text, with its
+ * header and signature.
+ */
+export const SEAL_BUCKETS = [1024, 4096, 16 * 1024, 64 * 1024 + 4096] as const
+/** A sealed item is at most this big: the last bucket plus the seal's 48 bytes. */
+export const MAX_SEALED_BYTES = 64 * 1024 + 4096 + 48

@@ -91,6 +91,8 @@ export interface StatusResult {
   server: { url: string; registered: boolean; error?: string; errorCode?: string }
   peers: { online: number; connected: number; keyChanged: number }
   outbox: { queued: number; failed: number }
+  /** Queued messages left in peers' mailboxes, and items taken from mine since the daemon started. */
+  mailbox?: { deposited: number; received: number; error?: string }
   uptimeS: number
   version: string
   home: string
@@ -127,7 +129,8 @@ export interface PeerInfo {
   mutedUntil?: string
 }
 
-export type DeliveryStatus = 'delivered' | 'queued' | 'failed'
+/** `mailbox`: queued, and left sealed in the peer's mailbox at the discovery server (SPEC section 10). */
+export type DeliveryStatus = 'delivered' | 'mailbox' | 'queued' | 'failed'
 
 export interface SendResult {
   id: string

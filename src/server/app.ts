@@ -9,6 +9,7 @@ import { MAX_BODY_BYTES } from '../protocol/discovery.js'
 import { ErrorCode, errorBody } from '../protocol/errors.js'
 import { clientAddress } from './client-address.js'
 import { errorReply, HttpError, normalizeAddress, parseJson, type Reply, readBody, send } from './http.js'
+import { mailboxRoutes } from './mailbox/routes.js'
 import type { AddressLimiter } from './rate-limit.js'
 import { RegistryUnavailableError } from './registry.js'
 import { createRouter } from './router.js'
@@ -33,7 +34,7 @@ export function splitTarget(target: string): { path: string; query: URLSearchPar
 export function createApp(deps: Deps, options: AppOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { logger, limiter } = options
   const trustProxy = options.trustProxy ?? new Set<string>()
-  const route = createRouter(routes)
+  const route = createRouter([...routes, ...mailboxRoutes])
 
   async function handle(req: IncomingMessage, remoteAddress: string): Promise<Reply> {
     const now = deps.now()
@@ -46,7 +47,7 @@ export function createApp(deps: Deps, options: AppOptions): (req: IncomingMessag
     if (match.kind === 'wrong_method') {
       throw new HttpError(405, ErrorCode.MethodNotAllowed, `${req.method} is not allowed here`, { allow: match.allow.join(', ') })
     }
-    const body = req.method === 'POST' ? parseJson(await readBody(req, MAX_BODY_BYTES)) : undefined
+    const body = req.method === 'POST' ? parseJson(await readBody(req, match.maxBodyBytes ?? MAX_BODY_BYTES)) : undefined
     return match.handler({ params: match.params, query, body, remoteAddress, now, headers: req.headers }, deps)
   }
 

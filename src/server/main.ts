@@ -5,9 +5,21 @@
 import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
-import { DEFAULT_LEASE_TTL_SECONDS, DEFAULT_RESERVATION_DAYS, DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../protocol/defaults.js'
+import {
+  DEFAULT_LEASE_TTL_SECONDS,
+  DEFAULT_MAILBOX_DEPOSIT_RATE,
+  DEFAULT_MAILBOX_MAX_ITEMS,
+  DEFAULT_RESERVATION_DAYS,
+  DEFAULT_SERVER_HOST,
+  DEFAULT_SERVER_PORT,
+} from '../protocol/defaults.js'
+import { DEFAULT_MAILBOX_MAX_BYTES, MAILBOX_ITEM_LIFETIME_MS } from '../protocol/mailbox.js'
 import { createApp } from './app.js'
 import { normalizeAddress } from './http.js'
+import { MemoryMailboxStore } from './mailbox/memory-store.js'
+import type { MailboxDeps } from './mailbox/routes.js'
+import { SqliteMailboxStore } from './mailbox/sqlite-store.js'
+import type { MailboxStore } from './mailbox/store.js'
 import { MemoryRegistry } from './memory-registry.js'
 import { PeerPageCache } from './peer-page-cache.js'
 import { type AddressLimiter, DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js'
@@ -40,6 +52,18 @@ export interface DiscoveryServerOptions {
   rateLimit?: RateLimitConfig | false
   /** Clock in ms, for tests. */
   now?: () => number
+  /** Mailbox limits (each defaults as in protocol/mailbox.ts); `false` turns the mailbox off (`--no-mailbox`). */
+  mailbox?: MailboxOptions | false
+  /** A ready mailbox store (e.g. a shared backend); else beside the registry (SQLite file, or memory). */
+  mailboxStore?: MailboxStore
+}
+
+export interface MailboxOptions {
+  maxItems?: number
+  maxBytes?: number
+  /** Deposits per second per source address (burst: ten times that); `false`: no limit of its own. */
+  depositRate?: number | false
+  lifetimeMs?: number
 }
 
 export interface DiscoveryServer {
@@ -80,6 +104,21 @@ async function openStores(
   return local(new SqliteRegistry(options.dbPath))
 }
 
+function openMailbox(options: DiscoveryServerOptions): MailboxDeps | undefined {
+  if (options.mailbox === false) return undefined
+  const o = options.mailbox ?? {}
+  const store =
+    options.mailboxStore ??
+    (options.memory || options.registry || !options.dbPath ? new MemoryMailboxStore() : new SqliteMailboxStore(options.dbPath))
+  const rate = o.depositRate ?? DEFAULT_MAILBOX_DEPOSIT_RATE
+  return {
+    store,
+    quota: { maxItems: o.maxItems ?? DEFAULT_MAILBOX_MAX_ITEMS, maxBytes: o.maxBytes ?? DEFAULT_MAILBOX_MAX_BYTES },
+    lifetimeMs: o.lifetimeMs ?? MAILBOX_ITEM_LIFETIME_MS,
+    ...(rate ? { depositLimiter: new RateLimiter({ perSecond: rate, burst: rate * 10 }) } : {}),
+  }
+}
+
 export async function startDiscoveryServer(options: DiscoveryServerOptions): Promise<DiscoveryServer> {
   const host = options.host ?? DEFAULT_SERVER_HOST
   const ttlMs = (options.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000
@@ -98,8 +137,9 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
     await registry.close()
     throw err
   }
+  const mailbox = openMailbox(options)
   const app = createApp(
-    { registry, ttlMs, reservationMs, now, peerPages, ...(leaseSecret ? { leaseSecret } : {}) },
+    { registry, ttlMs, reservationMs, now, peerPages, ...(leaseSecret ? { leaseSecret } : {}), ...(mailbox ? { mailbox } : {}) },
     { logger, ...(limiter ? { limiter } : {}), ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}) },
   )
   const server = createServer((req, res) => {
@@ -126,7 +166,9 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
     () => {
       const t = now()
       limiter?.prune?.(t)
+      mailbox?.depositLimiter?.prune(t)
       registry.sweep(t).catch((err: unknown) => logger.warn({ err }, 'registry sweep failed'))
+      mailbox?.store.sweep(t).catch((err: unknown) => logger.warn({ err }, 'mailbox sweep failed'))
     },
     Math.max(1000, Math.min(ttlMs, 60_000)),
   )
@@ -154,12 +196,20 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
     clearInterval(sweep)
     clearInterval(presence)
     await registry.close()
+    await mailbox?.store.close()
     throw err
   }
   const port = (server.address() as AddressInfo).port
   const url = formatUrl(host, port)
   logger.info(
-    { url, ttlSeconds: ttlMs / 1000, reservationSeconds: reservationMs / 1000, rateLimit, backend: registry.constructor.name },
+    {
+      url,
+      ttlSeconds: ttlMs / 1000,
+      reservationSeconds: reservationMs / 1000,
+      rateLimit,
+      backend: registry.constructor.name,
+      mailbox: mailbox ? { ...mailbox.quota, backend: mailbox.store.constructor.name } : false,
+    },
     'listening',
   )
 
@@ -178,6 +228,7 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
         await closed
         clearTimeout(force)
         await registry.close()
+        await mailbox?.store.close()
         logger.info('closed')
       })()
       return closing

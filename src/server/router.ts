@@ -7,10 +7,12 @@ export interface Route<H> {
   method: string
   path: string
   handler: H
+  /** A request body cap above the default, for the one route whose bodies are bigger (mailbox deposits). */
+  maxBodyBytes?: number
 }
 
 export type Match<H> =
-  | { kind: 'found'; handler: H; params: Record<string, string> }
+  | { kind: 'found'; handler: H; params: Record<string, string>; maxBodyBytes?: number }
   | { kind: 'wrong_method'; allow: string[] }
   | { kind: 'not_found' }
 
@@ -39,7 +41,9 @@ export function createRouter<H>(routes: Route<H>[]): (method: string, path: stri
     for (const route of routes) {
       const params = matchPath(route.path, path)
       if (!params) continue
-      if (route.method === method) return { kind: 'found', handler: route.handler, params }
+      if (route.method === method) {
+        return { kind: 'found', handler: route.handler, params, ...(route.maxBodyBytes ? { maxBodyBytes: route.maxBodyBytes } : {}) }
+      }
       allow.push(route.method)
     }
     return allow.length > 0 ? { kind: 'wrong_method', allow } : { kind: 'not_found' }

@@ -20,6 +20,7 @@ import {
 import { ErrorCode } from '../protocol/errors.js'
 import { deriveLeaseKey, sealLeaseKey, verifyLeaseMac } from '../protocol/lease-proof.js'
 import { HttpError, type Reply } from './http.js'
+import type { MailboxDeps } from './mailbox/routes.js'
 import { matchesEtag, type PeerPageCache } from './peer-page-cache.js'
 import type { Peer, Registry } from './registry.js'
 import type { Route } from './router.js'
@@ -33,6 +34,8 @@ export interface Deps {
   peerPages?: PeerPageCache
   /** The namespace's secret for lease proofs (lease-proof.ts); without it keep-alives must be signed. */
   leaseSecret?: Buffer
+  /** Absent with `p2p server --no-mailbox`: the mailbox routes answer `mailbox_disabled`. */
+  mailbox?: MailboxDeps
 }
 
 export interface RequestContext {
@@ -58,7 +61,7 @@ export function validationError(error: z.ZodError): HttpError {
   return new HttpError(400, code, message)
 }
 
-function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input)
   if (!result.success) throw validationError(result.error)
   return result.data
@@ -74,21 +77,21 @@ export function toPeerRecord(peer: Peer): PeerRecord {
   }
 }
 
-function requireFresh(ts: number, now: number): void {
+export function requireFresh(ts: number, now: number): void {
   if (!isFreshTimestamp(ts, now)) {
     throw new HttpError(401, ErrorCode.StaleTimestamp, `ts is more than ${TIMESTAMP_WINDOW_MS / 1000} s away from the server's clock`)
   }
 }
 
 /** A signature is remembered until its timestamp would be stale anyway. */
-async function requireFirstUse(deps: Deps, userId: string, sig: string, ts: number): Promise<void> {
+export async function requireFirstUse(deps: Deps, userId: string, sig: string, ts: number): Promise<void> {
   if (!(await deps.registry.claimNonce(userId, sig, ts + TIMESTAMP_WINDOW_MS))) {
     throw new HttpError(401, ErrorCode.Replayed, 'this request was already seen')
   }
 }
 
 const noLease = (userId: string) => new HttpError(404, ErrorCode.NotFound, `no lease for ${userId}; register again`)
-const badSignature = () => new HttpError(401, ErrorCode.BadSignature, 'signature does not verify')
+export const badSignature = () => new HttpError(401, ErrorCode.BadSignature, 'signature does not verify')
 
 const register: Handler = async (ctx, deps) => {
   const req = parse(RegisterRequestSchema, ctx.body)
@@ -197,7 +200,8 @@ const listPeers: Handler = async (ctx, deps) => {
   return { status: 200, json: page.json, headers }
 }
 
-const getPeer: Handler = async (ctx, deps) => {
+/** The `:userId` of a path, decoded and checked. */
+function userIdParam(ctx: RequestContext): string {
   let raw: string
   try {
     raw = decodeURIComponent(ctx.params.userId ?? '')
@@ -206,7 +210,11 @@ const getPeer: Handler = async (ctx, deps) => {
   }
   const parsed = UserIdSchema.safeParse(raw)
   if (!parsed.success) throw new HttpError(400, ErrorCode.InvalidUserId, parsed.error.issues[0]?.message ?? 'invalid user id')
-  const userId = parsed.data
+  return parsed.data
+}
+
+const getPeer: Handler = async (ctx, deps) => {
+  const userId = userIdParam(ctx)
   // The same cache as the list pages, under its own key: an online peer's record stands until
   // presence changes, its lease ends, or a second passes (lastSeen). Absent peers are not cached.
   const key = `peer/${userId}`
@@ -224,6 +232,13 @@ const health: Handler = async (_ctx, deps) =>
   !deps.registry.healthy || (await deps.registry.healthy())
     ? { status: 200, body: { ok: true } }
     : { status: 503, body: { ok: false, error: { code: ErrorCode.Unavailable, message: 'the registry is unreachable' } } }
+/** The key a user id is bound to, online or not: what a sender needs to seal to a user it never met. */
+const getKey: Handler = async (ctx, deps) => {
+  const userId = userIdParam(ctx)
+  const binding = await deps.registry.binding(userId, ctx.now)
+  if (!binding) throw new HttpError(404, ErrorCode.NotFound, `${userId} is not bound to any key`)
+  return { status: 200, body: { userId: binding.userId, publicKey: binding.publicKey } }
+}
 
 export const routes: Route<Handler>[] = [
   { method: 'POST', path: '/v1/register', handler: register },
@@ -231,5 +246,6 @@ export const routes: Route<Handler>[] = [
   { method: 'POST', path: '/v1/unregister', handler: unregister },
   { method: 'GET', path: '/v1/peers', handler: listPeers },
   { method: 'GET', path: '/v1/peers/:userId', handler: getPeer },
+  { method: 'GET', path: '/v1/keys/:userId', handler: getKey },
   { method: 'GET', path: '/healthz', handler: health },
 ]

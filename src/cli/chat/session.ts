@@ -195,7 +195,9 @@ class ChatSession {
         ? `delivered to ${to}`
         : result.status === 'queued'
           ? `queued for ${to} (sent when they are back)`
-          : `${result.status}: ${to}`
+          : result.status === 'mailbox'
+            ? `left in ${to}'s mailbox (they get it when they are back)`
+            : `${result.status}: ${to}`
     this.result('msg', this.c.dim(note), result)
   }
 

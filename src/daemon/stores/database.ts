@@ -53,6 +53,10 @@ const MIGRATIONS: string[] = [
   `,
   // 2: `status` counts failed messages from an index of them alone, not by scanning the history.
   `CREATE INDEX messages_failed ON messages (seq) WHERE status = 'failed';`,
+  // 3: when a queued message was left, sealed, in the peer's mailbox at the server (SPEC section 10).
+  // It stays queued until the peer acknowledges it; the index counts those for `status`.
+  `ALTER TABLE messages ADD COLUMN deposited_at INTEGER;
+   CREATE INDEX messages_deposited ON messages (seq) WHERE status = 'queued' AND deposited_at IS NOT NULL;`,
 ]
 
 export function openDatabase(path: string): Db {

@@ -24,6 +24,8 @@ export interface StoredMessage {
   at: number
   status: 'queued' | 'delivered' | 'failed' | null
   muted: number
+  /** Outgoing: when it was left in the peer's mailbox (it stays queued until acknowledged). */
+  depositedAt: number | null
 }
 
 export interface IncomingMessage {
@@ -35,7 +37,7 @@ export interface IncomingMessage {
   muted: boolean
 }
 
-const MESSAGE_COLUMNS = 'seq, direction, id, peer, text, at, status, muted'
+const MESSAGE_COLUMNS = 'seq, direction, id, peer, text, at, status, muted, deposited_at AS depositedAt'
 
 /**
  * What `status` asks on every call. Each count reads its own partial index, so the cost follows
@@ -92,7 +94,8 @@ export class MessageStore {
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE direction = 'in' AND muted = 0 AND seq > ? ORDER BY seq LIMIT ?`,
     )
     this.rekeyStmt = db.prepare<[string, string]>(
-      `UPDATE messages SET peer_key = ? WHERE direction = 'out' AND peer = ? AND status = 'queued'`,
+      // A copy left in the mailbox was sealed to the old key, which the peer no longer holds: deposit again.
+      `UPDATE messages SET peer_key = ?, deposited_at = NULL WHERE direction = 'out' AND peer = ? AND status = 'queued'`,
     )
     this.latestStmt = db.prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM messages')
   }

@@ -1,0 +1,95 @@
+/**
+ * The mailbox's HTTP surface (SPEC section 10): request and response bodies and the bytes each
+ * signed request covers, shared by the server and the daemon like discovery.ts.
+ *
+ * Depositing needs no account (the server cannot know the sender: that is inside the seal), so it
+ * is limited per source address and per recipient instead. Fetching and deleting are the
+ * recipient's alone: signed with the key its user id is bound to, with the keep-alive scheme
+ * (timestamp window, each signature used once).
+ */
+import { z } from 'zod'
+import { UserIdSchema } from './discovery.js'
+import { type Identity, sign, toHex } from './identity.js'
+import { MAX_SEALED_BYTES } from './limits.js'
+import { normalizeUserId } from './user-id.js'
+
+/** How long the server keeps an item nobody took. */
+export const MAILBOX_ITEM_LIFETIME_MS = 7 * 86_400_000
+/** Stored bytes per recipient. */
+export const DEFAULT_MAILBOX_MAX_BYTES = 32 * 1024 * 1024
+/** Items one fetch answers at most, and the bytes of sealed items it stops adding at. */
+export const MAX_FETCH_ITEMS = 200
+export const MAX_FETCH_BYTES = 4 * 1024 * 1024
+/**
+ * A deposit body: the largest sealed item in base64 and its JSON wrapper. Above the 16 KiB cap of
+ * the other routes, because a sealed item holds up to 64 KiB of text.
+ */
+export const MAX_DEPOSIT_BODY_BYTES = Math.ceil(MAX_SEALED_BYTES / 3) * 4 + 256
+
+const base64 = /^[A-Za-z0-9+/]*={0,2}$/
+const SignatureSchema = z.string().regex(/^[0-9a-f]{128}$/, 'sig must be 128 lower-case hex characters (Ed25519)')
+const TimestampSchema = z.number().int().nonnegative()
+/** Server-made item ids: opaque to clients, ordered by the store. */
+export const MailboxItemIdSchema = z.string().regex(/^[0-9]{1,20}$/, 'item id must be the decimal id the server gave')
+
+export const DepositRequestSchema = z.strictObject({
+  to: UserIdSchema,
+  box: z
+    .string()
+    .max(Math.ceil(MAX_SEALED_BYTES / 3) * 4, 'box is larger than any sealed item')
+    .regex(base64, 'box must be base64'),
+})
+export const DepositResponseSchema = z.object({ id: MailboxItemIdSchema, expiresAt: z.string() })
+
+export const FetchRequestSchema = z.strictObject({
+  userId: UserIdSchema,
+  after: MailboxItemIdSchema.optional(),
+  limit: z.number().int().min(1).max(MAX_FETCH_ITEMS).optional(),
+  ts: TimestampSchema,
+  sig: SignatureSchema,
+})
+export const FetchResponseSchema = z.object({
+  items: z.array(z.object({ id: MailboxItemIdSchema, box: z.string(), depositedAt: z.string() })),
+  /** Present when more items wait after the last one: pass it as `after`. */
+  next: MailboxItemIdSchema.optional(),
+})
+
+export const DeleteRequestSchema = z.strictObject({
+  userId: UserIdSchema,
+  ids: z.array(MailboxItemIdSchema).min(1).max(MAX_FETCH_ITEMS),
+  ts: TimestampSchema,
+  sig: SignatureSchema,
+})
+export const DeleteResponseSchema = z.object({ deleted: z.number().int().nonnegative() })
+
+export type DepositRequest = z.infer<typeof DepositRequestSchema>
+export type FetchRequest = z.infer<typeof FetchRequestSchema>
+export type FetchResponse = z.infer<typeof FetchResponseSchema>
+export type DeleteRequest = z.infer<typeof DeleteRequestSchema>
+
+type Unsigned<T> = Omit<T, 'sig'>
+
+/** The bytes a fetch's `sig` covers: the action tag, then the fields in a fixed order (as discovery.ts). */
+export function fetchBytes(body: Unsigned<FetchRequest>): Buffer {
+  const fields = ['p2p/v1/mailbox-fetch', normalizeUserId(body.userId), body.ts, body.after ?? null, body.limit ?? null]
+  return Buffer.from(JSON.stringify(fields), 'utf8')
+}
+
+export function deleteBytes(body: Unsigned<DeleteRequest>): Buffer {
+  return Buffer.from(JSON.stringify(['p2p/v1/mailbox-delete', normalizeUserId(body.userId), body.ts, ...body.ids]), 'utf8')
+}
+
+export function signFetch(identity: Identity, fields: Unsigned<FetchRequest>): FetchRequest {
+  const body = {
+    userId: normalizeUserId(fields.userId),
+    ts: fields.ts,
+    ...(fields.after !== undefined ? { after: fields.after } : {}),
+    ...(fields.limit !== undefined ? { limit: fields.limit } : {}),
+  }
+  return { ...body, sig: toHex(sign(identity, fetchBytes(body))) }
+}
+
+export function signDelete(identity: Identity, fields: Unsigned<DeleteRequest>): DeleteRequest {
+  const body = { userId: normalizeUserId(fields.userId), ids: fields.ids, ts: fields.ts }
+  return { ...body, sig: toHex(sign(identity, deleteBytes(body))) }
+}
