@@ -9,6 +9,27 @@ import {
   DEFAULT_SERVER_PORT,
 } from '../protocol/defaults.js'
 
+/** Pure: the relay limits the flags set; the server fills in the rest. */
+export function relayLimits(flags: {
+  'relay-rate'?: number | undefined
+  'relay-idle'?: number | undefined
+  'relay-pairing'?: number | undefined
+  'relay-circuits'?: number | undefined
+  'relay-per-address'?: number | undefined
+  'relay-max'?: number | undefined
+}) {
+  const seconds = (s: number | undefined) => (s === undefined ? undefined : s * 1000)
+  const limits = {
+    bytesPerSecondPerKey: flags['relay-rate'] === undefined ? undefined : flags['relay-rate'] || null,
+    idleTimeoutMs: seconds(flags['relay-idle']),
+    pairingTimeoutMs: seconds(flags['relay-pairing']),
+    maxCircuitsPerKey: flags['relay-circuits'],
+    maxConnectionsPerAddress: flags['relay-per-address'],
+    maxConnections: flags['relay-max'],
+  }
+  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined))
+}
+
 export default class Server extends BaseCommand {
   static override summary = 'Run a discovery server in the foreground'
 
@@ -20,6 +41,7 @@ export default class Server extends BaseCommand {
     '<%= config.bin %> server --port 0 --memory',
     '<%= config.bin %> server --port 0 --memory --json',
     '<%= config.bin %> server --host 127.0.0.1 --port 5000 --ttl 60 --db ./registry.db',
+    '<%= config.bin %> server --no-relay',
   ]
 
   static override flags = {
@@ -42,6 +64,17 @@ export default class Server extends BaseCommand {
       default: DEFAULT_RATE_LIMIT_PER_SECOND,
       min: 0,
     }),
+    relay: Flags.boolean({
+      summary: 'Relay links between daemons that cannot reach each other (--no-relay turns it off).',
+      default: true,
+      allowNo: true,
+    }),
+    'relay-rate': Flags.integer({ summary: 'Bytes per second one key may send through the relay; 0 = unlimited.', min: 0 }),
+    'relay-idle': Flags.integer({ summary: 'Seconds a relay connection may stay silent before it is closed.', min: 1 }),
+    'relay-pairing': Flags.integer({ summary: 'Seconds one end of a relay circuit waits for the other.', min: 1 }),
+    'relay-circuits': Flags.integer({ summary: 'Relay circuits one key may have at once.', min: 1 }),
+    'relay-per-address': Flags.integer({ summary: 'Relay connections from one address.', min: 1 }),
+    'relay-max': Flags.integer({ summary: 'Relay connections in all.', min: 1 }),
     'log-level': Flags.option({ options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, default: 'info' })(),
   }
 
@@ -70,6 +103,7 @@ export default class Server extends BaseCommand {
         // Only an explicit --home moves the database: a P2P_HOME set for a daemon must not.
         ...(flags.memory ? { memory: true } : { dbPath: flags.db ?? (flags.home ? join(flags.home, 'registry.db') : defaultDbPath()) }),
         rateLimit: rate > 0 ? { perSecond: rate, burst: rate * 2 } : false,
+        relay: flags.relay ? relayLimits(flags) : false,
         logger,
       })
     } catch (err) {

@@ -11,6 +11,8 @@ import { normalizeAddress } from './http.js'
 import { MemoryRegistry } from './memory-registry.js'
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js'
 import type { Registry } from './registry.js'
+import type { RelayLimits } from './relay/relay-limits.js'
+import { refuseRelay, startRelay } from './relay/start-relay.js'
 import { SqliteRegistry } from './sqlite-registry.js'
 
 export const DEFAULT_TTL_SECONDS = DEFAULT_LEASE_TTL_SECONDS
@@ -31,6 +33,10 @@ export interface DiscoveryServerOptions {
   logger: Logger
   /** Per remote address; `false` turns limiting off. */
   rateLimit?: RateLimitConfig | false
+  /** The relay's limits (defaults for those not given); `false` turns the relay off (--no-relay). */
+  relay?: Partial<RelayLimits> | false
+  /** Sees every byte the relay copies (tests: none of it may be plaintext). */
+  relayTap?: (chunk: Buffer) => void
   /** Clock in ms, for tests. */
   now?: () => number
 }
@@ -84,6 +90,9 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
       },
     )
   })
+  const relay =
+    options.relay === false ? undefined : startRelay({ registry, logger, now, limits: options.relay ?? {}, tap: options.relayTap })
+  server.on('upgrade', relay ? (req, socket, head) => relay.handleUpgrade(req, socket, head) : refuseRelay)
   // Slow or silent clients must not hold sockets for ever.
   server.headersTimeout = 10_000
   server.requestTimeout = 15_000
@@ -93,6 +102,7 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
     () => {
       const t = now()
       limiter?.prune(t)
+      relay?.prune(t)
       registry.sweep(t).catch((err: unknown) => logger.warn({ err }, 'registry sweep failed'))
     },
     Math.max(1000, Math.min(ttlMs, 60_000)),
@@ -115,7 +125,14 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
   const port = (server.address() as AddressInfo).port
   const url = formatUrl(host, port)
   logger.info(
-    { url, ttlSeconds: ttlMs / 1000, reservationSeconds: reservationMs / 1000, rateLimit, backend: registry.constructor.name },
+    {
+      url,
+      ttlSeconds: ttlMs / 1000,
+      reservationSeconds: reservationMs / 1000,
+      rateLimit,
+      backend: registry.constructor.name,
+      relay: Boolean(relay),
+    },
     'listening',
   )
 
@@ -126,6 +143,7 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
     close() {
       closing ??= (async () => {
         clearInterval(sweep)
+        relay?.close()
         const closed = new Promise<void>((resolve) => server.close(() => resolve()))
         // Idle keep-alive sockets go now; requests in flight get a moment to finish.
         server.closeIdleConnections()
