@@ -32,17 +32,35 @@ export class RelayError extends Error {
   }
 }
 
-/** Opens `path` on the server as an Upgrade to the relay protocol; an HTTP error becomes a RelayError. */
+/**
+ * Opens `path` on the server as an Upgrade to the relay protocol; an HTTP error becomes a
+ * RelayError. `signal` and the timeout apply until the upgrade only: the socket that comes out
+ * lives as long as its owner wants (a signal given to http.request would destroy it later).
+ */
 export function openUpgrade(serverUrl: string, path: string, signal: AbortSignal, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, serverUrl), {
-      headers: { connection: 'Upgrade', upgrade: RELAY_PROTOCOL },
-      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-    })
+    const req = request(new URL(path, serverUrl), { headers: { connection: 'Upgrade', upgrade: RELAY_PROTOCOL } })
+    let done = false
+    const settle = (then: () => void) => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      signal.removeEventListener('abort', onAbort)
+      then()
+    }
+    const giveUp = (error: unknown) => {
+      settle(() => reject(error))
+      req.destroy()
+    }
+    const onAbort = () => giveUp(signal.reason)
+    const timer = setTimeout(() => giveUp(new RelayError('timeout', `no answer from the relay at ${serverUrl} in time`)), timeoutMs)
+    if (signal.aborted) return onAbort()
+    signal.addEventListener('abort', onAbort, { once: true })
     req.on('upgrade', (_res, socket, head) => {
       socket.setNoDelay(true)
       if (head.length > 0) socket.unshift(head)
-      resolve(socket)
+      if (done) socket.destroy()
+      else settle(() => resolve(socket))
     })
     req.on('response', (res) => {
       let body = ''
@@ -56,13 +74,12 @@ export function openUpgrade(serverUrl: string, path: string, signal: AbortSignal
             return undefined
           }
         })()
-        reject(new RelayError(error?.code ?? 'http_error', `relay refused: ${error?.message ?? `HTTP ${res.statusCode}`}`))
+        settle(() => reject(new RelayError(error?.code ?? 'http_error', `relay refused: ${error?.message ?? `HTTP ${res.statusCode}`}`)))
       })
     })
-    req.on('error', (error) => {
-      if (signal.aborted) reject(signal.reason)
-      else reject(new RelayError('server_unreachable', `relay at ${serverUrl} unreachable: ${error.message}`))
-    })
+    req.on('error', (error) =>
+      settle(() => reject(new RelayError('server_unreachable', `relay at ${serverUrl} unreachable: ${error.message}`))),
+    )
     req.end()
   })
 }

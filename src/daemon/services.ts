@@ -3,6 +3,7 @@
  * pipeline (outbox, inbox), the peer-link supervisor with its dialer and frame router, and what
  * the control methods are answered from. No sockets are opened here; `daemon.ts` starts them.
  */
+import { registeredAddress } from '../protocol/advertise.js'
 import { toHex } from '../protocol/identity.js'
 import { startActorSystem } from './actor-system.js'
 import type { DaemonTuning } from './config.js'
@@ -19,6 +20,8 @@ import { Outbox } from './outbox.js'
 import { PeerDialer } from './peer-dialer.js'
 import { PeerDirectory } from './peer-directory.js'
 import { PeerKeyResolver } from './peer-key-resolver.js'
+import { RelayControl } from './relay-client.js'
+import { RelayDialer } from './relay-dialer.js'
 import { MessageStore } from './stores/message-store.js'
 import { PeerStore } from './stores/peer-store.js'
 import { PolicyStore } from './stores/policy-store.js'
@@ -43,7 +46,16 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
     log.error({ err: error }, 'could not store an incoming message'),
   )
   const discovery = new DiscoveryClient(settings.serverUrl, identity, userId, profile.instance)
-  const dialer = new PeerDialer({ identity, userId, discovery, peers, isBlocked, log, timing: tuning.links })
+  const relay = new RelayDialer({
+    serverUrl: settings.serverUrl,
+    control: () => system.relayConnection(),
+    accept: (socket) => links.accept(socket, 'relayed'),
+    log,
+    // The relay's pairing timeout (15 s) and a margin.
+    timeoutMs: 20_000,
+    maxPendingIncoming: 16,
+  })
+  const dialer = new PeerDialer({ identity, userId, discovery, peers, isBlocked, log, timing: tuning.links, relay })
   const router = new FrameRouter({ inbox, outbox, log, peerRate: tuning.links.peerRate })
   const online = new OnlinePeers(discovery, userId)
   const links = new LinkSupervisor({
@@ -60,12 +72,22 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
   let listenPort = 0
   const system = startActorSystem({
     discoveryApi: {
-      register: (signal) => discovery.register(listenPort, undefined, signal),
+      register: (signal) => {
+        const address = registeredAddress(listenPort, settings.advertise)
+        return discovery.register(address.port, address.host, signal)
+      },
       keepalive: (signal) => discovery.keepalive(signal),
       unregister: (signal) => discovery.unregister(signal),
     },
     discoveryBackoff: tuning.discoveryBackoff,
     policyStore: new PolicyStore(db),
+    relayConnect: async (signal) => {
+      const control = await RelayControl.connect({ serverUrl: settings.serverUrl, identity, userId, signal, timeoutMs: 10_000 })
+      control.on('incoming', (circuit) => relay.incoming(circuit))
+      log.info('relay connected')
+      return control
+    },
+    relayPingIntervalMs: tuning.links.pingIntervalMs,
     links,
     events,
     log,
@@ -87,10 +109,11 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
     peers,
     keyConflicts,
     isConnected: (peer) => links.isConnected(peer),
+    linkOf: (peer) => links.linkOf(peer),
     policyOf: (peer) => system.policy.get(peer),
     policyUserIds: () => system.policy.userIds(),
   })
-  /** The listener is up on `port`: register it. */
+  /** The listener is up on `port` (0: no listener, `--listen off`): register it. */
   const goOnline = (port: number) => {
     listenPort = port
     system.goOnline()

@@ -88,6 +88,8 @@ export interface StatusResult {
   publicKey: string
   listen: { host: string; port: number }
   server: { url: string; registered: boolean; error?: string }
+  /** The daemon's relay connection (SPEC section 9); `error` says why it is down. */
+  relay?: { connected: boolean; error?: string }
   peers: { online: number; connected: number; keyChanged: number }
   outbox: { queued: number; failed: number }
   uptimeS: number
@@ -118,6 +120,8 @@ export interface PeerInfo {
   fingerprint?: string
   lastSeen?: string
   connected?: boolean
+  /** How the live link runs, while there is one: straight to the peer, or spliced through the relay. */
+  link?: 'direct' | 'relayed'
   /** The peer presented a key other than the pinned one; the link is refused until that is resolved. */
   keyChanged?: boolean
   presentedFingerprint?: string

@@ -52,12 +52,15 @@ export interface DaemonProcessOptions {
   serverUrl: string
   port?: number
   env?: NodeJS.ProcessEnv
+  /** Extra flags of `daemon run`, e.g. ['--listen', 'off']. */
+  args?: string[]
 }
 
 export async function startDaemonProcess(options: DaemonProcessOptions): Promise<DaemonProcess> {
   const home = options.home ?? tempHome()
   const args = [BIN, 'daemon', 'run', '--home', home, '--server', options.serverUrl, '--port', String(options.port ?? 0)]
   if (options.userId) args.push('--user', options.userId)
+  args.push(...(options.args ?? []))
   const child = reapOnExit(
     spawn(process.execPath, args, {
       cwd: REPO_ROOT,
