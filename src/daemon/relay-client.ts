@@ -118,9 +118,12 @@ export class RelayControl extends EventEmitter<RelayControlEvents> {
     userId: string
     signal: AbortSignal
     timeoutMs: number
+    /** Listens before the first frame is read: a circuit may be announced right behind `ready`. */
+    onIncoming?(circuit: IncomingCircuit): void
   }): Promise<RelayControl> {
     const socket = await openUpgrade(options.serverUrl, RELAY_PATH, options.signal, options.timeoutMs)
     const control = new RelayControl(socket)
+    if (options.onIncoming) control.on('incoming', options.onIncoming)
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => fail(new RelayError('timeout', 'the relay did not accept us in time')), options.timeoutMs)
       const fail = (error: Error) => {

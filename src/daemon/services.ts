@@ -82,8 +82,14 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
     discoveryBackoff: tuning.discoveryBackoff,
     policyStore: new PolicyStore(db),
     relayConnect: async (signal) => {
-      const control = await RelayControl.connect({ serverUrl: settings.serverUrl, identity, userId, signal, timeoutMs: 10_000 })
-      control.on('incoming', (circuit) => relay.incoming(circuit))
+      const control = await RelayControl.connect({
+        serverUrl: settings.serverUrl,
+        identity,
+        userId,
+        signal,
+        timeoutMs: 10_000,
+        onIncoming: (circuit) => relay.incoming(circuit),
+      })
       log.info('relay connected')
       return control
     },
