@@ -181,7 +181,7 @@ describe('moving a relayed link to a direct one', () => {
     const direct = new FakeConn('aa', 'direct')
     const machine = directUpgradeMachine.provide({
       actors: {
-        dialDirect: fromPromise<LinkConnection>(async () => {
+        dialDirect: fromPromise<LinkConnection, { peerId: string }>(async () => {
           tries++
           if (tries < 2) throw new Error('behind a NAT')
           return direct
@@ -210,7 +210,7 @@ describe('moving a relayed link to a direct one', () => {
       actors: {
         dial: fromPromise(async () => relayed),
         upgrade: directUpgradeMachine.provide({
-          actors: { dialDirect: fromPromise<LinkConnection>(async () => direct) },
+          actors: { dialDirect: fromPromise<LinkConnection, { peerId: string }>(async () => direct) },
           delays: { retryDelay: 1000 },
         }),
       },
