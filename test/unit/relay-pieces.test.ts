@@ -208,7 +208,7 @@ describe('moving a relayed link to a direct one', () => {
     const ups: LinkConnection[] = []
     const machine = peerLinkMachine.provide({
       actors: {
-        dial: fromPromise(async () => relayed),
+        dial: fromPromise<LinkConnection, { peerId: string }>(async () => relayed),
         upgrade: directUpgradeMachine.provide({
           actors: { dialDirect: fromPromise<LinkConnection, { peerId: string }>(async () => direct) },
           delays: { retryDelay: 1000 },
