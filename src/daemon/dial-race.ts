@@ -1,6 +1,7 @@
 /**
  * Dialing a peer by several paths at once (SPEC section 9): each attempt starts after its own
- * delay unless another has already won; the first to finish its handshake wins and the others are
+ * delay unless another has already won (or at once when one fails before its delay is up); the
+ * first to finish its handshake wins and the others are
  * aborted (an attempt that completes anyway closes what it made, see PeerDialer). When every
  * attempt fails, the race fails with the first attempt's error: the direct one, usually the most
  * telling.
@@ -38,13 +39,22 @@ export function raceDials<T>(attempts: DialAttempt<T>[], signal: AbortSignal): P
     const fail = (i: number, error: unknown) => {
       errors[i] = error
       failed++
-      if (settled || failed < attempts.length) return
+      if (settled) return
+      // No point waiting out the delay of a path that was only meant to back up this one.
+      if (failed < attempts.length) {
+        for (const timer of timers) clearTimeout(timer)
+        starts.forEach((begin) => begin())
+        return
+      }
       finish()
       reject(errors.find((e) => e !== undefined))
     }
+    const starts: Array<() => void> = []
     attempts.forEach((attempt, i) => {
+      let started = false
       const start = () => {
-        if (settled) return
+        if (settled || started) return
+        started = true
         attempt.run(controllers[i]!.signal).then(
           (value) => {
             if (settled) return
@@ -54,6 +64,7 @@ export function raceDials<T>(attempts: DialAttempt<T>[], signal: AbortSignal): P
           (error: unknown) => fail(i, error),
         )
       }
+      starts.push(start)
       if (attempt.afterMs <= 0) start()
       else timers.push(setTimeout(start, attempt.afterMs))
     })

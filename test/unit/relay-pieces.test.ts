@@ -31,6 +31,19 @@ describe('raceDials', () => {
     expect(aborted).toEqual(['slow'])
   })
 
+  it('a failure starts the next path at once instead of waiting out its delay', async () => {
+    const started = Date.now()
+    const winner = await raceDials(
+      [
+        { afterMs: 0, run: () => Promise.reject(new Error('refused')) },
+        { afterMs: 60_000, run: () => Promise.resolve('relay') },
+      ],
+      new AbortController().signal,
+    )
+    expect(winner).toBe('relay')
+    expect(Date.now() - started).toBeLessThan(30_000)
+  })
+
   it('fails with the first attempt’s error when all fail, and at once when the caller aborts', async () => {
     const failing = (message: string) => ({ afterMs: 0, run: () => Promise.reject(new Error(message)) })
     await expect(raceDials([failing('direct refused'), failing('relay down')], new AbortController().signal)).rejects.toThrow(
