@@ -43,7 +43,7 @@ export function raceDials<T>(attempts: DialAttempt<T>[], signal: AbortSignal): P
       // No point waiting out the delay of a path that was only meant to back up this one.
       if (failed < attempts.length) {
         for (const timer of timers) clearTimeout(timer)
-        starts.forEach((begin) => begin())
+        for (const begin of starts) begin()
         return
       }
       finish()
