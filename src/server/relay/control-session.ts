@@ -34,6 +34,8 @@ export class ControlSession {
   private readonly nonce = randomBytes(32).toString('hex')
   private readonly reader = new RelayLineReader()
   private authed = false
+  /** An answer is being checked: a second one is refused, not raced against the first. */
+  private authing = false
   private ended = false
 
   constructor(
@@ -90,10 +92,11 @@ export class ControlSession {
   }
 
   private async authenticate(userId: string, sig: string): Promise<void> {
-    if (this.authed) {
+    if (this.authed || this.authing) {
       this.fail(ErrorCode.BadRequest, 'already authenticated')
       return
     }
+    this.authing = true
     const binding = await this.host.registry.binding(userId, this.host.now()).catch((err: unknown) => {
       this.host.log.error({ err }, 'relay: registry lookup failed')
       return undefined
