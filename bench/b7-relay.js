@@ -74,16 +74,20 @@ async function register(url, body) {
 }
 
 /** N authenticated control connections held open by this process; the server's RSS before and after. */
-async function idleConnections(n) {
+export async function idleConnections(n) {
   const [{ RelayControl }, { signRegister }, { generateIdentity }] = await Promise.all([
     import(`${DIST}/daemon/relay-client.js`),
     import(`${DIST}/protocol/discovery.js`),
     import(`${DIST}/protocol/identity.js`),
   ])
-  const relay = await spawnUntil([BIN, 'server', '--host', '127.0.0.1', '--port', '0', '--memory', '--ttl', '3600', ...RELAY_LIMITS], {
-    pattern: /listening on (http:\/\/\S+)/,
-    env: { XDG_DATA_HOME: tempDir('p2p-bench-server-') },
-  })
+  // Opening 10,000 takes minutes on a busy machine: the first must not reach the idle timeout meanwhile.
+  const relay = await spawnUntil(
+    [BIN, 'server', '--host', '127.0.0.1', '--port', '0', '--memory', '--ttl', '3600', '--relay-idle', '3600', ...RELAY_LIMITS],
+    {
+      pattern: /listening on (http:\/\/\S+)/,
+      env: { XDG_DATA_HOME: tempDir('p2p-bench-server-') },
+    },
+  )
   const url = relay.match[1]
   const pid = relay.child.pid
   await new Promise((r) => setTimeout(r, 500))

@@ -91,6 +91,7 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
         onIncoming: (circuit) => relay.incoming(circuit),
       })
       log.info('relay connected')
+      control.on('close', (reason) => log.info({ reason }, 'relay connection lost'))
       return control
     },
     relayPingIntervalMs: tuning.links.pingIntervalMs,
