@@ -14,6 +14,7 @@ const benches = {
   B4: './b4-discovery.js',
   B5: './b5-links.js',
   B6: './b6-cli-stdin.js',
+  B7: './b7-relay.js',
   B8: './b8-mailbox.js',
   B10: './b10-offline-queue.js',
 }

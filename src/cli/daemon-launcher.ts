@@ -250,6 +250,9 @@ export function settingsConflicts(settings: DaemonSettings, status: StatusResult
   if (settings.port !== undefined && settings.port !== 0 && settings.port !== status.listen.port) {
     conflicts.push(`--port ${settings.port} (it listens on ${status.listen.port})`)
   }
+  if (settings.listen && settings.listen !== status.listen.host) {
+    conflicts.push(`--listen ${settings.listen} (it listens on ${status.listen.host})`)
+  }
   if (settings.serverUrl !== undefined && !sameServerUrl(settings.serverUrl, status.server.url)) {
     conflicts.push(`--server ${settings.serverUrl} (it uses ${status.server.url})`)
   }

@@ -5,7 +5,9 @@
  * with the same message whichever command it was typed to.
  */
 import { Args, Flags } from '@oclif/core'
+import { isListenValue, parseAdvertise } from '../protocol/advertise.js'
 import { DEFAULT_SERVER_URL } from '../protocol/defaults.js'
+import { ErrorCode, P2PError } from '../protocol/errors.js'
 import { checkServerUrl } from '../protocol/server-url.js'
 import { cursor, durationSeconds, peerId } from './validate.js'
 
@@ -47,22 +49,56 @@ export function daemonFlags(when = '') {
     server: serverUrlFlag({
       description: `discovery server URL (default ${DEFAULT_SERVER_URL}); several comma-separated instances of one namespace are tried in turn${when}`,
     }),
+    listen: listenFlag({
+      description: `address to take peer links on, or off (reachable through the relay only); default dual-stack ::${when}`,
+    }),
+    advertise: advertiseFlag({ description: `HOST[:PORT] others should dial, e.g. a forwarded port; '' forgets it${when}` }),
   }
 }
+
+/** `--listen HOST|off`. */
+export const listenFlag = Flags.custom<string>({
+  helpValue: '<host|off>',
+  parse: async (input) => {
+    if (input !== '' && !isListenValue(input)) throw new P2PError(ErrorCode.Usage, `--listen: "${input}" is not a host or off`)
+    return input
+  },
+})
+
+/** `--advertise HOST[:PORT]`. */
+export const advertiseFlag = Flags.custom<string>({
+  helpValue: '<host[:port]>',
+  parse: async (input) => {
+    if (input !== '' && !parseAdvertise(input)) throw new P2PError(ErrorCode.Usage, `--advertise: "${input}" is not HOST[:PORT]`)
+    return input
+  },
+})
 
 /** What a daemon is started with; the daemon remembers user and server after its first start. */
 export interface DaemonSettings {
   userId?: string
   port?: number
   serverUrl?: string
+  /** A host, or off; '' forgets a remembered one. */
+  listen?: string
+  /** HOST[:PORT]; '' forgets a remembered one. */
+  advertise?: string
 }
 
 /** Pure: the settings the daemon flags ask for. An empty --user or --server counts as not given. */
-export function daemonSettings(flags: { user?: string; port?: number; server?: string }): DaemonSettings {
+export function daemonSettings(flags: {
+  user?: string
+  port?: number
+  server?: string
+  listen?: string
+  advertise?: string
+}): DaemonSettings {
   return {
     ...(flags.user ? { userId: flags.user } : {}),
     ...(flags.port !== undefined ? { port: flags.port } : {}),
     ...(flags.server ? { serverUrl: flags.server } : {}),
+    ...(flags.listen !== undefined ? { listen: flags.listen } : {}),
+    ...(flags.advertise !== undefined ? { advertise: flags.advertise } : {}),
   }
 }
 
@@ -72,5 +108,7 @@ export function daemonSettingsArgs(settings: DaemonSettings): string[] {
     ...(settings.userId !== undefined ? ['--user', settings.userId] : []),
     ...(settings.port !== undefined ? ['--port', String(settings.port)] : []),
     ...(settings.serverUrl !== undefined ? ['--server', settings.serverUrl] : []),
+    ...(settings.listen !== undefined ? ['--listen', settings.listen] : []),
+    ...(settings.advertise !== undefined ? ['--advertise', settings.advertise] : []),
   ]
 }

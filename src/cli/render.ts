@@ -10,14 +10,14 @@ export function peersTable(peers: PeerInfo[], c: Palette, empty: string): string
   const rows = peers.map((p) => {
     const flags = [
       p.keyChanged ? c.red(`KEY CHANGED (now ${sanitize(p.presentedFingerprint ?? '?')})`) : '',
-      p.connected ? 'connected' : '',
+      p.connected ? (p.link === 'relayed' ? 'connected (relayed)' : 'connected') : '',
       p.blocked ? 'blocked' : '',
       p.muted ? (p.mutedUntil ? `muted until ${dateTime(p.mutedUntil)}` : 'muted') : '',
     ].filter(Boolean)
     return [
       sanitize(p.userId),
       p.online ? 'yes' : 'no',
-      p.host !== undefined && p.port !== undefined ? sanitize(`${p.host}:${p.port}`) : '-',
+      p.host !== undefined && p.port !== undefined ? (p.port === 0 ? 'relay only' : sanitize(`${p.host}:${p.port}`)) : '-',
       p.fingerprint ? sanitize(p.fingerprint) : '-',
       p.lastSeen ? ago(p.lastSeen) : '-',
       flags.join(', '),
@@ -63,8 +63,9 @@ export function statusLines(s: StatusResult, c: Palette): string {
     ['running', `${c.green('yes')} (pid ${s.pid}, up ${duration(s.uptimeS)})`],
     ['user', s.userId],
     ['fingerprint', s.fingerprint],
-    ['listening', `${s.listen.host}:${s.listen.port}`],
+    ['listening', s.listen.port === 0 ? 'off (reachable through the relay only)' : `${s.listen.host}:${s.listen.port}`],
     ['server', server],
+    ...(s.relay ? ([['relay', s.relay.connected ? c.green('connected') : c.yellow('not connected')]] as Array<[string, string]>) : []),
     [
       'peers',
       `${s.peers.online} online, ${s.peers.connected} connected${s.peers.keyChanged ? c.red(`, ${s.peers.keyChanged} with a changed key (see p2p peers)`) : ''}`,

@@ -11,11 +11,32 @@ import {
   DEFAULT_SERVER_PORT,
 } from '../protocol/defaults.js'
 
+/** Pure: the relay limits the flags set; the server fills in the rest. */
+export function relayLimits(flags: {
+  'relay-rate'?: number | undefined
+  'relay-idle'?: number | undefined
+  'relay-pairing'?: number | undefined
+  'relay-circuits'?: number | undefined
+  'relay-per-address'?: number | undefined
+  'relay-max'?: number | undefined
+}) {
+  const seconds = (s: number | undefined) => (s === undefined ? undefined : s * 1000)
+  const limits = {
+    bytesPerSecondPerKey: flags['relay-rate'] === undefined ? undefined : flags['relay-rate'] || null,
+    idleTimeoutMs: seconds(flags['relay-idle']),
+    pairingTimeoutMs: seconds(flags['relay-pairing']),
+    maxCircuitsPerKey: flags['relay-circuits'],
+    maxConnectionsPerAddress: flags['relay-per-address'],
+    maxConnections: flags['relay-max'],
+  }
+  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined))
+}
+
 export default class Server extends BaseCommand {
   static override summary = 'Run a discovery server in the foreground'
 
   static override description =
-    'Peers register here, keep their lease alive, and find each other. Bindings of user ids to keys are kept in an embedded SQLite file (--db, else registry.db in --home when given) so that they survive restarts; --memory keeps nothing. It also keeps sealed mailbox items for users who are offline (at most 7 days, --mailbox-quota items each; --no-mailbox refuses them): they are stored with the registry and never readable by the server. --redis shares bindings and leases between several instances. Logs are JSON lines on stderr; SIGHUP is logged and ignored, SIGINT and SIGTERM stop the server. With --json the ready line is {"listening":"http://HOST:PORT"} and a failure is {"error":{code,message}}.'
+    'Peers register here, keep their lease alive, and find each other. Bindings of user ids to keys are kept in an embedded SQLite file (--db, else registry.db in --home when given) so that they survive restarts; --memory keeps nothing. It also keeps sealed mailbox items for users who are offline (at most 7 days, --mailbox-quota items each; --no-mailbox refuses them): they are stored with the registry and never readable by the server. --redis shares bindings and leases between several instances. It is also a blind relay on the same port for daemons that cannot reach each other directly (--no-relay turns it off). Logs are JSON lines on stderr; SIGHUP is logged and ignored, SIGINT and SIGTERM stop the server. With --json the ready line is {"listening":"http://HOST:PORT"} and a failure is {"error":{code,message}}.'
 
   static override examples = [
     '<%= config.bin %> server',
@@ -23,6 +44,7 @@ export default class Server extends BaseCommand {
     '<%= config.bin %> server --port 0 --memory --json',
     '<%= config.bin %> server --host 127.0.0.1 --port 5000 --ttl 60 --db ./registry.db',
     '<%= config.bin %> server --port 5001 --redis redis://127.0.0.1:6379/0 --trust-proxy 127.0.0.1',
+    '<%= config.bin %> server --no-relay',
   ]
 
   static override flags = {
@@ -67,6 +89,17 @@ export default class Server extends BaseCommand {
       default: DEFAULT_MAILBOX_DEPOSIT_RATE,
       min: 0,
     }),
+    relay: Flags.boolean({
+      summary: 'Relay links between daemons that cannot reach each other (--no-relay turns it off).',
+      default: true,
+      allowNo: true,
+    }),
+    'relay-rate': Flags.integer({ summary: 'Bytes per second one key may send through the relay; 0 = unlimited.', min: 0 }),
+    'relay-idle': Flags.integer({ summary: 'Seconds a relay connection may stay silent before it is closed.', min: 1 }),
+    'relay-pairing': Flags.integer({ summary: 'Seconds one end of a relay circuit waits for the other.', min: 1 }),
+    'relay-circuits': Flags.integer({ summary: 'Relay circuits one key may have at once.', min: 1 }),
+    'relay-per-address': Flags.integer({ summary: 'Relay connections from one address.', min: 1 }),
+    'relay-max': Flags.integer({ summary: 'Relay connections in all.', min: 1 }),
     'log-level': Flags.option({ options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, default: 'info' })(),
   }
 
@@ -117,6 +150,7 @@ export default class Server extends BaseCommand {
         ...(trustProxy ? { trustProxy } : {}),
         rateLimit: rate > 0 ? { perSecond: rate, burst: rate * 2 } : false,
         mailbox: flags.mailbox ? { maxItems: flags['mailbox-quota'], depositRate: flags['mailbox-rate'] || false } : false,
+        relay: flags.relay ? relayLimits(flags) : false,
         logger,
       })
     } catch (err) {

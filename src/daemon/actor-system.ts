@@ -4,7 +4,7 @@
  * out, a timed mute that ends is told to `watch` and `chat` subscribers.
  */
 import type { Logger } from 'pino'
-import { type Actor, createActor, fromCallback, waitFor } from 'xstate'
+import { type Actor, createActor, fromCallback, fromPromise, waitFor } from 'xstate'
 import { ActorTree, type InspectedActor } from './actor-tree.js'
 import type { BackoffPolicy } from './backoff.js'
 import { daemonMachine, type LinksEvent } from './daemon.machine.js'
@@ -13,12 +13,16 @@ import { discoveryMachineFor } from './discovery.machine.js'
 import type { EventHub } from './event-hub.js'
 import type { LinkSupervisor } from './link-supervisor.js'
 import { type PolicyActor, type PolicyActorRef, policyFacade, policyInput, policyMachineFor } from './policy.machine.js'
+import { type RelayConnection, relayMachine } from './relay.machine.js'
 import type { PolicyStore } from './stores/policy-store.js'
 
 export interface ActorSystemDeps {
   discoveryApi: DiscoveryApi
   discoveryBackoff: BackoffPolicy
   policyStore: PolicyStore
+  /** Opens and authenticates a relay connection (RelayControl.connect). */
+  relayConnect(signal: AbortSignal): Promise<RelayConnection>
+  relayPingIntervalMs: number
   links: Pick<LinkSupervisor, 'block' | 'resume' | 'stop'>
   events: EventHub
   log: Logger
@@ -31,6 +35,10 @@ export interface ActorSystem {
   goOnline(): void
   /** The discovery actor's registration, while it runs. */
   registration(): { registered: boolean; lastError?: DiscoveryFailure }
+  /** The relay connection's state, for `status`. */
+  relay(): { connected: boolean; error?: string }
+  /** The live relay connection, if any: read from the relay actor, its one owner. */
+  relayConnection(): RelayConnection | undefined
   /** Unregisters from the server, waiting a bounded time for it. */
   unregister(): Promise<void>
   /** Stops every actor (the links child closes the peer links). */
@@ -44,6 +52,7 @@ export function startActorSystem(deps: ActorSystemDeps): ActorSystem {
     actors: {
       discovery: discoveryMachineFor(deps.discoveryApi),
       policy: policyMachineFor(deps.policyStore),
+      relay: relayMachine.provide({ actors: { connect: fromPromise(({ signal }) => deps.relayConnect(signal)) } }),
       links: fromCallback<LinksEvent>(({ receive }) => {
         receive((event) => (event.type === 'BLOCK' ? links.block(event.peer) : links.resume(event.peer)))
         return () => links.stop()
@@ -58,6 +67,7 @@ export function startActorSystem(deps: ActorSystemDeps): ActorSystem {
     input: {
       discovery: { backoff: deps.discoveryBackoff },
       policy: policyInput(deps.policyStore),
+      relay: { backoff: deps.discoveryBackoff, pingIntervalMs: deps.relayPingIntervalMs },
       restartDelayMs: deps.discoveryBackoff.maxMs,
     },
     inspect: tree.inspect,
@@ -73,6 +83,11 @@ export function startActorSystem(deps: ActorSystemDeps): ActorSystem {
   policyRef.on('muteEnded', ({ peer }) => events.publish({ type: 'muteEnded', peer, at: new Date().toISOString() }))
 
   const discovery = () => root.system.get('discovery') as Actor<typeof discoveryMachine> | undefined
+  const relay = () => (root.system.get('relay') as Actor<typeof relayMachine> | undefined)?.getSnapshot().context
+  const relayConnection = () => {
+    const conn = relay()?.conn
+    return conn && !conn.closed ? conn : undefined
+  }
   return {
     policy: policyFacade(policyRef),
     tree,
@@ -81,6 +96,11 @@ export function startActorSystem(deps: ActorSystemDeps): ActorSystem {
       const context = discovery()?.getSnapshot().context
       return { registered: context?.registered ?? false, ...(context?.lastError ? { lastError: context.lastError } : {}) }
     },
+    relay: () => {
+      const error = relay()?.lastError
+      return { connected: relayConnection() !== undefined, ...(error && !relayConnection() ? { error } : {}) }
+    },
+    relayConnection,
     unregister: async () => {
       const actor = discovery()
       if (!actor) return

@@ -14,6 +14,10 @@ export interface LinkTiming {
   idleLifetimeMs: number
   handshakeTimeoutMs: number
   connectTimeoutMs: number
+  /** Through the relay when no direct link is up this long after a direct dial started (SPEC section 9). */
+  relayDelayMs: number
+  /** While relayed: how often to try a direct link again. */
+  directRetry: BackoffPolicy
   /** Incoming messages per link; over it, reading pauses (TCP pushes back on the sender, nothing is lost). */
   peerRate: RateLimitConfig | null
 }
@@ -54,6 +58,8 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): DaemonTunin
       idleLifetimeMs: 10 * 60_000,
       handshakeTimeoutMs: envNumber(env, 'P2P_HANDSHAKE_TIMEOUT_MS', 10_000),
       connectTimeoutMs: 5_000,
+      relayDelayMs: envNumber(env, 'P2P_RELAY_DELAY_MS', 1000),
+      directRetry: { baseMs: envNumber(env, 'P2P_DIRECT_RETRY_BASE_MS', 2000), maxMs: envNumber(env, 'P2P_DIRECT_RETRY_MAX_MS', 60_000) },
       peerRate: peerRate > 0 ? { perSecond: peerRate, burst: peerRate * 2 } : null,
     },
     mailbox: {

@@ -4,6 +4,7 @@
  *
  *   daemon (parallel)
  *    ├─ discovery: offline --LISTENING--> running [discovery → keepalive] --error--> failed --after--> running
+ *    ├─ relay:     offline --LISTENING--> running [relay]  (the one relay connection, reconnected with backoff)
  *    ├─ policy:    running [policy]       (blocks and mutes, written through to SQLite)
  *    └─ links:     running [links]        (the peer-link supervisor; its peers' actors live in its own Map)
  *
@@ -14,6 +15,7 @@
 import { fromCallback, setup } from 'xstate'
 import { type DiscoveryInput, discoveryMachine } from './discovery.machine.js'
 import { type PolicyInput, policyMachine } from './policy.machine.js'
+import { type RelayInput, relayMachine } from './relay.machine.js'
 
 /** What the links child accepts: the supervisor's calls that are not on a per-message path. */
 export type LinksEvent = { type: 'BLOCK'; peer: string } | { type: 'WAKE'; peer: string }
@@ -21,6 +23,7 @@ export type LinksEvent = { type: 'BLOCK'; peer: string } | { type: 'WAKE'; peer:
 export interface DaemonInput {
   discovery: DiscoveryInput
   policy: PolicyInput
+  relay: RelayInput
   /** Pause before a failed discovery child starts again. */
   restartDelayMs: number
 }
@@ -36,6 +39,7 @@ export const daemonMachine = setup({
   actors: {
     discovery: discoveryMachine,
     policy: policyMachine,
+    relay: relayMachine,
     links: fromCallback<LinksEvent>(() => {
       throw new Error('daemon: links not provided')
     }),
@@ -66,6 +70,27 @@ export const daemonMachine = setup({
             onError: {
               target: 'failed',
               actions: { type: 'childFailed', params: ({ event }) => ({ child: 'discovery', error: event.error }) },
+            },
+          },
+        },
+        failed: { after: { restartDelay: 'running' } },
+        stopped: { type: 'final' },
+      },
+    },
+    relay: {
+      initial: 'offline',
+      states: {
+        offline: { on: { LISTENING: 'running' } },
+        running: {
+          invoke: {
+            id: 'relay',
+            systemId: 'relay',
+            src: 'relay',
+            input: ({ context }) => context.relay,
+            onDone: 'stopped',
+            onError: {
+              target: 'failed',
+              actions: { type: 'childFailed', params: ({ event }) => ({ child: 'relay', error: event.error }) },
             },
           },
         },

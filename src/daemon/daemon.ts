@@ -5,6 +5,7 @@
  */
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import type { Logger } from 'pino'
+import { LISTEN_OFF } from '../protocol/advertise.js'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import { fingerprint, toHex } from '../protocol/identity.js'
 import type { ProfilePaths } from '../protocol/profile.js'
@@ -31,6 +32,10 @@ export interface DaemonOptions {
   userId?: string
   port?: number
   serverUrl?: string
+  /** A host to listen on, or `off` (remembered in the profile). */
+  listen?: string
+  /** HOST[:PORT] others should dial (remembered in the profile). */
+  advertise?: string
   listenHost?: string
   tuning?: DaemonTuning
   /** Where logs go; defaults to daemon.log in the profile. */
@@ -57,7 +62,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     teardown.push('log stopped', () => profile.log.info('stopped'))
     const tuning = options.tuning ?? tuningFromEnv()
     const services = createServices(profile, tuning, teardown)
-    const listen = await startListener(profile, services, tuning, options.listenHost, teardown)
+    const listen =
+      profile.settings.listen === LISTEN_OFF
+        ? noListener(services, teardown)
+        : await startListener(profile, services, tuning, profile.settings.listen ?? options.listenHost, teardown)
     const stop = async () => {
       profile.log.info('stopping')
       await teardown.run()
@@ -100,6 +108,12 @@ async function startListener(
   } catch (error) {
     throw new P2PError(ErrorCode.Internal, `cannot listen on port ${port}: ${(error as Error).message}`)
   }
+}
+
+/** `--listen off`: no socket; peers reach this daemon through the relay only (port 0 tells them). */
+function noListener(services: DaemonServices, teardown: Teardown): { host: string; port: number } {
+  teardown.push('close peer links', () => services.links.stop())
+  return { host: LISTEN_OFF, port: 0 }
 }
 
 async function listenOn(
@@ -174,6 +188,7 @@ function statusReporter(profile: OpenProfile, services: DaemonServices, listen: 
       publicKey: toHex(identity.publicKey),
       listen,
       server: { url: settings.serverUrl, registered, ...(lastError ? { error: lastError.message, errorCode: lastError.code } : {}) },
+      relay: system.relay(),
       peers: { online: online.size, connected: links.connectedCount, keyChanged: keyConflicts.size },
       outbox: messages.counts(),
       mailbox: mailbox.status(),

@@ -12,10 +12,12 @@ import type { DecodedFrame } from '../protocol/peer-frames.js'
 import { describeState } from './actor-tree.js'
 import { backoffDelay } from './backoff.js'
 import type { LinkTiming } from './config.js'
+import { directUpgradeMachine } from './direct-upgrade.machine.js'
 import type { RoutedConnection } from './frame-router.js'
 import type { KeyConflicts } from './key-conflicts.js'
 import type { OutboxLink } from './outbox.js'
 import { isKeyChange } from './peer-auth.js'
+import type { LinkKind } from './peer-connection.js'
 import type { AcceptResult } from './peer-dialer.js'
 import { KeyConflictError } from './peer-dialer.js'
 import { type LinkConnection, peerLinkMachine } from './peer-link.machine.js'
@@ -34,7 +36,9 @@ export interface LinkSupervisorOptions {
   myKey: string
   dialer: {
     dial(peerId: string, signal: AbortSignal): Promise<SupervisedConnection>
-    accept(socket: Socket): Promise<AcceptResult>
+    /** A direct link only, tried in the background while the link is relayed. */
+    dialDirect(peerId: string, signal: AbortSignal): Promise<SupervisedConnection>
+    accept(socket: Socket, link?: LinkKind): Promise<AcceptResult>
   }
   router: { route(peerId: string, conn: SupervisedConnection, decoded: DecodedFrame): void }
   outbox: {
@@ -47,7 +51,7 @@ export interface LinkSupervisorOptions {
   isBlocked(peerId: string): boolean
   keyConflicts: KeyConflicts
   log: Logger
-  timing: Pick<LinkTiming, 'backoff' | 'pingIntervalMs' | 'deadAfterMs' | 'idleLifetimeMs'>
+  timing: Pick<LinkTiming, 'backoff' | 'pingIntervalMs' | 'deadAfterMs' | 'idleLifetimeMs' | 'directRetry'>
   /** A link came up or went down: who is online may have changed. */
   peersChanged?(): void
   /** For tests: a simulated clock drives the actors' timers. */
@@ -106,6 +110,12 @@ export class LinkSupervisor {
     return conn && !conn.closed ? conn : undefined
   }
 
+  /** How the live link to `peerId` runs, if there is one. */
+  linkOf(peerId: string): LinkKind | undefined {
+    const conn = this.connectionOf(peerId)
+    return conn ? (conn.link ?? 'direct') : undefined
+  }
+
   isConnected(peerId: string): boolean {
     return this.connectionOf(peerId) !== undefined
   }
@@ -129,9 +139,9 @@ export class LinkSupervisor {
     for (const actor of actors) actor.send({ type: 'STOP' })
   }
 
-  /** A socket accepted by the listener: handshake, authorise, hand to the peer's actor. */
-  async accept(socket: Socket): Promise<void> {
-    const result = await this.options.dialer.accept(socket)
+  /** A socket accepted by the listener (or a relayed circuit's end): handshake, authorise, hand to the peer's actor. */
+  async accept(socket: Socket, link: LinkKind = 'direct'): Promise<void> {
+    const result = await this.options.dialer.accept(socket, link)
     if (!result.ok) {
       if (isKeyChange(result.refusal.code)) this.options.keyConflicts.record(result.peerId, result.presentedKey)
       return
@@ -146,6 +156,12 @@ export class LinkSupervisor {
     return peerLinkMachine.provide({
       actors: {
         dial: fromPromise(async ({ input, signal }) => this.attach(input.peerId, await dialer.dial(input.peerId, signal))),
+        upgrade: directUpgradeMachine.provide({
+          actors: {
+            dialDirect: fromPromise(async ({ input, signal }) => this.attach(input.peerId, await dialer.dialDirect(input.peerId, signal))),
+          },
+          delays: { retryDelay: ({ context }) => backoffDelay(context.attempt, timing.directRetry) },
+        }),
       },
       delays: {
         retryDelay: ({ context }) => backoffDelay(context.attempt, timing.backoff),

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto'
 import { chmodSync, mkdirSync, realpathSync } from 'node:fs'
 import { hostname } from 'node:os'
 import pino, { type Logger } from 'pino'
+import { isListenValue, parseAdvertise } from '../protocol/advertise.js'
 import { DEFAULT_SERVER_URL } from '../protocol/defaults.js'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import { fingerprint, type Identity } from '../protocol/identity.js'
@@ -25,7 +26,13 @@ export interface StartSettings {
   userId: string
   port: number
   serverUrl: string
+  /** Where to listen: a host, or `off` for no listener at all; undefined: dual-stack (`::`, else 0.0.0.0). */
+  listen?: string
+  /** The address others should dial (HOST[:PORT]); undefined: the server records the requests' source. */
+  advertise?: string
 }
+
+type StartFlags = { userId?: string; port?: number; serverUrl?: string; listen?: string; advertise?: string }
 
 export interface OpenProfile {
   paths: ProfilePaths
@@ -43,8 +50,8 @@ export interface OpenProfile {
 
 /** Pure: the settings a start uses, from its flags and what the profile remembers. */
 export function resolveStartSettings(
-  flags: { userId?: string; port?: number; serverUrl?: string },
-  stored: { userId?: string; port?: string; serverUrl?: string; userIdBound?: string },
+  flags: StartFlags,
+  stored: { userId?: string; port?: string; serverUrl?: string; listen?: string; advertise?: string; userIdBound?: string },
 ): StartSettings {
   const userId = flags.userId ? normalizeUserId(flags.userId) : stored.userId
   if (!userId) throw new P2PError(ErrorCode.NotConfigured, 'this profile has no user yet: start it once with --user ID')
@@ -59,14 +66,21 @@ export function resolveStartSettings(
     port: flags.port ?? (stored.port !== undefined ? Number(stored.port) : 0),
     // A malformed URL is refused before it is stored: a daemon that "runs" against it never works.
     serverUrl: checkServerUrl(flags.serverUrl ?? stored.serverUrl ?? DEFAULT_SERVER_URL),
+    ...addressSetting('listen', flags.listen ?? stored.listen, isListenValue),
+    ...addressSetting('advertise', flags.advertise ?? stored.advertise, (v) => parseAdvertise(v) !== undefined),
   }
 }
 
+/** Pure: a remembered address setting; an empty value (`--advertise ''`) clears it. A malformed one is refused before it is stored. */
+function addressSetting(name: 'listen' | 'advertise', value: string | undefined, valid: (v: string) => boolean) {
+  if (!value) return {}
+  if (!valid(value))
+    throw new P2PError(ErrorCode.Usage, `--${name}: "${value}" is not ${name === 'listen' ? 'a host or off' : 'HOST[:PORT]'}`)
+  return { [name]: value }
+}
+
 /** Opens the profile at `home`; what it opens is pushed on `teardown`. */
-export function openProfile(
-  options: { home: string; userId?: string; port?: number; serverUrl?: string; logger?: Logger },
-  teardown: Teardown,
-): OpenProfile {
+export function openProfile(options: { home: string; logger?: Logger } & StartFlags, teardown: Teardown): OpenProfile {
   const paths = profilePaths(options.home)
   mkdirSync(paths.home, { recursive: true, mode: 0o700 })
   chmodSync(paths.home, 0o700)
@@ -98,15 +112,24 @@ export function instanceId(host: string, profilePath: string): string {
   return createHash('sha256').update(`${host}\0${profilePath}`).digest('base64url').slice(0, 22)
 }
 
-function rememberSettings(store: SettingsStore, flags: { userId?: string; port?: number; serverUrl?: string }): StartSettings {
+function rememberSettings(store: SettingsStore, flags: StartFlags): StartSettings {
   const stored = (key: string) => {
     const value = store.get(key)
     return value ? { [key]: value } : {}
   }
-  const settings = resolveStartSettings(flags, { ...stored('userId'), ...stored('port'), ...stored('serverUrl'), ...stored('userIdBound') })
+  const settings = resolveStartSettings(flags, {
+    ...stored('userId'),
+    ...stored('port'),
+    ...stored('serverUrl'),
+    ...stored('listen'),
+    ...stored('advertise'),
+    ...stored('userIdBound'),
+  })
   if (store.get('userId') !== settings.userId) store.set('userIdBound', 'no')
   store.set('userId', settings.userId)
   store.set('serverUrl', settings.serverUrl)
   store.set('port', String(settings.port))
+  store.set('listen', settings.listen ?? '')
+  store.set('advertise', settings.advertise ?? '')
   return settings
 }

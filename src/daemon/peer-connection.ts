@@ -36,6 +36,9 @@ const CLOSE_GRACE_MS = 2000
 /** Writes above this go out at once instead of waiting for the end of the turn. */
 const FLUSH_AT_BYTES = 256 * 1024
 
+/** How a link runs: straight between the daemons, or spliced through the relay (SPEC section 9). */
+export type LinkKind = 'direct' | 'relayed'
+
 export interface PeerConnectionEvents {
   frame: [DecodedFrame]
   close: [reason: string]
@@ -64,6 +67,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     established: HandshakeResult,
     readonly remoteUserId: string,
     readonly remoteAddress: { host: string; port: number },
+    readonly link: LinkKind = 'direct',
   ) {
     super()
     const stream = established.stream

@@ -6,11 +6,13 @@
  */
 import { connect, type Socket } from 'node:net'
 import type { Logger } from 'pino'
+import { isDirectlyReachable } from '../protocol/discovery.js'
 import type { Identity } from '../protocol/identity.js'
 import { normalizeUserId } from '../protocol/user-id.js'
+import { type DialAttempt, raceDials } from './dial-race.js'
 import { type DiscoveryClient, DiscoveryError } from './discovery-client.js'
 import { decidePeer, isKeyChange, type PeerAuthDecision } from './peer-auth.js'
-import { handshake, PeerConnection } from './peer-connection.js'
+import { handshake, type LinkKind, PeerConnection } from './peer-connection.js'
 import type { PeerStore } from './stores/peer-store.js'
 
 export interface PeerDialerOptions {
@@ -20,8 +22,12 @@ export interface PeerDialerOptions {
   peers: PeerStore
   isBlocked(peerId: string): boolean
   log: Logger
-  timing: { connectTimeoutMs: number; handshakeTimeoutMs: number }
+  timing: { connectTimeoutMs: number; handshakeTimeoutMs: number; relayDelayMs: number }
+  /** Circuits through the relay (RelayDialer); without it, direct links only. */
+  relay?: { open(peerId: string, signal: AbortSignal): Promise<Socket> }
 }
+
+type Address = { host: string; port: number; publicKey: string }
 
 /** A dial refused before connecting because the peer's key conflicts with the pin. */
 export class KeyConflictError extends Error {
@@ -42,12 +48,38 @@ export type AcceptResult =
 export class PeerDialer {
   constructor(private readonly options: PeerDialerOptions) {}
 
-  /** Connects to `peerId` where the discovery server (or, while it is down, our last sighting) says it is. */
+  /**
+   * Connects to `peerId` where the discovery server (or, while it is down, our last sighting) says
+   * it is: directly when it advertises an address, through the relay a little later (at once for a
+   * peer that takes no direct connections); the first handshake to finish wins (SPEC section 9).
+   */
   async dial(peerId: string, signal: AbortSignal): Promise<PeerConnection> {
-    const { identity, userId, peers, timing } = this.options
+    const { timing, relay } = this.options
     const address = await this.locate(peerId)
+    this.checkKey(peerId, address, signal)
+    const attempts: DialAttempt<PeerConnection>[] = []
+    if (isDirectlyReachable(address)) attempts.push({ afterMs: 0, run: (s) => this.direct(peerId, address, s) })
+    if (relay) {
+      attempts.push({
+        afterMs: attempts.length > 0 ? timing.relayDelayMs : 0,
+        run: (s) => this.connectOver(peerId, address, 'relayed', () => relay.open(peerId, s), s),
+      })
+    }
+    return raceDials(attempts, signal)
+  }
+
+  /** A direct link only: what a relayed link keeps trying in the background, to move over. */
+  async dialDirect(peerId: string, signal: AbortSignal): Promise<PeerConnection> {
+    const address = await this.locate(peerId)
+    if (!isDirectlyReachable(address)) throw new Error(`${peerId} takes no direct connections`)
+    this.checkKey(peerId, address, signal)
+    return this.direct(peerId, address, signal)
+  }
+
+  /** Refuses, before any connection, a peer whose key conflicts with the pin. */
+  private checkKey(peerId: string, address: Address, signal: AbortSignal): void {
     // Read the pin after the lookup: a `trust` made meanwhile must count.
-    const pinned = peers.get(peerId)
+    const pinned = this.options.peers.get(peerId)
     const decision = decidePeer({
       userId: peerId,
       remoteKey: address.publicKey,
@@ -55,11 +87,26 @@ export class PeerDialer {
       boundKey: address.publicKey,
       blocked: false,
     })
-    if (!decision.ok) {
-      if (!signal.aborted) this.options.log.error({ peer: peerId, code: decision.code }, `not dialing: ${decision.message}`)
-      throw isKeyChange(decision.code) ? new KeyConflictError(peerId, address.publicKey, decision.message) : new Error(decision.message)
-    }
-    const socket = await openSocket(address.host, address.port, timing.connectTimeoutMs, signal)
+    if (decision.ok) return
+    if (!signal.aborted) this.options.log.error({ peer: peerId, code: decision.code }, `not dialing: ${decision.message}`)
+    throw isKeyChange(decision.code) ? new KeyConflictError(peerId, address.publicKey, decision.message) : new Error(decision.message)
+  }
+
+  private direct(peerId: string, address: Address, signal: AbortSignal): Promise<PeerConnection> {
+    const open = () => openSocket(address.host, address.port, this.options.timing.connectTimeoutMs, signal)
+    return this.connectOver(peerId, address, 'direct', open, signal)
+  }
+
+  /** Handshake over a socket `open` gives, requiring the key the server binds to `peerId` (through the relay too). */
+  private async connectOver(
+    peerId: string,
+    address: Address,
+    link: LinkKind,
+    open: () => Promise<Socket>,
+    signal: AbortSignal,
+  ): Promise<PeerConnection> {
+    const { identity, userId, peers, timing } = this.options
+    const socket = await open()
     const established = await handshake({
       socket,
       initiator: true,
@@ -73,8 +120,8 @@ export class PeerDialer {
       throw new Error(`the peer at ${address.host}:${address.port} says it is ${established.hello.userId}, not ${peerId}`)
     }
     peers.pin(peerId, established.remoteKey)
-    peers.seen(peerId, address.host, address.port)
-    const conn = new PeerConnection(established, peerId, address)
+    if (link === 'direct') peers.seen(peerId, address.host, address.port)
+    const conn = new PeerConnection(established, peerId, address, link)
     if (signal.aborted) {
       conn.close('dial no longer wanted')
       throw new Error('dial aborted')
@@ -83,12 +130,12 @@ export class PeerDialer {
   }
 
   /** A socket accepted by the listener: handshake, then authorise the key it presented. */
-  async accept(socket: Socket): Promise<AcceptResult> {
+  async accept(socket: Socket, link: LinkKind = 'direct'): Promise<AcceptResult> {
     const { identity, userId, log, timing } = this.options
     const remote = { host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 }
     const established = await handshake({ socket, initiator: false, identity, myUserId: userId, timeoutMs: timing.handshakeTimeoutMs })
     const peerId = normalizeUserId(established.hello.userId)
-    log.info({ peer: peerId, remote }, 'incoming link: checking its key')
+    log.info({ peer: peerId, remote, link }, 'incoming link: checking its key')
     const decision = await this.authorise(peerId, established.remoteKey)
     if (!decision.ok) {
       const level = decision.code === 'blocked' ? 'info' : 'error'
@@ -96,10 +143,10 @@ export class PeerDialer {
       established.stream.destroy()
       return { ok: false, peerId, refusal: decision, presentedKey: established.remoteKey }
     }
-    return { ok: true, peerId, conn: new PeerConnection(established, peerId, remote) }
+    return { ok: true, peerId, conn: new PeerConnection(established, peerId, remote, link) }
   }
 
-  private async locate(peerId: string): Promise<{ host: string; port: number; publicKey: string }> {
+  private async locate(peerId: string): Promise<Address> {
     const pinned = this.options.peers.get(peerId)
     try {
       const record = await this.options.discovery.lookup(peerId)

@@ -15,6 +15,7 @@ export interface PeerDirectoryDeps {
   peers: PeerStore
   keyConflicts: KeyConflicts
   isConnected(peer: string): boolean
+  linkOf?(peer: string): 'direct' | 'relayed' | undefined
   policyOf(peer: string): PeerPolicy
   /** Every user with a block or mute entry. */
   policyUserIds(): string[]
@@ -22,6 +23,8 @@ export interface PeerDirectoryDeps {
 
 /** Pure: the `mutedUntil` field of a result, present only for a timed mute. */
 export const mutedUntilField = (p: PeerPolicy) => (p.mutedUntil !== undefined ? { mutedUntil: new Date(p.mutedUntil).toISOString() } : {})
+
+const linkField = (link: 'direct' | 'relayed' | undefined) => (link ? { link } : {})
 
 export class PeerDirectory {
   constructor(private readonly deps: PeerDirectoryDeps) {}
@@ -60,6 +63,7 @@ export class PeerDirectory {
       ...(seen ? { host: seen.host, port: seen.port, lastSeen: seen.lastSeen } : {}),
       ...(key ? { fingerprint: fingerprint(fromHex(key)) } : {}),
       connected: this.deps.isConnected(userId),
+      ...linkField(this.deps.linkOf?.(userId)),
       ...(presented ? { keyChanged: true, presentedFingerprint: fingerprint(fromHex(presented)) } : {}),
       blocked: p.blocked,
       muted: p.muted,

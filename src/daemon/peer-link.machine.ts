@@ -6,6 +6,8 @@
  *     ^               \--fail--> waiting                \--close, nothing waiting--> idle
  *     \--INCOMING (from any state but stopped) --> connected
  *   REDIAL (a key was just trusted) --> dialing, abandoning a dial made with the old key
+ *   connected through the relay: a direct link is tried in the background (direct-upgrade.machine.ts)
+ *     and, once up, replaces the relayed one (connected is entered again with it)
  *   BLOCK / STOP --> stopped (final): the link is closed.
  *   idle for idleLifetime --> retired (final): the supervisor drops the actor.
  *
@@ -16,12 +18,15 @@
  */
 import { assign, fromPromise, setup } from 'xstate'
 import { backoffDelay } from './backoff.js'
+import { directUpgradeMachine } from './direct-upgrade.machine.js'
 
 /** What the machine needs of a connection: PeerConnection satisfies it; tests pass fakes. */
 export interface LinkConnection {
   readonly initiatorKey: string
   readonly lastReceivedAt: number
   readonly closed: boolean
+  /** Through the relay or not; a fake without it counts as direct. */
+  readonly link?: 'direct' | 'relayed'
   close(reason: string): void
   ping(): void
 }
@@ -45,15 +50,27 @@ export type LinkEvent =
   | { type: 'BLOCK' }
   | { type: 'STOP' }
 
+type Candidate = { initiatorKey: string; link?: 'direct' | 'relayed' | undefined }
+
 /**
  * Pure tie-break: should `candidate` replace `current` (null while dialing, when `myKey` stands for
- * my own dial)? Both sides keep the connection dialed by the smaller key; a peer dialing again
- * replaces its own older connection (it restarted, or lost the old one).
+ * my own dial)? A peer dialing again replaces its own older connection (it restarted, or lost the
+ * old one); else a direct link beats a relayed one (both sides see the same two kinds); else both
+ * sides keep the connection dialed by the smaller key.
  */
-export function candidateWins(candidate: { initiatorKey: string }, current: { initiatorKey: string } | null, myKey: string): boolean {
+export function candidateWins(candidate: Candidate, current: Candidate | null, myKey: string): boolean {
   const currentInitiator = current ? current.initiatorKey : myKey
   if (candidate.initiatorKey === currentInitiator) return true
+  const relayed = (c: Candidate) => c.link === 'relayed'
+  if (current && relayed(candidate) !== relayed(current)) return relayed(current)
   return candidate.initiatorKey < currentInitiator
+}
+
+/** Pure: why the link being left is closed, from the event that leaves it. */
+function leavingReason(event: { type: string }): string {
+  if (event.type === 'INCOMING') return 'replaced by a newer link'
+  if (event.type.startsWith('xstate.done.actor')) return 'moved to a direct link'
+  return 'link closed by this daemon'
 }
 
 const notProvided = (what: string) => () => {
@@ -71,6 +88,7 @@ export const peerLinkMachine = setup({
   },
   actors: {
     dial: fromPromise<LinkConnection, PeerParams>(notProvided('dial')),
+    upgrade: directUpgradeMachine,
   },
   delays: {
     // Defaults for a machine used without provide(); the supervisor gives the daemon's tuning.
@@ -154,7 +172,13 @@ export const peerLinkMachine = setup({
     },
     connected: {
       entry: { type: 'linkUp', params: ({ context }) => ({ peerId: context.peerId, conn: context.conn as LinkConnection }) },
-      exit: [{ type: 'close', params: ({ context }) => ({ conn: context.conn, reason: 'link closed by this daemon' }) }, 'forget'],
+      exit: [{ type: 'close', params: ({ context, event }) => ({ conn: context.conn, reason: leavingReason(event) }) }, 'forget'],
+      invoke: {
+        src: 'upgrade',
+        input: ({ context }) => ({ peerId: context.peerId, relayed: context.conn?.link === 'relayed' }),
+        // Entered again: the relayed link is closed on the way out, the direct one comes up on the way in.
+        onDone: { target: 'connected', reenter: true, actions: { type: 'adopt', params: ({ event }) => ({ conn: event.output }) } },
+      },
       initial: 'live',
       states: {
         live: {
@@ -176,14 +200,12 @@ export const peerLinkMachine = setup({
         WAKE: { actions: { type: 'pump', params: ({ context }) => ({ peerId: context.peerId, conn: context.conn as LinkConnection }) } },
         INCOMING: [
           {
-            // A newer connection wins without leaving this state, so the old one is closed with
-            // the reason that is true, and the outbox starts over on the new one.
+            // A newer connection wins: entered again, the old one is closed (as "replaced"), the
+            // outbox starts over on the new one, and the background upgrade looks at its kind.
             guard: { type: 'candidateWins', params: ({ event }) => ({ conn: event.conn }) },
-            actions: [
-              { type: 'close', params: ({ context }) => ({ conn: context.conn, reason: 'replaced by a newer link' }) },
-              { type: 'adopt', params: ({ event }) => ({ conn: event.conn }) },
-              { type: 'linkUp', params: ({ event, context }) => ({ peerId: context.peerId, conn: event.conn }) },
-            ],
+            target: 'connected',
+            reenter: true,
+            actions: { type: 'adopt', params: ({ event }) => ({ conn: event.conn }) },
           },
           { actions: { type: 'close', params: ({ event }) => ({ conn: event.conn, reason: 'a link to this peer already exists' }) } },
         ],

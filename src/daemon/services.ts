@@ -3,6 +3,7 @@
  * pipeline (outbox, inbox), the peer-link supervisor with its dialer and frame router, and what
  * the control methods are answered from. No sockets are opened here; `daemon.ts` starts them.
  */
+import { registeredAddress } from '../protocol/advertise.js'
 import { toHex } from '../protocol/identity.js'
 import { startActorSystem } from './actor-system.js'
 import type { DaemonTuning } from './config.js'
@@ -20,6 +21,8 @@ import { Outbox } from './outbox.js'
 import { PeerDialer } from './peer-dialer.js'
 import { PeerDirectory } from './peer-directory.js'
 import { PeerKeyResolver } from './peer-key-resolver.js'
+import { RelayControl } from './relay-client.js'
+import { RelayDialer } from './relay-dialer.js'
 import { MessageStore } from './stores/message-store.js'
 import { PeerStore } from './stores/peer-store.js'
 import { PolicyStore } from './stores/policy-store.js'
@@ -46,7 +49,15 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
   const discovery = new DiscoveryClient(settings.serverUrl, identity, userId, profile.instance, (from, to, error) =>
     log.warn({ from, to, err: error.message }, 'discovery server failover'),
   )
-  const dialer = new PeerDialer({ identity, userId, discovery, peers, isBlocked, log, timing: tuning.links })
+  const relay = new RelayDialer({
+    control: () => system.relayConnection(),
+    accept: (socket) => links.accept(socket, 'relayed'),
+    log,
+    // The relay's pairing timeout (15 s) and a margin.
+    timeoutMs: 20_000,
+    maxPendingIncoming: 16,
+  })
+  const dialer = new PeerDialer({ identity, userId, discovery, peers, isBlocked, log, timing: tuning.links, relay })
   const router = new FrameRouter({ inbox, outbox, log, peerRate: tuning.links.peerRate })
   const online = new OnlinePeers(discovery, userId)
   const links = new LinkSupervisor({
@@ -64,7 +75,8 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
   const system = startActorSystem({
     discoveryApi: {
       register: async (signal) => {
-        const lease = await discovery.register(listenPort, undefined, signal)
+        const address = registeredAddress(listenPort, settings.advertise)
+        const lease = await discovery.register(address.port, address.host, signal)
         profile.confirmUserId()
         // Registered (again): what waits in my mailbox may come now (SPEC section 10).
         mailbox.poke()
@@ -75,6 +87,22 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
     },
     discoveryBackoff: tuning.discoveryBackoff,
     policyStore: new PolicyStore(db),
+    relayConnect: async (signal) => {
+      // The instance discovery uses now: with several (--server A,B), the relay follows its failover.
+      const serverUrl = discovery.baseUrl
+      const control = await RelayControl.connect({
+        serverUrl,
+        identity,
+        userId,
+        signal,
+        timeoutMs: 10_000,
+        onIncoming: (circuit) => relay.incoming(circuit, serverUrl),
+      })
+      log.info({ server: serverUrl }, 'relay connected')
+      control.on('close', (reason) => log.info({ reason }, 'relay connection lost'))
+      return control
+    },
+    relayPingIntervalMs: tuning.links.pingIntervalMs,
     links,
     events,
     log,
@@ -114,10 +142,11 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
     peers,
     keyConflicts,
     isConnected: (peer) => links.isConnected(peer),
+    linkOf: (peer) => links.linkOf(peer),
     policyOf: (peer) => system.policy.get(peer),
     policyUserIds: () => system.policy.userIds(),
   })
-  /** The listener is up on `port`: register it. */
+  /** The listener is up on `port` (0: no listener, `--listen off`): register it. */
   const goOnline = (port: number) => {
     listenPort = port
     system.goOnline()

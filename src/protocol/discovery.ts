@@ -20,7 +20,16 @@ export const UserIdSchema = z
 export const PublicKeySchema = z.string().regex(/^[0-9a-f]{64}$/, 'publicKey must be 64 lower-case hex characters (Ed25519)')
 const SignatureSchema = z.string().regex(/^[0-9a-f]{128}$/, 'sig must be 128 lower-case hex characters (Ed25519)')
 const TimestampSchema = z.number().int().nonnegative()
-const PortSchema = z.number().int().min(1).max(65535)
+/**
+ * 0 says "no direct address: reach me through the relay" (`daemon start --listen off`, SPEC
+ * section 9); peers then dial through the relay at once instead of waiting on a dead address.
+ */
+const PortSchema = z.number().int().min(0).max(65535)
+
+/** Pure: does a registered address take direct connections? */
+export function isDirectlyReachable(address: { port: number }): boolean {
+  return address.port > 0
+}
 // A host name or an IPv4/IPv6 literal; no scheme, no path.
 const HostSchema = z
   .string()

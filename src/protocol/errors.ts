@@ -30,6 +30,14 @@ export const ErrorCode = {
   // Mailbox (SPEC section 10)
   MailboxFull: 'mailbox_full',
   MailboxDisabled: 'mailbox_disabled',
+  // Relay (SPEC section 9)
+  RelayDisabled: 'relay_disabled',
+  RelayFull: 'relay_full',
+  TooManyConnections: 'too_many_connections',
+  TooManyCircuits: 'too_many_circuits',
+  PeerUnreachable: 'peer_unreachable',
+  PairingTimeout: 'pairing_timeout',
+  IdleTimeout: 'idle_timeout',
   // Daemon and profile
   DaemonNotRunning: 'daemon_not_running',
   DaemonUnreachable: 'daemon_unreachable',

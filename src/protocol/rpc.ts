@@ -89,6 +89,8 @@ export interface StatusResult {
   listen: { host: string; port: number }
   /** `errorCode`: the server's error code for the last failure, or `server_unreachable` when it did not answer. */
   server: { url: string; registered: boolean; error?: string; errorCode?: string }
+  /** The daemon's relay connection (SPEC section 9); `error` says why it is down. */
+  relay?: { connected: boolean; error?: string }
   peers: { online: number; connected: number; keyChanged: number }
   outbox: { queued: number; failed: number }
   /** Queued messages left in peers' mailboxes, and items taken from mine since the daemon started. */
@@ -121,6 +123,8 @@ export interface PeerInfo {
   fingerprint?: string
   lastSeen?: string
   connected?: boolean
+  /** How the live link runs, while there is one: straight to the peer, or spliced through the relay. */
+  link?: 'direct' | 'relayed'
   /** The peer presented a key other than the pinned one; the link is refused until that is resolved. */
   keyChanged?: boolean
   presentedFingerprint?: string

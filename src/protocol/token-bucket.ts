@@ -32,3 +32,19 @@ export function isFull(bucket: Bucket, now: number, config: RateLimitConfig): bo
 export function msUntilToken(bucket: Bucket, config: RateLimitConfig): number {
   return bucket.tokens >= 1 ? 0 : Math.ceil(((1 - bucket.tokens) / config.perSecond) * 1000)
 }
+
+/**
+ * Pure: refill `bucket` up to `now`, then take `amount` tokens even when fewer are there (a byte
+ * stream cannot give back what it already read). Returns how long to wait (ms) before taking
+ * more: 0 while the bucket holds tokens, else until the debt is paid back.
+ */
+export function takeTokens(
+  bucket: Bucket | undefined,
+  now: number,
+  config: RateLimitConfig,
+  amount: number,
+): { waitMs: number; bucket: Bucket } {
+  const elapsed = bucket ? Math.max(0, now - bucket.at) / 1000 : 0
+  const tokens = (bucket ? Math.min(config.burst, bucket.tokens + elapsed * config.perSecond) : config.burst) - amount
+  return { waitMs: tokens >= 0 ? 0 : Math.ceil((-tokens / config.perSecond) * 1000), bucket: { tokens, at: now } }
+}

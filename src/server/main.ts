@@ -24,6 +24,8 @@ import { MemoryRegistry } from './memory-registry.js'
 import { PeerPageCache } from './peer-page-cache.js'
 import { type AddressLimiter, DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js'
 import type { Registry } from './registry.js'
+import type { RelayLimits } from './relay/relay-limits.js'
+import { refuseRelay, startRelay } from './relay/start-relay.js'
 import { SqliteRegistry } from './sqlite-registry.js'
 
 export const DEFAULT_TTL_SECONDS = DEFAULT_LEASE_TTL_SECONDS
@@ -50,6 +52,10 @@ export interface DiscoveryServerOptions {
   trustProxy?: ReadonlySet<string>
   /** Per remote address; `false` turns limiting off. */
   rateLimit?: RateLimitConfig | false
+  /** The relay's limits (defaults for those not given); `false` turns the relay off (--no-relay). */
+  relay?: Partial<RelayLimits> | false
+  /** Sees every byte the relay copies (tests: none of it may be plaintext). */
+  relayTap?: (chunk: Buffer) => void
   /** Clock in ms, for tests. */
   now?: () => number
   /** Mailbox limits (each defaults as in protocol/mailbox.ts); `false` turns the mailbox off (`--no-mailbox`). */
@@ -157,6 +163,9 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
       },
     )
   })
+  const relay =
+    options.relay === false ? undefined : startRelay({ registry, logger, now, limits: options.relay ?? {}, tap: options.relayTap })
+  server.on('upgrade', relay ? (req, socket, head) => relay.handleUpgrade(req, socket, head) : refuseRelay)
   // Slow or silent clients must not hold sockets for ever.
   server.headersTimeout = 10_000
   server.requestTimeout = 15_000
@@ -167,6 +176,7 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
       const t = now()
       limiter?.prune?.(t)
       mailbox?.depositLimiter?.prune(t)
+      relay?.prune(t)
       registry.sweep(t).catch((err: unknown) => logger.warn({ err }, 'registry sweep failed'))
       mailbox?.store.sweep(t).catch((err: unknown) => logger.warn({ err }, 'mailbox sweep failed'))
     },
@@ -209,6 +219,7 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
       rateLimit,
       backend: registry.constructor.name,
       mailbox: mailbox ? { ...mailbox.quota, backend: mailbox.store.constructor.name } : false,
+      relay: Boolean(relay),
     },
     'listening',
   )
@@ -221,6 +232,7 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
       closing ??= (async () => {
         clearInterval(sweep)
         clearInterval(presence)
+        relay?.close()
         const closed = new Promise<void>((resolve) => server.close(() => resolve()))
         // Idle keep-alive sockets go now; requests in flight get a moment to finish.
         server.closeIdleConnections()

@@ -54,12 +54,15 @@ export interface DaemonProcessOptions {
   env?: NodeJS.ProcessEnv
   /** A command that runs the daemon (e.g. strace and its flags), before `node`. */
   wrap?: string[]
+  /** Extra flags of `daemon run`, e.g. ['--listen', 'off']. */
+  args?: string[]
 }
 
 export async function startDaemonProcess(options: DaemonProcessOptions): Promise<DaemonProcess> {
   const home = options.home ?? tempHome()
   const args = [BIN, 'daemon', 'run', '--home', home, '--server', options.serverUrl, '--port', String(options.port ?? 0)]
   if (options.userId) args.push('--user', options.userId)
+  args.push(...(options.args ?? []))
   const child = reapOnExit(
     spawn(options.wrap?.[0] ?? process.execPath, options.wrap ? [...options.wrap.slice(1), process.execPath, ...args] : args, {
       cwd: REPO_ROOT,

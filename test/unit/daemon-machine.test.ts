@@ -4,6 +4,7 @@ import { ActorTree, describeState } from '../../src/daemon/actor-tree.js'
 import { daemonMachine, type LinksEvent } from '../../src/daemon/daemon.machine.js'
 import { discoveryMachine } from '../../src/daemon/discovery.machine.js'
 import { policyMachine } from '../../src/daemon/policy.machine.js'
+import { type RelayConnection, relayMachine } from '../../src/daemon/relay.machine.js'
 
 const settle = () => new Promise((r) => setImmediate(r))
 
@@ -18,6 +19,7 @@ function harness(register: () => Promise<{ expiresAt: string }>, leaseGranted?: 
         ...(leaseGranted ? { actions: { leaseGranted } } : {}),
       }),
       policy: policyMachine.provide({ actions: { persist: () => {} } }),
+      relay: relayMachine.provide({ actors: { connect: fromPromise<RelayConnection>(() => new Promise(() => {})) } }),
       links: fromCallback<LinksEvent>(({ receive }) => {
         receive((event) => received.push(event))
         return () => {
@@ -33,7 +35,12 @@ function harness(register: () => Promise<{ expiresAt: string }>, leaseGranted?: 
     systemId: 'daemon',
     clock,
     inspect: tree.inspect,
-    input: { discovery: { backoff: { baseMs: 1000, maxMs: 1000 } }, policy: { policies: {}, now: Date.now() }, restartDelayMs: 5000 },
+    input: {
+      discovery: { backoff: { baseMs: 1000, maxMs: 1000 } },
+      policy: { policies: {}, now: Date.now() },
+      relay: { backoff: { baseMs: 1000, maxMs: 1000 }, pingIntervalMs: 15_000 },
+      restartDelayMs: 5000,
+    },
   })
   root.start()
   return { root, clock, tree, failures, received, linksStopped: () => linksStopped }
@@ -45,10 +52,12 @@ describe('daemon root machine', () => {
     expect(root.system.get('policy')).toBeDefined()
     expect(root.system.get('links')).toBeDefined()
     expect(root.system.get('discovery')).toBeUndefined()
+    expect(root.system.get('relay')).toBeUndefined()
     root.send({ type: 'LISTENING' })
     await settle()
     expect(root.system.get('discovery')?.getSnapshot().value).toBe('registered')
     expect(root.system.get('keepalive')).toBeDefined()
+    expect(root.system.get('relay')?.getSnapshot().value).toBe('connecting')
     const ids = tree.describe().map((a) => `${'  '.repeat(a.depth)}${a.id}`)
     expect(ids).toEqual(expect.arrayContaining(['daemon', '  discovery', '    keepalive', '  policy', '  links']))
   })

@@ -44,13 +44,19 @@ function harness(
   const dial = vi.fn(overrides.dial ?? (async () => new FakeConn('aa') as unknown as SupervisedConnection))
   const supervisor = new LinkSupervisor({
     myKey: 'aa',
-    dialer: { dial, accept: () => Promise.reject(new Error('not used')) },
+    dialer: { dial, dialDirect: () => Promise.reject(new Error('not used')), accept: () => Promise.reject(new Error('not used')) },
     router: { route: () => {} },
     outbox,
     isBlocked: () => false,
     keyConflicts,
     log: pino({ level: 'silent' }),
-    timing: { backoff: { baseMs: 1, maxMs: 5 }, pingIntervalMs: 60_000, deadAfterMs: 180_000, idleLifetimeMs: 600_000 },
+    timing: {
+      backoff: { baseMs: 1, maxMs: 5 },
+      directRetry: { baseMs: 1, maxMs: 5 },
+      pingIntervalMs: 60_000,
+      deadAfterMs: 180_000,
+      idleLifetimeMs: 600_000,
+    },
   })
   return { supervisor, dial, pumped, keyConflicts }
 }

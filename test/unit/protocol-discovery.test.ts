@@ -60,7 +60,7 @@ describe('RegisterRequestSchema', () => {
   it.each([
     ['a missing field', { userId: 'a', publicKey: KEY, port: 7000, ts: TS }],
     ['an extra field', { ...valid, extra: 1 }],
-    ['port 0', { ...valid, port: 0 }],
+    ['a negative port', { ...valid, port: -1 }],
     ['port 65536', { ...valid, port: 65536 }],
     ['a fractional port', { ...valid, port: 70.5 }],
     ['a string port', { ...valid, port: '7000' }],
@@ -89,7 +89,9 @@ describe('KeepaliveRequestSchema and UnregisterRequestSchema', () => {
 describe('response schemas', () => {
   it('describe what the server answers', () => {
     expect(RegisterResponseSchema.safeParse({ userId: 'a', host: 'h', port: 1, expiresAt: 'x' }).success).toBe(true)
-    expect(RegisterResponseSchema.safeParse({ userId: 'a', host: 'h', port: 0, expiresAt: 'x' }).success).toBe(false)
+    // Port 0: registered with --listen off, reachable through the relay only (SPEC section 9).
+    expect(RegisterResponseSchema.safeParse({ userId: 'a', host: 'h', port: 0, expiresAt: 'x' }).success).toBe(true)
+    expect(RegisterResponseSchema.safeParse({ userId: 'a', host: 'h', port: -1, expiresAt: 'x' }).success).toBe(false)
     expect(KeepaliveResponseSchema.safeParse({ expiresAt: '2024-01-01T00:00:00.000Z' }).success).toBe(true)
     expect(KeepaliveResponseSchema.safeParse({}).success).toBe(false)
     const peer = { userId: 'a', publicKey: KEY, host: 'h', port: 1, lastSeen: 'x' }

@@ -1,0 +1,97 @@
+/**
+ * The relay's wire format (SPEC section 9), shared by the discovery server and the daemon.
+ *
+ * Everything runs on the discovery server's own port, as HTTP/1.1 Upgrades (`Upgrade: p2p-relay`),
+ * so one address and one firewall rule serve both, and curl can see the refusals:
+ *
+ *  - `GET /v1/relay`: a daemon's control connection. After `101` it is JSON lines both ways.
+ *    The server speaks first with a fresh random challenge; the daemon answers with its user id and
+ *    an Ed25519 signature over the challenge, checked against the key the registry binds to that
+ *    id. A challenge is made per connection and used once, so a recorded answer replays nothing.
+ *  - `GET /v1/relay/circuit/TOKEN`: a fresh connection for one circuit. Each end of a circuit gets
+ *    its own one-time token (the dialer in `dial_ok`, the dialed peer in `incoming`); once both
+ *    ends are in, the server splices the two sockets and only copies bytes. The Noise handshake
+ *    runs end to end over the splice, so the relay never holds plaintext, and each daemon checks
+ *    the remote key itself: a relay that pairs the wrong sockets gets refused links, nothing more.
+ *
+ * One TCP connection per circuit (rather than circuits multiplexed on the control connection)
+ * keeps flow control per circuit: a peer that stops reading stalls its own circuit only.
+ */
+import { z } from 'zod'
+import { fromHex, type Identity, sign, toHex, verify } from './identity.js'
+import { isValidUserId, normalizeUserId } from './user-id.js'
+
+export const RELAY_PATH = '/v1/relay'
+export const RELAY_CIRCUIT_PATH = '/v1/relay/circuit/'
+/** The Upgrade token both kinds of relay connection ask for. */
+export const RELAY_PROTOCOL = 'p2p-relay'
+/** A control line is a few hundred bytes; anything much longer is not from a daemon. */
+export const MAX_RELAY_LINE_BYTES = 4096
+
+const UserId = z.string().refine(isValidUserId, { message: 'invalid user id' }).transform(normalizeUserId)
+const Hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`))
+const Token = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/)
+const CircuitId = z.string().min(1).max(64)
+
+/** Daemon to server. */
+export const RelayClientFrameSchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('auth'), userId: UserId, sig: Hex(64) }),
+  z.object({ t: z.literal('dial'), id: CircuitId, to: UserId }),
+  z.object({ t: z.literal('ping') }),
+])
+
+/** Server to daemon. */
+export const RelayServerFrameSchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('challenge'), nonce: Hex(32) }),
+  z.object({ t: z.literal('ready'), userId: z.string() }),
+  z.object({ t: z.literal('dial_ok'), id: CircuitId, token: Token }),
+  z.object({ t: z.literal('dial_failed'), id: CircuitId, code: z.string(), message: z.string() }),
+  z.object({ t: z.literal('incoming'), from: z.string(), fromKey: Hex(32), token: Token }),
+  z.object({ t: z.literal('error'), code: z.string(), message: z.string() }),
+  z.object({ t: z.literal('pong') }),
+])
+
+export type RelayClientFrame = z.infer<typeof RelayClientFrameSchema>
+export type RelayServerFrame = z.infer<typeof RelayServerFrameSchema>
+
+export function encodeRelayFrame(frame: RelayClientFrame | RelayServerFrame): string {
+  return `${JSON.stringify(frame)}\n`
+}
+
+/** Pure: one line as a frame of `schema`, or undefined when it is not one. */
+export function decodeRelayLine<S extends z.ZodType>(schema: S, line: string): z.output<S> | undefined {
+  try {
+    const parsed = schema.safeParse(JSON.parse(line))
+    return parsed.success ? parsed.data : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The bytes a relay challenge answer signs: tagged, so no other signature of the key can pass for one. */
+export function relayAuthBytes(userId: string, nonce: string): Buffer {
+  return Buffer.from(JSON.stringify(['p2p/v1/relay-auth', normalizeUserId(userId), nonce]), 'utf8')
+}
+
+export function signRelayChallenge(identity: Identity, userId: string, nonce: string): RelayClientFrame {
+  return { t: 'auth', userId: normalizeUserId(userId), sig: toHex(sign(identity, relayAuthBytes(userId, nonce))) }
+}
+
+export function verifyRelayAuth(publicKeyHex: string, userId: string, nonce: string, sigHex: string): boolean {
+  return verify(fromHex(publicKeyHex), relayAuthBytes(userId, nonce), fromHex(sigHex))
+}
+
+/** Splits JSON lines off a byte stream, refusing a line over `maxBytes` (the connection is then closed). */
+export class RelayLineReader {
+  private partial = ''
+
+  constructor(private readonly maxBytes = MAX_RELAY_LINE_BYTES) {}
+
+  push(chunk: Buffer): string[] | 'overflow' {
+    const text = this.partial + chunk.toString('utf8')
+    const lines = text.split('\n')
+    this.partial = lines.pop() ?? ''
+    if (this.partial.length > this.maxBytes || lines.some((l) => l.length > this.maxBytes)) return 'overflow'
+    return lines.filter((l) => l.length > 0)
+  }
+}
