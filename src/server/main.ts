@@ -92,29 +92,36 @@ function clientOf(req: IncomingMessage): { remoteAddress?: string } {
 async function openStores(
   options: DiscoveryServerOptions,
   rateLimit: RateLimitConfig | false,
-): Promise<{ registry: Registry; limiter?: AddressLimiter }> {
+): Promise<{ registry: Registry; limiter?: AddressLimiter; mailboxStore?: MailboxStore }> {
   const local = (registry: Registry) => ({ registry, ...(rateLimit ? { limiter: new RateLimiter(rateLimit) } : {}) })
   if (options.registry) return local(options.registry)
   if (options.redisUrl) {
     // Loaded only when asked for: a SQLite or memory server never pays for ioredis.
-    const [{ connectRedis }, { RedisRegistry }, { RedisRateLimiter }] = await Promise.all([
+    const [{ connectRedis }, { RedisRegistry }, { RedisRateLimiter }, { RedisMailboxStore }] = await Promise.all([
       import('./redis-connection.js'),
       import('./redis-registry.js'),
       import('./redis-rate-limit.js'),
+      import('./mailbox/redis-store.js'),
     ])
     const redis = await connectRedis(options.redisUrl)
-    return { registry: new RedisRegistry(redis), ...(rateLimit ? { limiter: new RedisRateLimiter(redis, rateLimit) } : {}) }
+    return {
+      registry: new RedisRegistry(redis),
+      mailboxStore: new RedisMailboxStore(redis),
+      ...(rateLimit ? { limiter: new RedisRateLimiter(redis, rateLimit) } : {}),
+    }
   }
   if (options.memory) return local(new MemoryRegistry())
   if (!options.dbPath) throw new Error('a discovery server needs dbPath, memory, redisUrl or registry')
   return local(new SqliteRegistry(options.dbPath))
 }
 
-function openMailbox(options: DiscoveryServerOptions): MailboxDeps | undefined {
+/** `shared`: the store that comes with the registry's backend (Redis), so every instance sees every item. */
+function openMailbox(options: DiscoveryServerOptions, shared?: MailboxStore): MailboxDeps | undefined {
   if (options.mailbox === false) return undefined
   const o = options.mailbox ?? {}
   const store =
     options.mailboxStore ??
+    shared ??
     (options.memory || options.registry || !options.dbPath ? new MemoryMailboxStore() : new SqliteMailboxStore(options.dbPath))
   const rate = o.depositRate ?? DEFAULT_MAILBOX_DEPOSIT_RATE
   return {
@@ -132,7 +139,7 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
   const now = options.now ?? Date.now
   const { logger } = options
   const rateLimit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit
-  const { registry, limiter } = await openStores(options, rateLimit)
+  const { registry, limiter, mailboxStore } = await openStores(options, rateLimit)
 
   // lastSeen moves by a keep-alive every ttl/3; a page may lag it by a second at most.
   const peerPages = new PeerPageCache(Math.min(1000, ttlMs / 3))
@@ -143,7 +150,7 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
     await registry.close()
     throw err
   }
-  const mailbox = openMailbox(options)
+  const mailbox = openMailbox(options, mailboxStore)
   const app = createApp(
     { registry, ttlMs, reservationMs, now, peerPages, ...(leaseSecret ? { leaseSecret } : {}), ...(mailbox ? { mailbox } : {}) },
     { logger, ...(limiter ? { limiter } : {}), ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}) },

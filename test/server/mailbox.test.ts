@@ -7,6 +7,7 @@ import { toHex } from '../../src/protocol/identity.js'
 import { MAX_SEALED_BYTES } from '../../src/protocol/limits.js'
 import { FetchResponseSchema, signDelete, signFetch } from '../../src/protocol/mailbox.js'
 import { seal } from '../../src/protocol/sealed-message.js'
+import { type RedisProcess, startRedis } from '../helpers/redis.js'
 import { type Backend, get, leaseBody, makeUser, post, registerBody, startTestServer, type TestServer, type User } from './support.js'
 
 // Signed requests are checked against the server's clock, which the first tests move: `ts` follows it.
@@ -24,19 +25,25 @@ async function fetchAll(url: string, u: User) {
   return FetchResponseSchema.parse(res.json)
 }
 
-describe.each<Backend>(['memory', 'sqlite'])('mailbox API (%s)', (backend) => {
+describe.each<Backend | 'redis'>(['memory', 'sqlite', 'redis'])('mailbox API (%s)', (backend) => {
   let server: TestServer
   let url: string
+  let redis: RedisProcess | undefined
   const bob = makeUser('bob')
   const carol = makeUser('carol')
   beforeAll(async () => {
     clock = Date.now()
+    if (backend === 'redis') redis = await startRedis()
     // A clock the test moves: expiry is 7 days, and the signed requests' window follows the same clock.
-    server = await startTestServer(backend, { now: () => clock, mailbox: { maxItems: 5, maxBytes: 4 * MAX_SEALED_BYTES } })
+    const options = { now: () => clock, mailbox: { maxItems: 5, maxBytes: 4 * MAX_SEALED_BYTES } }
+    server = await startTestServer(backend === 'redis' ? 'memory' : backend, { ...options, ...(redis ? { redisUrl: redis.url } : {}) })
     url = server.url
     for (const u of [bob, carol]) expect((await post(url, '/v1/register', registerBody(u))).status).toBe(200)
   })
-  afterAll(() => server.close())
+  afterAll(async () => {
+    await server.close()
+    await redis?.dispose()
+  })
 
   it('tells the key bound to a user id, online or not, and 404 for a name nobody owns', async () => {
     expect((await post(url, '/v1/unregister', leaseBody(carol, 'unregister'))).status).toBe(204)
@@ -192,6 +199,29 @@ describe('mailbox server settings', () => {
       expect(page.items.map((i) => Buffer.from(i.box, 'base64'))).toEqual([sealed])
     } finally {
       await server.close()
+    }
+  })
+})
+
+describe('mailbox on Redis, several instances', () => {
+  it('an item left at one instance is fetched and deleted at another', async () => {
+    const redis = await startRedis()
+    const [a, b] = [await startTestServer('memory', { redisUrl: redis.url }), await startTestServer('memory', { redisUrl: redis.url })]
+    try {
+      const erin = makeUser('erin')
+      clock = Date.now()
+      expect((await post(a.url, '/v1/register', registerBody(erin))).status).toBe(200)
+      const left = await post(a.url, '/v1/mailbox/deposit', { to: 'erin', box: box(1072, 7) })
+      expect(left.status).toBe(201)
+      const items = (await fetchAll(b.url, erin)).items
+      expect(items.map((i) => i.id)).toEqual([left.json.id])
+      expect(Buffer.from(items[0]!.box, 'base64')).toEqual(Buffer.alloc(1072, 7))
+      expect((await post(b.url, '/v1/mailbox/delete', deleteBody(erin, [left.json.id]))).json).toEqual({ deleted: 1 })
+      expect((await fetchAll(a.url, erin)).items).toEqual([])
+    } finally {
+      await a.close()
+      await b.close()
+      await redis.dispose()
     }
   })
 })
