@@ -42,13 +42,14 @@ export class Messaging {
     const known = keys.resolve(to)
     const peerKey = typeof known === 'string' ? known : await known
     const id = nanoid()
-    await outbox.enqueue({ id, peer: to, peerKey, text, at: Date.now() })
+    const { durable } = await outbox.enqueue({ id, peer: to, peerKey, text, at: Date.now() })
     // Not before the enqueue resolves: the row's stored_at is no later than this.
     const storedBy = Date.now()
     const waitMs = (timeout ?? DEFAULT_SEND_TIMEOUT_S) * 1000
     const delivery = waitMs > 0 ? outbox.waitFor(to, id, waitMs) : Promise.resolve('queued' as const)
     links.wake(to)
-    let status = await delivery
+    // Our fsync and the peer's run at the same time; the answer waits for both.
+    let [status] = await Promise.all([delivery, durable])
     // No link now: wait on, and answer `mailbox` once the message is left there.
     const deadline = storedBy + waitMs
     if (status === 'queued' && this.deps.mailbox && Date.now() < deadline) {

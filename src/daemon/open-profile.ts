@@ -16,6 +16,7 @@ import { loadOrCreateIdentity } from './identity-file.js'
 import { startCheckpointer } from './stores/checkpointer.js'
 import { type Db, openDatabase } from './stores/database.js'
 import { SettingsStore } from './stores/settings-store.js'
+import { type Durability, WalSync } from './stores/wal-sync.js'
 import type { Teardown } from './teardown.js'
 
 export { DEFAULT_SERVER_URL }
@@ -32,6 +33,8 @@ export interface OpenProfile {
   instance: string
   log: Logger
   db: Db
+  /** Syncs the database's commits to disk: what makes an acknowledgement survive a power loss. */
+  durability: Durability
   identity: Identity
   settings: StartSettings
   /** The server accepted this user id: from now on the profile belongs to it. */
@@ -70,6 +73,8 @@ export function openProfile(
   const log = options.logger ?? pino({ base: { pid: process.pid } }, pino.destination({ dest: paths.log, sync: true, mkdir: true }))
   const db = openDatabase(paths.database)
   teardown.push('close the database', () => db.close())
+  const durability = new WalSync(paths.database)
+  teardown.push('close the WAL sync', () => durability.close())
   // WAL checkpoints in a worker thread; stopped just before the database closes.
   const checkpointer = startCheckpointer(paths.database, 500, (error) => log.error({ err: error }, 'checkpointer failed'))
   teardown.push('stop the checkpointer', () => checkpointer.stop())
@@ -80,7 +85,7 @@ export function openProfile(
   const confirmUserId = () => {
     if (store.get('userIdBound') === 'no') store.set('userIdBound', 'yes')
   }
-  return { paths, log, db, identity, settings, confirmUserId, instance: instanceId(hostname(), realpathSync(paths.home)) }
+  return { paths, log, db, durability, identity, settings, confirmUserId, instance: instanceId(hostname(), realpathSync(paths.home)) }
 }
 
 /**

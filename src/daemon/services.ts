@@ -31,7 +31,7 @@ export type DaemonServices = ReturnType<typeof createServices>
 export function createServices(profile: OpenProfile, tuning: DaemonTuning, teardown: Teardown) {
   const { db, log, identity, settings } = profile
   const { userId } = settings
-  const batcher = new WriteBatcher(db)
+  const batcher = new WriteBatcher(db, profile.durability)
   teardown.push('flush pending writes', () => batcher.flush())
   const messages = new MessageStore(db)
   const peers = new PeerStore(db)

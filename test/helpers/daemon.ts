@@ -52,6 +52,8 @@ export interface DaemonProcessOptions {
   serverUrl: string
   port?: number
   env?: NodeJS.ProcessEnv
+  /** A command that runs the daemon (e.g. strace and its flags), before `node`. */
+  wrap?: string[]
 }
 
 export async function startDaemonProcess(options: DaemonProcessOptions): Promise<DaemonProcess> {
@@ -59,7 +61,7 @@ export async function startDaemonProcess(options: DaemonProcessOptions): Promise
   const args = [BIN, 'daemon', 'run', '--home', home, '--server', options.serverUrl, '--port', String(options.port ?? 0)]
   if (options.userId) args.push('--user', options.userId)
   const child = reapOnExit(
-    spawn(process.execPath, args, {
+    spawn(options.wrap?.[0] ?? process.execPath, options.wrap ? [...options.wrap.slice(1), process.execPath, ...args] : args, {
       cwd: REPO_ROOT,
       env: { ...process.env, ...FAST_ENV, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

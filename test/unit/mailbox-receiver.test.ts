@@ -6,6 +6,7 @@ import { KeyConflicts } from '../../src/daemon/key-conflicts.js'
 import { MailboxReceiver } from '../../src/daemon/mailbox/receiver.js'
 import { MessageStore } from '../../src/daemon/stores/message-store.js'
 import { PeerStore } from '../../src/daemon/stores/peer-store.js'
+import { NO_SYNC } from '../../src/daemon/stores/wal-sync.js'
 import { WriteBatcher } from '../../src/daemon/stores/write-batcher.js'
 import { generateIdentity, type Identity, toHex } from '../../src/protocol/identity.js'
 import { seal } from '../../src/protocol/sealed-message.js'
@@ -61,7 +62,7 @@ function receiverFor(server: ReturnType<typeof fakeServer>) {
     keyConflicts,
     policy: { isBlocked: () => false, isMuted: () => false },
     messages,
-    batcher: new WriteBatcher(db),
+    batcher: new WriteBatcher(db, NO_SYNC),
     events: new EventHub(),
     outbox: { ackedByMailbox: () => {} },
     linkTo: () => undefined,

@@ -6,6 +6,7 @@ import { MailboxSender } from '../../src/daemon/mailbox/sender.js'
 import { Outbox } from '../../src/daemon/outbox.js'
 import { DepositStore } from '../../src/daemon/stores/deposit-store.js'
 import { MessageStore } from '../../src/daemon/stores/message-store.js'
+import { NO_SYNC } from '../../src/daemon/stores/wal-sync.js'
 import { WriteBatcher } from '../../src/daemon/stores/write-batcher.js'
 import { generateIdentity, toHex } from '../../src/protocol/identity.js'
 import { openSealed } from '../../src/protocol/sealed-message.js'
@@ -17,7 +18,7 @@ const bobKey = toHex(bob.identity.publicKey)
 async function setup(options: { refuseAfter?: number; refusal?: Error; linkUp?: () => boolean } = {}) {
   const db = tempDb()
   const messages = new MessageStore(db)
-  const outbox = new Outbox(messages, new WriteBatcher(db))
+  const outbox = new Outbox(messages, new WriteBatcher(db, NO_SYNC))
   const deposits = new DepositStore(db)
   const boxes: string[] = []
   const discovery = {
@@ -115,7 +116,7 @@ describe('MailboxSender.settleSend before the message is due', () => {
   it('answers queued at once when the message cannot be due before the deadline', async () => {
     const db = tempDb()
     const messages = new MessageStore(db)
-    const outbox = new Outbox(messages, new WriteBatcher(db))
+    const outbox = new Outbox(messages, new WriteBatcher(db, NO_SYNC))
     await outbox.enqueue({ id: 'message-000', peer: 'bob', peerKey: bobKey, text: 'm0', at: 0 })
     const sender = new MailboxSender({
       me: 'alice',
