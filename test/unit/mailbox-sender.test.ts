@@ -15,7 +15,7 @@ import { tempDb } from '../helpers/temp-db.js'
 const bob = { userId: 'bob', identity: generateIdentity() }
 const bobKey = toHex(bob.identity.publicKey)
 
-async function setup(options: { refuseAfter?: number; linkUp?: () => boolean } = {}) {
+async function setup(options: { refuseAfter?: number; refusal?: Error; linkUp?: () => boolean } = {}) {
   const db = tempDb()
   const messages = new MessageStore(db)
   const outbox = new Outbox(messages, new WriteBatcher(db, NO_SYNC))
@@ -24,7 +24,7 @@ async function setup(options: { refuseAfter?: number; linkUp?: () => boolean } =
   const discovery = {
     deposit: async (_to: string, box: Buffer) => {
       if (options.refuseAfter !== undefined && boxes.length >= options.refuseAfter) {
-        throw new DiscoveryError(507, 'mailbox_full', "bob's mailbox is full")
+        throw options.refusal ?? new DiscoveryError(507, 'mailbox_full', "bob's mailbox is full")
       }
       const opened = openSealed(box, bob)
       if (!opened.ok || opened.content.kind !== 'message') throw new Error('not a sealed message to bob')
@@ -69,6 +69,20 @@ describe('MailboxSender', () => {
     expect(boxes).toEqual(['m0', 'm1'])
     expect(deposits.isDeposited('bob', 'message-002')).toBe(false)
     expect(sender.lastError).toMatch(/^mailbox_full/)
+  })
+
+  it('leaves a peer the server has no mailbox for alone a while, instead of asking every round', async () => {
+    const { sender, enqueue, boxes } = await setup({
+      refuseAfter: 0,
+      refusal: new DiscoveryError(404, 'not_found', 'bob is not bound to any key'),
+    })
+    await enqueue(2)
+    expect(await sender.deposit('bob')).toBe(0)
+    expect(sender.lastError).toMatch(/^not_found/)
+    sender.lastError = undefined
+    expect(await sender.deposit('bob')).toBe(0)
+    expect(sender.lastError).toBeUndefined()
+    expect(boxes).toEqual([])
   })
 
   it('deposits nothing while a link to the peer is up', async () => {

@@ -18,7 +18,7 @@ import type { MessageStore } from '../stores/message-store.js'
 
 /** Rows read per query while depositing. */
 const BATCH = 50
-/** How long a server that keeps no mailboxes is left alone before it is asked again. */
+/** How long a server that keeps no mailboxes (or none for that peer) is left alone before it is asked again. */
 const DISABLED_PAUSE_MS = 5 * 60_000
 
 export interface MailboxSenderDeps {
@@ -38,6 +38,8 @@ export class MailboxSender {
   /** One deposit run per peer at a time: the tail of each peer's chain. */
   private readonly runs = new Map<string, Promise<number>>()
   private disabledUntil = 0
+  /** Peers the server has no mailbox for (an id no longer bound, or a server without mailboxes): asked again later. */
+  private readonly unknownUntil = new Map<string, number>()
   /** The last refusal or failure, for `status`; cleared by the next deposit that works. */
   lastError: string | undefined
 
@@ -95,7 +97,7 @@ export class MailboxSender {
     const { deposits, discovery, identity, me, log, mayDeposit, depositAfterMs } = this.deps
     let count = 0
     for (;;) {
-      if (Date.now() < this.disabledUntil || !mayDeposit(peer)) return count
+      if (Date.now() < Math.max(this.disabledUntil, this.unknownUntil.get(peer) ?? 0) || !mayDeposit(peer)) return count
       const rows = deposits.due(peer, Date.now() - depositAfterMs, BATCH)
       if (rows.length === 0) return count
       for (const row of rows) {
@@ -121,6 +123,7 @@ export class MailboxSender {
   private refused(peer: string, error: unknown): void {
     const code = error instanceof DiscoveryError ? error.code : 'internal'
     if (code === 'mailbox_disabled') this.disabledUntil = Date.now() + DISABLED_PAUSE_MS
+    if (code === 'not_found') this.unknownUntil.set(peer, Date.now() + DISABLED_PAUSE_MS)
     this.lastError = `${code}: ${(error as Error).message}`
     // A full mailbox or a busy server is expected now and then: the messages stay queued.
     const level = code === 'mailbox_full' || code === 'rate_limited' || code === 'server_unreachable' ? 'info' : 'warn'
