@@ -140,8 +140,8 @@ describe('a server killed mid-conversation', () => {
 
 describe('p2p daemon start --listen off --advertise', () => {
   it('are remembered in the profile like --port, and a malformed --advertise is a usage error', async () => {
-    const server = await startServerProcess({ ttl: 5 })
     const home = tempHome()
+    const server = await startServerProcess({ ttl: 5 })
     try {
       const bad = await p2p(['daemon', 'start', '--user', 'carol', '--server', server.url, '--advertise', 'http://x'], { home })
       expect(bad.code).toBe(2)
