@@ -3,6 +3,9 @@
  * delivered), one at a time on an open control connection, idle and while a background load keeps
  * the same link busy; beside the raw TCP round trip of the same JSON line to a child process.
  */
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { cleanup, payload, percentiles, standalone } from './lib.js'
 import { clientsFor, drive, sendRequest, startPair, startRawEcho } from './pair.js'
 
@@ -29,6 +32,30 @@ async function underLoad(probeClient, loadClients, n, window) {
   return result
 }
 
+/**
+ * The disk's own price: a 4 KiB append and its fdatasync, in the temp dir the profiles live in.
+ * A "delivered" waits for the receiver's fsync (and, at the same time, the sender's), so idle
+ * latency cannot go below one of these.
+ */
+function fsyncProbe(n) {
+  const dir = mkdtempSync(join(tmpdir(), 'p2p-bench-fsync-'))
+  const fd = openSync(join(dir, 'probe'), 'w')
+  const block = Buffer.alloc(4096, 0x61)
+  const times = []
+  try {
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now()
+      writeSync(fd, block)
+      fdatasyncSync(fd)
+      times.push(performance.now() - t0)
+    }
+  } finally {
+    closeSync(fd)
+    rmSync(dir, { recursive: true, force: true })
+  }
+  return percentiles(times)
+}
+
 export async function run({ quick }) {
   const n = quick ? 300 : 2000
   const nLoaded = quick ? 200 : 1000
@@ -41,6 +68,8 @@ export async function run({ quick }) {
   const rawIdle = await probe(rawProbe, n, sendRequest)
   const rawLoaded = await underLoad(rawProbe, await clientsFor(target, 1), nLoaded, loadWindow)
   rawProbe.close()
+
+  const fsync = fsyncProbe(quick ? 50 : 200)
 
   const { alice } = await startPair({ peerRate: '0' })
   const [p2pProbe] = await clientsFor(alice.socket, 1)
@@ -63,8 +92,9 @@ export async function run({ quick }) {
       row('loaded p50', loaded.p50, rawLoaded.p50, '<= 1 ms'),
       row('loaded p99', loaded.p99, rawLoaded.p99, '<= 5 ms'),
       row('loaded max', loaded.max, rawLoaded.max, 'report'),
+      row('idle p50 against one 4 KiB append + fdatasync (disk)', idle.p50, fsync.p50, 'report'),
     ],
-    raw: { idle, loaded, rawIdle, rawLoaded },
+    raw: { idle, loaded, rawIdle, rawLoaded, fsync },
   }
 }
 

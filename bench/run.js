@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (after the build): runs B1-B7 one after another and prints a Markdown report;
+ * `npm run bench` (after the build): runs the benchmarks one after another and prints a Markdown report;
  * also writes it to bench/results/last.md (and .json). `--quick` for a run of about a minute;
  * `--only B1,B2` to pick. Never part of CI; it never fails a build.
  */
@@ -15,6 +15,7 @@ const benches = {
   B5: './b5-links.js',
   B6: './b6-cli-stdin.js',
   B7: './b7-relay.js',
+  B10: './b10-offline-queue.js',
 }
 const onlyArg = process.argv.find((a) => a.startsWith('--only'))
 const only = onlyArg ? (onlyArg.split('=')[1] ?? process.argv[process.argv.indexOf(onlyArg) + 1]).split(',') : Object.keys(benches)

@@ -278,9 +278,9 @@ export type Registration = 'registered' | 'unreachable' | 'refused' | 'pending'
 export function registrationOf(status: StatusResult): Registration {
   if (status.server.registered) return 'registered'
   if (status.server.error === undefined) return 'pending'
-  // The daemon reports the error as text only; "unreachable" is its word for no answer at all
-  // (connection refused, timeout); anything else is the server's own answer.
-  return /\bunreachable\b/.test(status.server.error) ? 'unreachable' : 'refused'
+  // No answer at all (connection refused, timeout) is worth retrying; anything else is the
+  // server's own answer about this user.
+  return status.server.errorCode === ErrorCode.ServerUnreachable ? 'unreachable' : 'refused'
 }
 
 /** Polls `status` until the first registration succeeded or failed, or `timeoutMs` passed. */

@@ -8,7 +8,7 @@ import { type Actor, createActor, fromCallback, fromPromise, waitFor } from 'xst
 import { ActorTree, type InspectedActor } from './actor-tree.js'
 import type { BackoffPolicy } from './backoff.js'
 import { daemonMachine, type LinksEvent } from './daemon.machine.js'
-import type { DiscoveryApi, discoveryMachine } from './discovery.machine.js'
+import type { DiscoveryApi, DiscoveryFailure, discoveryMachine } from './discovery.machine.js'
 import { discoveryMachineFor } from './discovery.machine.js'
 import type { EventHub } from './event-hub.js'
 import type { LinkSupervisor } from './link-supervisor.js'
@@ -34,7 +34,7 @@ export interface ActorSystem {
   /** The listener is up: discovery may register its port. */
   goOnline(): void
   /** The discovery actor's registration, while it runs. */
-  registration(): { registered: boolean; lastError?: string }
+  registration(): { registered: boolean; lastError?: DiscoveryFailure }
   /** The relay connection's state, for `status`. */
   relay(): { connected: boolean; error?: string }
   /** The live relay connection, if any: read from the relay actor, its one owner. */
@@ -119,10 +119,10 @@ function logDiscovery(root: Actor<typeof daemonMachine>, log: Logger): void {
       if (event.type !== '@xstate.snapshot' || (event.actorRef as unknown as InspectedActor).systemId !== 'discovery') return
       const snapshot = event.snapshot as ReturnType<Actor<typeof discoveryMachine>['getSnapshot']>
       const { registered, lastError } = snapshot.context
-      const state = `${String(snapshot.value)}${lastError ? `: ${lastError}` : ''}`
+      const state = `${String(snapshot.value)}${lastError ? `: ${lastError.message}` : ''}`
       if (state === last) return
       last = state
-      log.info({ discovery: snapshot.value, registered, error: lastError }, 'discovery')
+      log.info({ discovery: snapshot.value, registered, error: lastError?.message, code: lastError?.code }, 'discovery')
     },
   })
 }

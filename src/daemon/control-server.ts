@@ -127,7 +127,7 @@ export class ControlServer {
       else scheduleFlush()
     }
     socket.on('data', (chunk) => {
-      const lines = splitter.push(chunk)
+      const lines = splitter.pushLines(chunk)
       if (lines === 'overflow') {
         write(rpcError(null, JSONRPC_INVALID_REQUEST, `request line over ${MAX_CONTROL_LINE_BYTES} bytes`, ErrorCode.TooLarge))
         flush()
@@ -135,7 +135,12 @@ export class ControlServer {
         socket.destroySoon()
         return
       }
-      for (const line of lines) if (line.trim()) this.handleLine(line, write, closeHandlers, state)
+      for (const line of lines) {
+        // Replacement characters would change what the client asked to send: refuse it instead.
+        if (typeof line !== 'string')
+          write(rpcError(null, JSONRPC_PARSE_ERROR, 'parse error: the request is not valid UTF-8', ErrorCode.BadRequest))
+        else if (line.trim()) this.handleLine(line, write, closeHandlers, state)
+      }
     })
     socket.on('end', () => {
       state.inputEnded = true

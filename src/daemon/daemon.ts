@@ -187,7 +187,7 @@ function statusReporter(profile: OpenProfile, services: DaemonServices, listen: 
       fingerprint: fingerprint(identity.publicKey),
       publicKey: toHex(identity.publicKey),
       listen,
-      server: { url: settings.serverUrl, registered, ...(lastError ? { error: lastError } : {}) },
+      server: { url: settings.serverUrl, registered, ...(lastError ? { error: lastError.message, errorCode: lastError.code } : {}) },
       relay: system.relay(),
       peers: { online: online.size, connected: links.connectedCount, keyChanged: keyConflicts.size },
       outbox: messages.counts(),

@@ -36,10 +36,19 @@ interface DiscoveryContext {
   registered: boolean
   attempt: number
   keepaliveMs: number
-  lastError?: string
+  /** The last failure: the server's error code (or `server_unreachable`) and its message. */
+  lastError?: DiscoveryFailure
 }
 
-const describe = (error: unknown) => (error instanceof Error ? error.message : String(error))
+export interface DiscoveryFailure {
+  code: string
+  message: string
+}
+
+const describe = (error: unknown): DiscoveryFailure => ({
+  code: typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : 'internal',
+  message: error instanceof Error ? error.message : String(error),
+})
 const notProvided = (name: string) => () => Promise.reject(new Error(`${name} actor not provided`))
 
 export const discoveryMachine = setup({

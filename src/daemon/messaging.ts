@@ -39,11 +39,13 @@ export class Messaging {
     const known = keys.resolve(to)
     const peerKey = typeof known === 'string' ? known : await known
     const id = nanoid()
-    await outbox.enqueue({ id, peer: to, peerKey, text, at: Date.now() })
+    const { durable } = await outbox.enqueue({ id, peer: to, peerKey, text, at: Date.now() })
     const waitMs = (timeout ?? DEFAULT_SEND_TIMEOUT_S) * 1000
     const delivery = waitMs > 0 ? outbox.waitFor(to, id, waitMs) : Promise.resolve('queued' as const)
     links.wake(to)
-    return { id, to, status: await delivery }
+    // Our fsync and the peer's run at the same time; the answer waits for both.
+    const [status] = await Promise.all([delivery, durable])
+    return { id, to, status }
   }
 
   /**

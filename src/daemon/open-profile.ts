@@ -17,6 +17,7 @@ import { loadOrCreateIdentity } from './identity-file.js'
 import { startCheckpointer } from './stores/checkpointer.js'
 import { type Db, openDatabase } from './stores/database.js'
 import { SettingsStore } from './stores/settings-store.js'
+import { type Durability, WalSync } from './stores/wal-sync.js'
 import type { Teardown } from './teardown.js'
 
 export { DEFAULT_SERVER_URL }
@@ -39,19 +40,25 @@ export interface OpenProfile {
   instance: string
   log: Logger
   db: Db
+  /** Syncs the database's commits to disk: what makes an acknowledgement survive a power loss. */
+  durability: Durability
   identity: Identity
   settings: StartSettings
+  /** The server accepted this user id: from now on the profile belongs to it. */
+  confirmUserId(): void
 }
 
 /** Pure: the settings a start uses, from its flags and what the profile remembers. */
 export function resolveStartSettings(
   flags: StartFlags,
-  stored: { userId?: string; port?: string; serverUrl?: string; listen?: string; advertise?: string },
+  stored: { userId?: string; port?: string; serverUrl?: string; userIdBound?: string; listen?: string; advertise?: string },
 ): StartSettings {
   const userId = flags.userId ? normalizeUserId(flags.userId) : stored.userId
   if (!userId) throw new P2PError(ErrorCode.NotConfigured, 'this profile has no user yet: start it once with --user ID')
   if (!isValidUserId(userId)) throw new P2PError(ErrorCode.InvalidUserId, `invalid user id "${flags.userId}": ${USER_ID_RULE}`)
-  if (stored.userId && stored.userId !== userId) {
+  // A user id the server never accepted (taken, mistyped) may still be replaced; profiles from
+  // before this flag existed have none and count as bound.
+  if (stored.userId && stored.userId !== userId && stored.userIdBound !== 'no') {
     throw new P2PError(ErrorCode.Usage, `this profile belongs to ${stored.userId}; use another --home for ${userId}`)
   }
   return {
@@ -80,13 +87,19 @@ export function openProfile(options: { home: string; logger?: Logger } & StartFl
   const log = options.logger ?? pino({ base: { pid: process.pid } }, pino.destination({ dest: paths.log, sync: true, mkdir: true }))
   const db = openDatabase(paths.database)
   teardown.push('close the database', () => db.close())
+  const durability = new WalSync(paths.database)
+  teardown.push('close the WAL sync', () => durability.close())
   // WAL checkpoints in a worker thread; stopped just before the database closes.
   const checkpointer = startCheckpointer(paths.database, 500, (error) => log.error({ err: error }, 'checkpointer failed'))
   teardown.push('stop the checkpointer', () => checkpointer.stop())
-  const settings = rememberSettings(new SettingsStore(db), options)
+  const store = new SettingsStore(db)
+  const settings = rememberSettings(store, options)
   const { identity, created } = loadOrCreateIdentity(paths.identity)
   if (created) log.info({ fingerprint: fingerprint(identity.publicKey) }, 'created a new identity')
-  return { paths, log, db, identity, settings, instance: instanceId(hostname(), realpathSync(paths.home)) }
+  const confirmUserId = () => {
+    if (store.get('userIdBound') === 'no') store.set('userIdBound', 'yes')
+  }
+  return { paths, log, db, durability, identity, settings, confirmUserId, instance: instanceId(hostname(), realpathSync(paths.home)) }
 }
 
 /**
@@ -108,9 +121,11 @@ function rememberSettings(store: SettingsStore, flags: StartFlags): StartSetting
     ...stored('userId'),
     ...stored('port'),
     ...stored('serverUrl'),
+    ...stored('userIdBound'),
     ...stored('listen'),
     ...stored('advertise'),
   })
+  if (store.get('userId') !== settings.userId) store.set('userIdBound', 'no')
   store.set('userId', settings.userId)
   store.set('serverUrl', settings.serverUrl)
   store.set('port', String(settings.port))

@@ -5,8 +5,8 @@
  *
  * Bounded for hostile peers: before its hello a peer may send MAX_PREAUTH_BYTES (counted on the
  * socket, Noise length prefixes included) and a hello of MAX_HELLO_BYTES, within the handshake
- * timeout; after it, what we hold unsent for a peer that does not read is bounded (we stop reading
- * from it, then close the link).
+ * timeout; after it, each Noise message stays under MAX_NOISE_MESSAGE_BYTES, and what we hold
+ * unsent for a peer that does not read is bounded (we stop reading from it, then close the link).
  */
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
@@ -16,8 +16,10 @@ import {
   LINK_BACKLOG_HIGH_WATER_BYTES,
   LINK_BACKLOG_MAX_BYTES,
   MAX_HELLO_BYTES,
+  MAX_NOISE_MESSAGE_BYTES,
   MAX_PEER_FRAME_BYTES,
   MAX_PREAUTH_BYTES,
+  NOISE_MESSAGE_OVERHEAD_BYTES,
 } from '../protocol/limits.js'
 import {
   type DecodedFrame,
@@ -59,6 +61,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   private flushScheduled = false
   private readonly stream: SecretStream
   private readonly splitter: LineSplitter
+  private readonly cutOff: { reason?: string }
 
   constructor(
     established: HandshakeResult,
@@ -73,6 +76,7 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.remoteKey = (stream.remotePublicKey as Buffer).toString('hex')
     this.initiatorKey = stream.isInitiator ? (stream.publicKey as Buffer).toString('hex') : this.remoteKey
     this.rest = established.rest
+    this.cutOff = established.cutOff
     stream.on('drain', () => this.onDrain())
   }
 
@@ -86,14 +90,15 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
     this.started = true
     const stream = this.stream
     stream.on('data', (chunk: Buffer) => this.onData(chunk))
-    stream.on('error', () => this.close('connection error'))
-    stream.on('close', () => this.close('connection closed'))
+    const cutOff = this.cutOff
+    stream.on('error', (error: Error) => this.close(cutOff.reason ?? `connection error: ${error.message}`))
+    stream.on('close', () => this.close(cutOff.reason ?? 'connection closed'))
     // Frames that arrived in the same read as the hello; the stream was paused after it.
     const rest = this.rest
     this.rest = []
     if (rest.length > 0) setImmediate(() => this.deliver(rest))
     setImmediate(() => this.updateReading())
-    if (stream.destroyed) setImmediate(() => this.close('connection closed'))
+    if (stream.destroyed) setImmediate(() => this.close(cutOff.reason ?? 'connection closed'))
   }
 
   get initiatedByMe(): boolean {
@@ -152,9 +157,13 @@ export class PeerConnection extends EventEmitter<PeerConnectionEvents> {
   private flush(): void {
     this.flushScheduled = false
     if (this.pending.length === 0 || this.closed || this.waitingForDrain) return
-    const data = this.pending
+    const data = Buffer.from(this.pending, 'utf8')
     this.pending = ''
-    if (!this.stream.write(Buffer.from(data, 'utf8'))) this.waitingForDrain = true
+    // One write is one Noise message; the peer refuses any over MAX_NOISE_MESSAGE_BYTES.
+    let ok = true
+    for (let at = 0; at < data.length; at += MAX_NOISE_MESSAGE_BYTES)
+      ok = this.stream.write(data.subarray(at, at + MAX_NOISE_MESSAGE_BYTES))
+    if (!ok) this.waitingForDrain = true
   }
 
   private onDrain(): void {
@@ -218,6 +227,8 @@ export interface HandshakeResult {
   /** Frames that followed the hello in the same read, and the splitter holding any partial line. */
   rest: Line[]
   splitter: LineSplitter
+  /** Set when the input meter cut the peer off after its hello: the reason the link closes. */
+  cutOff: { reason?: string }
 }
 
 /**
@@ -233,17 +244,25 @@ export function handshake(options: HandshakeOptions): Promise<HandshakeResult> {
   })
   return new Promise<HandshakeResult>((resolve, reject) => {
     const splitter = new LineSplitter(MAX_PEER_FRAME_BYTES)
-    const budget = new PreAuthBudget(MAX_PREAUTH_BYTES)
+    const budget = new NoiseInputMeter(MAX_PREAUTH_BYTES, MAX_NOISE_MESSAGE_BYTES + NOISE_MESSAGE_OVERHEAD_BYTES)
     let helloReceived = false
-    // First in line, so that what a peer sends before its hello is counted as it arrives.
+    const cutOff: { reason?: string } = {}
+    // First in line, so that what a peer sends is counted as it arrives; it stays for the link's
+    // lifetime, where it only caps each message.
     const meter = (chunk: Buffer) => {
-      if (budget.take(chunk)) return
-      socket.off('data', meter)
+      const verdict = budget.take(chunk)
+      if (verdict === 'ok') return
+      const tooLarge = `peer announced a Noise message over ${MAX_NOISE_MESSAGE_BYTES} bytes`
       // The same read may hold the end of an honest hello and the first frames after it (a peer
-      // sends at once), so the verdict waits until the library has read the chunk. What it
+      // sends at once), so the verdict waits until the library has read the chunk: bytes past the
+      // budget are fine after a hello, a message over the cap never is. What the library
       // allocates meanwhile for an announced message stays untouched and dies with the stream.
       setImmediate(() => {
-        if (!helloReceived) fail(`peer sent over ${MAX_PREAUTH_BYTES} bytes before its hello`)
+        if (!helloReceived) fail(verdict === 'too_large' ? tooLarge : `peer sent over ${MAX_PREAUTH_BYTES} bytes before its hello`)
+        else if (verdict === 'too_large') {
+          cutOff.reason = tooLarge
+          stream.destroy()
+        }
       })
     }
     socket.prependListener('data', meter)
@@ -273,7 +292,7 @@ export function handshake(options: HandshakeOptions): Promise<HandshakeResult> {
       if (!decoded.ok || decoded.frame.t !== 'hello') return fail('first frame was not a valid hello')
       helloReceived = true
       clearTimeout(timer)
-      socket.off('data', meter)
+      budget.authenticated()
       // Hold further data until the connection is authorised and its owner listens.
       stream.pause()
       stream.removeAllListeners('data')
@@ -282,17 +301,18 @@ export function handshake(options: HandshakeOptions): Promise<HandshakeResult> {
       // Authorising takes a discovery lookup; a reset meanwhile must not be an uncaught 'error'.
       // The owner sees it as `stream.destroyed` (PeerConnection closes at once).
       stream.on('error', () => {})
-      resolve({ stream, hello: decoded.frame, remoteKey: (stream.remotePublicKey as Buffer).toString('hex'), rest, splitter })
+      resolve({ stream, hello: decoded.frame, remoteKey: (stream.remotePublicKey as Buffer).toString('hex'), rest, splitter, cutOff })
     })
   })
 }
 
 /**
- * What a peer has sent before its hello, read off the raw socket: the bytes, and the length each
- * Noise message announces in its 3-byte little-endian prefix, so that a message announced past
- * the budget is refused before its first byte is buffered. O(messages), not O(bytes).
+ * What a peer sends, read off the raw socket: the bytes, and the length each Noise message
+ * announces in its 3-byte little-endian prefix, so that a message announced past a limit is
+ * refused before its first byte is buffered. Before the hello the total is capped as well.
+ * O(messages), not O(bytes).
  */
-export class PreAuthBudget {
+export class NoiseInputMeter {
   /** Bytes seen so far. */
   private seen = 0
   /** Bytes of the current message's body still to come; while 0, a prefix is being read. */
@@ -300,10 +320,23 @@ export class PreAuthBudget {
   private prefix = 0
   private prefixBytes = 0
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private maxBytes: number,
+    private readonly maxMessageBytes: number,
+  ) {}
 
-  /** False once what the peer sent, or announced, is over the budget. */
-  take(chunk: Uint8Array): boolean {
+  /** The peer said who it is: from now on only each message is capped. */
+  authenticated(): void {
+    this.maxBytes = Number.POSITIVE_INFINITY
+  }
+
+  /**
+   * Reads a chunk: 'too_large' when it announces a message over the cap, 'over_budget' when the
+   * peer sent or announced more than the budget. The whole chunk is always read, so the meter
+   * stays in step with the stream for the chunks after it.
+   */
+  take(chunk: Uint8Array): 'ok' | 'over_budget' | 'too_large' {
+    let verdict: 'ok' | 'over_budget' | 'too_large' = 'ok'
     let at = 0
     while (at < chunk.length) {
       if (this.bodyLeft > 0) {
@@ -316,13 +349,14 @@ export class PreAuthBudget {
       this.prefixBytes++
       at++
       if (this.prefixBytes === 3) {
-        if (this.seen + at + this.prefix > this.maxBytes) return false
+        if (this.prefix > this.maxMessageBytes) verdict = 'too_large'
+        else if (verdict === 'ok' && this.seen + at + this.prefix > this.maxBytes) verdict = 'over_budget'
         this.bodyLeft = this.prefix
         this.prefix = 0
         this.prefixBytes = 0
       }
     }
     this.seen += chunk.length
-    return this.seen <= this.maxBytes
+    return verdict === 'ok' && this.seen > this.maxBytes ? 'over_budget' : verdict
   }
 }

@@ -33,7 +33,7 @@ export type DaemonServices = ReturnType<typeof createServices>
 export function createServices(profile: OpenProfile, tuning: DaemonTuning, teardown: Teardown) {
   const { db, log, identity, settings } = profile
   const { userId } = settings
-  const batcher = new WriteBatcher(db)
+  const batcher = new WriteBatcher(db, profile.durability)
   teardown.push('flush pending writes', () => batcher.flush())
   const messages = new MessageStore(db)
   const peers = new PeerStore(db)
@@ -72,9 +72,11 @@ export function createServices(profile: OpenProfile, tuning: DaemonTuning, teard
   let listenPort = 0
   const system = startActorSystem({
     discoveryApi: {
-      register: (signal) => {
+      register: async (signal) => {
         const address = registeredAddress(listenPort, settings.advertise)
-        return discovery.register(address.port, address.host, signal)
+        const lease = await discovery.register(address.port, address.host, signal)
+        profile.confirmUserId()
+        return lease
       },
       keepalive: (signal) => discovery.keepalive(signal),
       unregister: (signal) => discovery.unregister(signal),

@@ -18,6 +18,13 @@ export const MAX_HELLO_BYTES = 4 * 1024
  */
 export const MAX_PREAUTH_BYTES = 64 * 1024
 /**
+ * Plaintext bytes per Noise message, for the link's lifetime: writers slice at it, and a peer that
+ * announces a longer one is cut off before it is buffered (the library would take 16 MiB).
+ */
+export const MAX_NOISE_MESSAGE_BYTES = 1024 * 1024
+/** What secret-stream adds to each message's plaintext (its authentication tag and type byte), with room to spare. */
+export const NOISE_MESSAGE_OVERHEAD_BYTES = 64
+/**
  * What a link may hold unsent for a peer: past the high-water mark we stop reading from it (most
  * of what we send answers what it sends), past the hard limit the link is closed.
  */

@@ -87,7 +87,8 @@ export interface StatusResult {
   fingerprint: string
   publicKey: string
   listen: { host: string; port: number }
-  server: { url: string; registered: boolean; error?: string }
+  /** `errorCode`: the server's error code for the last failure, or `server_unreachable` when it did not answer. */
+  server: { url: string; registered: boolean; error?: string; errorCode?: string }
   /** The daemon's relay connection (SPEC section 9); `error` says why it is down. */
   relay?: { connected: boolean; error?: string }
   peers: { online: number; connected: number; keyChanged: number }

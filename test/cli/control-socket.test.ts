@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { useNetwork } from '../helpers/network.js'
 
 /** Writes `lines`, half-closes at once, and collects everything the daemon answers until it ends the connection. */
-function halfCloseExchange(socketPath: string, lines: string[]): Promise<Array<Record<string, unknown>>> {
+function halfCloseExchange(socketPath: string, lines: Array<string | Buffer>): Promise<Array<Record<string, unknown>>> {
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath)
     let received = ''
@@ -23,7 +23,7 @@ function halfCloseExchange(socketPath: string, lines: string[]): Promise<Array<R
           .map((l) => JSON.parse(l) as Record<string, unknown>),
       )
     })
-    socket.end(lines.map((l) => `${l}\n`).join(''))
+    socket.end(Buffer.concat(lines.map((l) => Buffer.concat([Buffer.from(l), Buffer.from('\n')]))))
   })
 }
 
@@ -43,6 +43,21 @@ describe('the control socket', () => {
     expect(answers.find((a) => a.id === null)).toMatchObject({ error: { data: { code: 'bad_request' } } })
     const history = await net.bob.rpc('history', { peer: 'alice', limit: 1 })
     expect(history[0]?.text).toBe('half-closed')
+  })
+
+  it('refuses a request that is not UTF-8 instead of sending its text with replacement characters', async () => {
+    const request = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'send', params: { to: 'bob', text: 'bad XX byte' } })
+    const bytes = Buffer.from(request)
+    const at = bytes.indexOf('XX')
+    bytes[at] = 0xc3 // a lead byte followed by an ASCII byte: not UTF-8
+    bytes[at + 1] = 0x28
+    const answers = await halfCloseExchange(net.alice.socket, [bytes, JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'status' })])
+    expect(answers.find((a) => a.id === null)).toMatchObject({
+      error: { code: -32700, message: expect.stringMatching(/not valid UTF-8/), data: { code: 'bad_request' } },
+    })
+    expect(answers.find((a) => a.id === 8)).toMatchObject({ result: { running: true } })
+    const history = await net.bob.rpc('history', { peer: 'alice' })
+    expect(history.some((m) => m.text.startsWith('bad '))).toBe(false)
   })
 
   it('a client that only connects and half-closes gets the connection ended', async () => {

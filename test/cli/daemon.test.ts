@@ -221,6 +221,16 @@ describe('daemon start says "started" only when it works', () => {
     expect((await p2p(['daemon', 'status'], { home })).code).toBe(3)
     const json = await p2p(['daemon', 'start', '--json'], { home })
     expect(JSON.parse(json.stdout).error.code).toBe('user_id_taken')
+    // The refused name is not the profile's for good: another one may be chosen, then it sticks.
+    try {
+      const renamed = await p2p(['daemon', 'start', '--user', 'owner-two', '--server', net.server.url], { home })
+      expect(renamed.stdout).toMatch(/^daemon started for owner-two/)
+      await p2p(['daemon', 'stop'], { home })
+      const third = await p2p(['daemon', 'start', '--user', 'owner-three'], { home })
+      expect(third).toMatchObject({ code: 2, stderr: expect.stringMatching(/this profile belongs to owner-two/) })
+    } finally {
+      await p2p(['daemon', 'stop'], { home })
+    }
   })
 
   it('a server that is down: started, unreachable, retrying (exit 0); flags another daemon has are refused', async () => {

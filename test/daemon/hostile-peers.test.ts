@@ -116,6 +116,17 @@ describe('a daemon facing hostile peers', () => {
     ).toBe(true)
   })
 
+  it('an authenticated peer announcing a Noise message over 1 MiB is cut off before it is buffered', async () => {
+    const identity = await registerRawUser(net.server.url, 'bigmouth')
+    const peer = await connectRawPeer({ port: net.bob.port, userId: 'bigmouth', identity })
+    // One write is one Noise message; the library on its own would buffer up to 16 MiB of it.
+    peer.write(Buffer.alloc(3 * 1024 * 1024, 0x20))
+    await peer.closed
+    await bobAnswers()
+    const log = readFileSync(join(net.bob.home, 'daemon.log'), 'utf8')
+    expect(log).toMatch(/Noise message over 1048576 bytes/)
+  })
+
   it('a message that is not valid UTF-8 is nacked and not stored, on a link that stays up', async () => {
     const identity = await registerRawUser(net.server.url, 'latin')
     const peer = await connectRawPeer({ port: net.bob.port, userId: 'latin', identity })

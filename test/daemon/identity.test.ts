@@ -30,6 +30,7 @@ describe('identity: nobody can pose as someone else', () => {
       })
       expect(s.server.registered).toBe(false)
       expect(s.server.error).toMatch(/another key|owned|taken|409|bound/i)
+      expect(s.server.errorCode).toBe('user_id_taken')
       expect((await status(alice)).server.registered).toBe(true)
     } finally {
       await impostor.stop()

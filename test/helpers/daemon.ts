@@ -54,6 +54,8 @@ export interface DaemonProcessOptions {
   env?: NodeJS.ProcessEnv
   /** Extra flags of `daemon run`, e.g. ['--listen', 'off']. */
   args?: string[]
+  /** A command that runs the daemon (e.g. strace and its flags), before `node`. */
+  wrap?: string[]
 }
 
 export async function startDaemonProcess(options: DaemonProcessOptions): Promise<DaemonProcess> {
@@ -62,7 +64,7 @@ export async function startDaemonProcess(options: DaemonProcessOptions): Promise
   if (options.userId) args.push('--user', options.userId)
   args.push(...(options.args ?? []))
   const child = reapOnExit(
-    spawn(process.execPath, args, {
+    spawn(options.wrap?.[0] ?? process.execPath, options.wrap ? [...options.wrap.slice(1), process.execPath, ...args] : args, {
       cwd: REPO_ROOT,
       env: { ...process.env, ...FAST_ENV, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

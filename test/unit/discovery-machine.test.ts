@@ -72,7 +72,7 @@ describe('discovery machine', () => {
     const { actor, clock } = start(api)
     await settle()
     expect(actor.getSnapshot().value).toBe('waiting')
-    expect(actor.getSnapshot().context.lastError).toMatch(/refused/)
+    expect(actor.getSnapshot().context.lastError?.message).toMatch(/refused/)
     clock.increment(1000)
     await settle()
     expect(calls).toEqual(['register', 'register'])
@@ -103,7 +103,7 @@ describe('discovery machine', () => {
     clock.increment(10_100)
     await settle()
     expect(actor.getSnapshot().value).toBe('waiting')
-    expect(actor.getSnapshot().context.lastError).toBe('try later')
+    expect(actor.getSnapshot().context.lastError).toMatchObject({ message: 'try later', code: 'unavailable' })
     expect(actor.system.get('keepalive')).toBeUndefined()
   })
 
@@ -135,7 +135,7 @@ describe('discovery machine', () => {
     actor.start()
     await settle()
     expect(actor.getSnapshot().value).toBe('waiting')
-    expect(actor.getSnapshot().context.lastError).toMatch(/not provided/)
+    expect(actor.getSnapshot().context.lastError?.message).toMatch(/not provided/)
   })
 
   it('keepaliveInterval is a third of the lease left, with a fallback for nonsense', () => {

@@ -22,5 +22,10 @@ describe('profile paths and start settings', () => {
       serverUrl: 'http://s:1',
     })
     expect(() => resolveStartSettings({ userId: 'bob' }, { userId: 'alice' })).toThrow(/belongs to alice/)
+    expect(() => resolveStartSettings({ userId: 'bob' }, { userId: 'alice', userIdBound: 'yes' })).toThrow(/belongs to alice/)
+  })
+
+  it('lets a user id the server never accepted be replaced (a taken or mistyped name)', () => {
+    expect(resolveStartSettings({ userId: 'bob' }, { userId: 'alice', userIdBound: 'no' })).toMatchObject({ userId: 'bob' })
   })
 })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Outbox, SEND_WINDOW_BYTES } from '../../src/daemon/outbox.js'
 import { MessageStore } from '../../src/daemon/stores/message-store.js'
+import { NO_SYNC } from '../../src/daemon/stores/wal-sync.js'
 import { WriteBatcher } from '../../src/daemon/stores/write-batcher.js'
 import { tempDb } from '../helpers/temp-db.js'
 
@@ -8,7 +9,7 @@ describe('Outbox send window', () => {
   it('keeps at most SEND_WINDOW_BYTES of text in flight and refills as acks come', async () => {
     const db = tempDb()
     const store = new MessageStore(db)
-    const outbox = new Outbox(store, new WriteBatcher(db))
+    const outbox = new Outbox(store, new WriteBatcher(db, NO_SYNC))
     const text = 'x'.repeat(60 * 1024)
     for (let i = 0; i < 100; i++) await outbox.enqueue({ id: `big-message-${i}`, peer: 'bob', peerKey: 'kb', text, at: i })
     const sent: string[] = []
@@ -26,7 +27,7 @@ describe('Outbox send window', () => {
 describe('Outbox stall detection', () => {
   it('reports a link whose messages wait too long for their acks, until an ack comes', async () => {
     const db = tempDb()
-    const outbox = new Outbox(new MessageStore(db), new WriteBatcher(db))
+    const outbox = new Outbox(new MessageStore(db), new WriteBatcher(db, NO_SYNC))
     await outbox.enqueue({ id: 'stalled-message-1', peer: 'bob', peerKey: 'kb', text: 'hi', at: 1 })
     const link = { remoteKey: 'kb', closed: false, send: () => {} }
     const t0 = Date.now()
@@ -41,7 +42,7 @@ describe('Outbox stall detection', () => {
 describe('Outbox links', () => {
   it('starts over on a new link, and a message enqueued later goes out on pump', async () => {
     const db = tempDb()
-    const outbox = new Outbox(new MessageStore(db), new WriteBatcher(db))
+    const outbox = new Outbox(new MessageStore(db), new WriteBatcher(db, NO_SYNC))
     await outbox.enqueue({ id: 'first-message', peer: 'bob', peerKey: 'kb', text: 'one', at: 1 })
     const sentOn = (sent: string[]) => ({ remoteKey: 'kb', closed: false, send: (frame: { id: string }) => sent.push(frame.id) })
     const old: string[] = []
@@ -63,7 +64,7 @@ describe('Outbox links', () => {
 
   it('tells whoever waits "queued" as soon as the link goes down', async () => {
     const db = tempDb()
-    const outbox = new Outbox(new MessageStore(db), new WriteBatcher(db))
+    const outbox = new Outbox(new MessageStore(db), new WriteBatcher(db, NO_SYNC))
     await outbox.enqueue({ id: 'waiting-message', peer: 'bob', peerKey: 'kb', text: 'hi', at: 1 })
     const waiting = outbox.waitFor('bob', 'waiting-message', 60_000)
     outbox.linkDown('bob')

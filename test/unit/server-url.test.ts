@@ -39,9 +39,16 @@ describe('what a start compares and reports', () => {
   it('registrationOf tells a server that is down from one that refused', () => {
     expect(registrationOf(status({ url: 'u', registered: true }))).toBe('registered')
     expect(registrationOf(status({ url: 'u', registered: false }))).toBe('pending')
-    expect(registrationOf(status({ url: 'u', registered: false, error: 'discovery server u unreachable: fetch failed' }))).toBe(
-      'unreachable',
-    )
-    expect(registrationOf(status({ url: 'u', registered: false, error: 'alice is bound to another key' }))).toBe('refused')
+    const unreachable = {
+      url: 'u',
+      registered: false,
+      error: 'discovery server u unreachable: fetch failed',
+      errorCode: 'server_unreachable',
+    }
+    expect(registrationOf(status(unreachable))).toBe('unreachable')
+    const taken = { url: 'u', registered: false, error: 'alice is bound to another key', errorCode: 'user_id_taken' }
+    expect(registrationOf(status(taken))).toBe('refused')
+    // The code decides, not the wording: a refusal whose text says "unreachable" is still a refusal.
+    expect(registrationOf(status({ ...taken, error: 'unreachable is bound to another key' }))).toBe('refused')
   })
 })

@@ -1,4 +1,9 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { openDatabase } from '../../src/daemon/stores/database.js'
+import { NO_SYNC, WalSync } from '../../src/daemon/stores/wal-sync.js'
 import { WriteBatcher } from '../../src/daemon/stores/write-batcher.js'
 import { tempDb } from '../helpers/temp-db.js'
 
@@ -6,10 +11,97 @@ describe('WriteBatcher', () => {
   it('commits a turn of writes together; one failing write does not sink the others', async () => {
     const db = tempDb()
     db.exec('CREATE TABLE t (v INTEGER UNIQUE)')
-    const batcher = new WriteBatcher(db)
+    const batcher = new WriteBatcher(db, NO_SYNC)
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)')
     const results = await Promise.allSettled([1, 2, 2, 3].map((v) => batcher.run(() => insert.run(v).changes)))
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled'])
     expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 3 })
+  })
+})
+
+describe('WriteBatcher durability', () => {
+  /** A sync the test finishes by hand. */
+  function manualSync() {
+    const calls: Array<{ resolve: () => void; reject: (e: unknown) => void }> = []
+    return {
+      calls,
+      durability: {
+        sync: () => new Promise<void>((resolve, reject) => calls.push({ resolve, reject })),
+        close: () => {},
+      },
+    }
+  }
+
+  it('settles a write only once the sync after its commit is done', async () => {
+    const db = tempDb()
+    db.exec('CREATE TABLE t (v INTEGER)')
+    const sync = manualSync()
+    const batcher = new WriteBatcher(db, sync.durability)
+    let settled = false
+    const write = batcher
+      .run(() => db.prepare('INSERT INTO t (v) VALUES (1)').run().changes)
+      .then((n) => {
+        settled = true
+        return n
+      })
+    await new Promise((r) => setImmediate(r))
+    expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 1 }) // committed
+    expect(settled).toBe(false) // but not yet said to be stored
+    expect(sync.calls).toHaveLength(1)
+    sync.calls[0]!.resolve()
+    expect(await write).toBe(1)
+  })
+
+  it('refuses every write of a batch whose sync failed: nobody is told it is stored', async () => {
+    const db = tempDb()
+    db.exec('CREATE TABLE t (v INTEGER)')
+    const sync = manualSync()
+    const batcher = new WriteBatcher(db, sync.durability)
+    const writes = [1, 2].map((v) => batcher.run(() => db.prepare('INSERT INTO t (v) VALUES (?)').run(v)))
+    await new Promise((r) => setImmediate(r))
+    sync.calls[0]!.reject(new Error('EIO'))
+    for (const w of writes) await expect(w).rejects.toThrow('EIO')
+  })
+})
+
+describe('WalSync', () => {
+  it('syncs the WAL; callers that come while a sync runs share the next one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'p2p-walsync-'))
+    const db = openDatabase(join(dir, 'p2p.db'))
+    const wal = new WalSync(join(dir, 'p2p.db'))
+    try {
+      const first = wal.sync()
+      const second = wal.sync()
+      expect(wal.sync()).toBe(second)
+      expect(second).not.toBe(first)
+      await Promise.all([first, second])
+      // Idle again: a new call starts a sync of its own at once.
+      const third = wal.sync()
+      expect(third).not.toBe(second)
+      await third
+    } finally {
+      wal.close()
+      db.close()
+    }
+  })
+})
+
+describe('WriteBatcher.stage', () => {
+  it('tells the commit at once and the durability after the sync', async () => {
+    const db = tempDb()
+    db.exec('CREATE TABLE t (v INTEGER UNIQUE)')
+    let finishSync!: () => void
+    const batcher = new WriteBatcher(db, { sync: () => new Promise<void>((r) => (finishSync = r)), close: () => {} })
+    const { committed, durable } = batcher.stage(() => db.prepare('INSERT INTO t (v) VALUES (1)').run().changes)
+    let isDurable = false
+    void durable.then(() => (isDurable = true))
+    expect(await committed).toBe(1)
+    expect(isDurable).toBe(false)
+    finishSync()
+    expect(await durable).toBe(1)
+    const failing = batcher.stage(() => db.prepare('INSERT INTO t (v) VALUES (1)').run())
+    await expect(failing.committed).rejects.toThrow(/UNIQUE/)
+    finishSync()
+    await expect(failing.durable).rejects.toThrow(/UNIQUE/)
   })
 })

@@ -57,7 +57,7 @@ export default class DaemonStart extends BaseCommand {
     if (registration === 'refused') {
       await stopDaemon(this.paths, status)
       throw new P2PError(
-        /bound to another key/.test(status.server.error ?? '') ? ErrorCode.UserIdTaken : ErrorCode.Internal,
+        status.server.errorCode === ErrorCode.UserIdTaken ? ErrorCode.UserIdTaken : ErrorCode.Internal,
         `the discovery server ${status.server.url} refused ${status.userId}: ${status.server.error}; the daemon was stopped`,
       )
     }

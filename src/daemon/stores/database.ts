@@ -1,7 +1,8 @@
 /**
  * The profile's SQLite database: WAL mode, migrations numbered by `PRAGMA user_version`.
  * synchronous=NORMAL in WAL keeps every committed transaction across a process crash (kill -9);
- * only a power loss can take the last few back, which is the usual trade for a chat store.
+ * what must also survive a power loss (a message we acknowledge, a `send` we answer) waits for
+ * WalSync's fdatasync of the WAL, one per group of commits, off the event loop.
  */
 import type Database from 'better-sqlite3'
 import { openSqlite } from '../../protocol/migrate.js'

@@ -2,12 +2,18 @@
  * Groups the writes of one turn of the event loop into one SQLite transaction. Under load this is
  * the difference between ~25k single-row commits a second and hundreds of thousands of rows; when
  * idle a write waits only for the current turn to end. Each write's promise settles after the
- * commit, so "stored" always means committed.
+ * commit is on disk (`durability`: one fsync covers every batch committed before it started), so
+ * "stored" means it survives a power loss, and an acknowledgement sent then can be trusted.
  */
 import type { Db } from './database.js'
+import type { Durability } from './wal-sync.js'
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }
 
 interface PendingWrite {
   write: () => unknown
+  /** Told when the transaction ends, before the fsync: readers see the row from then on. */
+  committed?: (outcome: Outcome) => void
   resolve: (value: unknown) => void
   reject: (error: unknown) => void
 }
@@ -16,16 +22,30 @@ export class WriteBatcher {
   private pending: PendingWrite[] = []
   private scheduled = false
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly durability: Durability,
+  ) {}
 
+  /** Resolves with what `write` returned once its commit is on disk. */
   run<T>(write: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.pending.push({ write, resolve: resolve as (value: unknown) => void, reject })
-      if (!this.scheduled) {
-        this.scheduled = true
-        queueMicrotask(() => this.flush())
-      }
+    return new Promise<T>((resolve, reject) => this.add({ write, resolve: resolve as (value: unknown) => void, reject }))
+  }
+
+  /**
+   * The same write, and a second promise that resolves as soon as it is committed, before the
+   * fsync: for work that may start early and safely (sending a message to its peer), while the
+   * promise that something is stored still waits for the disk.
+   */
+  stage<T>(write: () => T): { committed: Promise<T>; durable: Promise<T> } {
+    let committed!: (outcome: Outcome) => void
+    const commit = new Promise<T>((resolve, reject) => {
+      committed = (outcome) => (outcome.ok ? resolve(outcome.value as T) : reject(outcome.error))
     })
+    const durable = new Promise<T>((resolve, reject) =>
+      this.add({ write, committed, resolve: resolve as (value: unknown) => void, reject }),
+    )
+    return { committed: commit, durable }
   }
 
   /** Commits whatever is pending now (also called on shutdown). */
@@ -34,7 +54,7 @@ export class WriteBatcher {
     const batch = this.pending
     if (batch.length === 0) return
     this.pending = []
-    const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = []
+    const results: Outcome[] = []
     try {
       this.db.transaction(() => {
         for (const op of batch) {
@@ -47,13 +67,30 @@ export class WriteBatcher {
         }
       })()
     } catch (error) {
-      for (const op of batch) op.reject(error)
+      for (const op of batch) {
+        op.committed?.({ ok: false, error })
+        op.reject(error)
+      }
       return
     }
-    batch.forEach((op, i) => {
-      const result = results[i]
-      if (result?.ok) op.resolve(result.value)
-      else op.reject(result?.error)
+    for (const [i, op] of batch.entries()) op.committed?.(results[i] as Outcome)
+    const settle = () =>
+      batch.forEach((op, i) => {
+        const result = results[i] as Outcome
+        if (result.ok) op.resolve(result.value)
+        else op.reject(result.error)
+      })
+    // A failed fsync leaves the commit's durability unknown: nobody may be told it is stored.
+    this.durability.sync().then(settle, (error) => {
+      for (const op of batch) op.reject(error)
     })
+  }
+
+  private add(op: PendingWrite): void {
+    this.pending.push(op)
+    if (!this.scheduled) {
+      this.scheduled = true
+      queueMicrotask(() => this.flush())
+    }
   }
 }

@@ -1,0 +1,75 @@
+/**
+ * B10: a long offline queue. Alice queues N messages for bob while bob is offline: her daemon's
+ * resident memory then (goal: under 150 MB for 100,000), and the rate at which the queue drains
+ * once bob is back, beside the rate at which the same daemon pair clears a backlog of the same
+ * kind with bob online from the start (same run).
+ */
+import { cleanup, payload, peakRssMb, rssMb, standalone, startDaemon, until } from './lib.js'
+import { clientsFor, startPair } from './pair.js'
+
+/** Sends `n` messages with `window` outstanding, each answered once stored (timeout 0). */
+async function queue(socket, n, prefix, window = 256) {
+  const [client] = await clientsFor(socket, 1)
+  let next = 0
+  const lane = async () => {
+    while (next < n) {
+      const i = next++
+      const answer = await client.request('send', { to: 'bob', text: `${prefix} ${payload(i)}`, timeout: 0 })
+      if (answer.error) throw new Error(`send ${i}: ${JSON.stringify(answer.error)}`)
+    }
+  }
+  await Promise.all(Array.from({ length: window }, lane))
+  client.close()
+}
+
+/** Seconds until alice's outbox is empty. */
+async function drained(alice, started) {
+  await until(async () => (await alice.rpc('status')).outbox.queued === 0, 600_000, 100)
+  return (performance.now() - started) / 1000
+}
+
+export async function run({ quick }) {
+  const n = quick ? 20_000 : 100_000
+  const { server, alice, bob } = await startPair()
+
+  // Online: the same backlog, queued as fast as alice takes it, with bob's link up.
+  const onlineStart = performance.now()
+  await queue(alice.socket, n, 'online')
+  const onlineSeconds = await drained(alice, onlineStart)
+
+  await bob.stop()
+  const idleRss = rssMb(alice.pid)
+  await queue(alice.socket, n, 'offline')
+  const queuedRss = rssMb(alice.pid)
+  const queuedPeak = peakRssMb(alice.pid)
+  const backStart = performance.now()
+  const bobAgain = await startDaemon({ userId: 'bob', serverUrl: server.url, home: bob.home, env: { P2P_PEER_RATE: '0' } })
+  const drainSeconds = await drained(alice, backStart)
+  const drainedRss = rssMb(alice.pid)
+  void bobAgain
+  await cleanup()
+
+  const online = n / onlineSeconds
+  const drain = n / drainSeconds
+  return {
+    id: 'B10',
+    title: `an offline queue of ${n.toLocaleString('en-US')} messages: alice's memory, and the drain when bob is back`,
+    command: `node bench/b10-offline-queue.js${quick ? ' --quick' : ''}`,
+    setup: `~100-byte messages, queued with 256 sends outstanding (timeout 0); the drain is timed from bob's start to an empty outbox`,
+    rows: [
+      { metric: 'drain msg/s after bob is back', value: drain, baseline: online, ratio: drain / online, goal: '>= 1x (B1 rate)' },
+      { metric: 'online backlog msg/s (baseline)', value: online },
+      {
+        metric: `alice RSS with ${n.toLocaleString('en-US')} queued (MB)`,
+        value: queuedRss,
+        baseline: idleRss,
+        ratio: queuedRss / idleRss,
+        goal: '< 150 MB',
+      },
+      { metric: 'alice peak RSS (MB)', value: queuedPeak, goal: 'report' },
+      { metric: 'alice RSS after the drain (MB)', value: drainedRss, goal: 'report' },
+    ],
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await standalone(run)
