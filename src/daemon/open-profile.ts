@@ -121,9 +121,9 @@ function rememberSettings(store: SettingsStore, flags: StartFlags): StartSetting
     ...stored('userId'),
     ...stored('port'),
     ...stored('serverUrl'),
+    ...stored('userIdBound'),
     ...stored('listen'),
     ...stored('advertise'),
-    ...stored('userIdBound'),
   })
   if (store.get('userId') !== settings.userId) store.set('userIdBound', 'no')
   store.set('userId', settings.userId)

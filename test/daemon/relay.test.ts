@@ -4,7 +4,7 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DaemonProcess, eventually, startDaemonProcess, status } from '../helpers/daemon.js'
+import { type DaemonProcess, eventually, p2p, startDaemonProcess, status, tempHome } from '../helpers/daemon.js'
 import { restartServerProcess, type ServerProcess, startServerProcess } from '../helpers/server.js'
 
 const RELAY_ONLY = ['--listen', 'off']
@@ -136,4 +136,32 @@ describe('a server killed mid-conversation', () => {
       await server.stop()
     }
   }, 90_000)
+})
+
+describe('p2p daemon start --listen off --advertise', () => {
+  it('are remembered in the profile like --port, and a malformed --advertise is a usage error', async () => {
+    const home = tempHome()
+    const server = await startServerProcess({ ttl: 5 })
+    try {
+      const bad = await p2p(['daemon', 'start', '--user', 'carol', '--server', server.url, '--advertise', 'http://x'], { home })
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toMatch(/--advertise/)
+      const first = await p2p(
+        ['daemon', 'start', '--user', 'carol', '--server', server.url, '--listen', 'off', '--advertise', '203.0.113.9:7000'],
+        { home },
+      )
+      expect(first.code, first.stderr).toBe(0)
+      const statusJson = async () => JSON.parse((await p2p(['daemon', 'status', '--json'], { home })).stdout)
+      expect((await statusJson()).listen).toEqual({ host: 'off', port: 0 })
+      await eventually(async () => (await statusJson()).relay.connected)
+      expect((await p2p(['daemon', 'stop'], { home })).code).toBe(0)
+      expect((await p2p(['daemon', 'start'], { home })).code).toBe(0)
+      expect((await statusJson()).listen).toEqual({ host: 'off', port: 0 })
+      const seen = await fetch(`${server.url}/v1/peers/carol`).then((r) => r.json())
+      expect(seen).toMatchObject({ host: '203.0.113.9', port: 7000 })
+    } finally {
+      await p2p(['daemon', 'stop'], { home })
+      await server.stop()
+    }
+  }, 120_000)
 })

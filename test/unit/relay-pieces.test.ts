@@ -2,6 +2,8 @@
 import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { createActor, fromPromise, SimulatedClock } from 'xstate'
+import { paletteFor } from '../../src/cli/format.js'
+import { peersTable } from '../../src/cli/render.js'
 import { raceDials } from '../../src/daemon/dial-race.js'
 import { directUpgradeMachine } from '../../src/daemon/direct-upgrade.machine.js'
 import { resolveStartSettings } from '../../src/daemon/open-profile.js'
@@ -241,5 +243,18 @@ describe('moving a relayed link to a direct one', () => {
     expect(actor.getSnapshot().value).toEqual({ connected: 'live' })
     expect(relayed.closedWith).toBe('moved to a direct link')
     expect(ups).toEqual([relayed, direct])
+  })
+})
+
+describe('human output', () => {
+  it('peers shows a relay-only peer and a relayed link as such', () => {
+    const plain = paletteFor({ isTTY: false })
+    const text = peersTable(
+      [{ userId: 'bob', online: true, host: '198.51.100.2', port: 0, connected: true, link: 'relayed', blocked: false, muted: false }],
+      plain,
+      'none',
+    )
+    expect(text).toContain('relay only')
+    expect(text).toContain('connected (relayed)')
   })
 })

@@ -84,9 +84,9 @@ export class RelayHub {
       this.track(socket, address)
       socket.write(switching())
       socket.setNoDelay(true)
-      const session = new ControlSession(socket, address, this.sessionHost())
+      // The session lives on its socket's listeners; the hub keeps it once it has authenticated.
+      new ControlSession(socket, address, this.sessionHost())
       if (head.length > 0) socket.unshift(head)
-      void session
       return
     }
     if (path.startsWith(RELAY_CIRCUIT_PATH)) {
