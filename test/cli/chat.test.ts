@@ -105,6 +105,14 @@ describe('p2p chat', () => {
       const tmux = (...args: string[]) =>
         spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', env: { ...process.env, ...FAST_ENV } })
       const screen = () => tmux('capture-pane', '-p').stdout
+      // A failure shows the screen it waited on: a terminal test is hard to debug from a timeout alone.
+      const onScreen = async (check: (text: string) => boolean, what: string) => {
+        try {
+          await eventually(() => check(screen()))
+        } catch {
+          throw new Error(`${what}: not on the screen within the deadline; the screen:\n${screen()}`)
+        }
+      }
       try {
         const started = tmux(
           'new-session',
@@ -118,9 +126,9 @@ describe('p2p chat', () => {
           `${process.execPath} ${BIN} chat --home ${net.alice.home}`,
         )
         expect(started.status).toBe(0)
-        await eventually(() => /^alice>\s*$/m.test(screen()))
+        await onScreen((t) => /^alice>\s*$/m.test(t), 'the prompt')
         tmux('send-keys', '-l', '/msg bob half typed')
-        await eventually(() => screen().includes('alice> /msg bob half typed'))
+        await onScreen((t) => t.includes('alice> /msg bob half typed'), 'the typed line')
 
         await net.bob.rpc('send', { to: 'alice', text: 'ping \x1b[31mfrom bob' })
         const lines = await eventually(() => {
@@ -136,23 +144,23 @@ describe('p2p chat', () => {
           const h = await net.bob.rpc('history', { peer: 'alice', limit: 1 })
           return h[0]?.text === 'half typed'
         })
-        await eventually(() => screen().includes('delivered to bob'))
+        await onScreen((t) => t.includes('delivered to bob'), 'delivered to bob')
 
         // Tab completes commands and peer ids.
         tmux('send-keys', '-l', '/unm')
         tmux('send-keys', 'Tab')
         tmux('send-keys', '-l', 'b')
         tmux('send-keys', 'Tab')
-        await eventually(() => /^alice> \/unmute bob\s*$/m.test(screen()))
+        await onScreen((t) => /^alice> \/unmute bob\s*$/m.test(t), 'the completed /unmute bob')
 
         // Ctrl-C drops the half-typed line and the session goes on; on an empty line it leaves.
         const lastLine = () => screen().trimEnd().split('\n').at(-1)
         tmux('send-keys', 'Left')
         tmux('send-keys', 'C-c')
-        await eventually(() => lastLine() === 'alice>')
+        await onScreen(() => lastLine() === 'alice>', 'an empty prompt after Ctrl-C')
         tmux('send-keys', '-l', '/peers')
         tmux('send-keys', 'Enter')
-        await eventually(() => /^bob\s+yes/m.test(screen()))
+        await onScreen((t) => /^bob\s+yes/m.test(t), 'the /peers table')
         tmux('send-keys', 'C-c')
         await eventually(() => tmux('has-session').status !== 0)
       } finally {
