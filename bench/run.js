@@ -12,6 +12,7 @@ const benches = {
   B2: './b2-latency.js',
   B3: './b3-startup.js',
   B4: './b4-discovery.js',
+  B4W: './b4-wrk.js',
   B5: './b5-links.js',
   B6: './b6-cli-stdin.js',
   B7: './b7-relay.js',
