@@ -41,7 +41,7 @@ function p2p(user, args, { quiet = false, input, expectCode = quiet ? undefined 
   return { out: result.stdout, code: result.status }
 }
 
-async function until(what, check, timeoutMs = 20_000) {
+async function until(what, check, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (check()) return
@@ -114,6 +114,22 @@ try {
   p2p('bob', ['daemon', 'start'])
   await until('the queued message to arrive', () => p2p('bob', ['history', '--json'], { quiet: true }).out.includes('are you still there?'))
   p2p('bob', ['history', 'alice', '--limit', '3'])
+
+  say('Never online together: alice’s message waits in bob’s mailbox, sealed to his key.')
+  p2p('bob', ['daemon', 'stop'])
+  p2p('alice', ['msg', 'bob', 'see you tomorrow', '--timeout', '15'])
+  p2p('alice', ['daemon', 'stop'])
+  p2p('bob', ['daemon', 'start'])
+  await until('bob to open his mailbox', () => p2p('bob', ['history', '--json'], { quiet: true }).out.includes('see you tomorrow'))
+  p2p('bob', ['history', 'alice', '--limit', '1'])
+  say('Alice comes back: bob’s acknowledgement waited in her mailbox.')
+  p2p('alice', ['daemon', 'start'])
+  await until('the acknowledgement', () =>
+    JSON.parse(p2p('alice', ['history', 'bob', '--json'], { quiet: true }).out).some(
+      (m) => m.text === 'see you tomorrow' && m.status === 'delivered',
+    ),
+  )
+  p2p('alice', ['history', 'bob', '--limit', '1'])
 
   say('Bob blocks alice: her daemon cannot reach his, nothing of hers is stored.')
   p2p('bob', ['block', 'alice'])

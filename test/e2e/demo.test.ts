@@ -25,6 +25,8 @@ describe('npm run demo', () => {
       expect(out).toMatch(/bob\$ p2p msg alice 'hello alice!'\n {2}delivered/)
       expect(out).toMatch(/alice\$ p2p msg bob 'are you still there\?' --timeout 2\n {2}queued/)
       expect(out).toMatch(/alice -> bob: are you still there\?/)
+      expect(out).toMatch(/alice\$ p2p msg bob 'see you tomorrow' --timeout 15\n {2}mailbox/)
+      expect(out).toMatch(/bob\$ p2p history alice --limit 1\n {2}\[[^\]]+\] alice -> bob: see you tomorrow/)
       expect(out).toMatch(/this one is muted {2}\(muted\)/)
       const work = /home +(\/\S+)\/alice/.exec(out)?.[1]
       expect(work).toBeDefined()
