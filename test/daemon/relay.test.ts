@@ -151,6 +151,7 @@ describe('p2p daemon start --listen off --advertise', () => {
         { home },
       )
       expect(first.code, first.stderr).toBe(0)
+      expect(first.stdout).toMatch(/^daemon started for carol \(pid \d+\), no peer port \(reachable through the relay only\), server /)
       const statusJson = async () => JSON.parse((await p2p(['daemon', 'status', '--json'], { home })).stdout)
       expect((await statusJson()).listen).toEqual({ host: 'off', port: 0 })
       await eventually(async () => (await statusJson()).relay.connected)

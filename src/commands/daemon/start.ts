@@ -53,7 +53,8 @@ export default class DaemonStart extends BaseCommand {
   private async started(result: DaemonStartResult): Promise<DaemonStartResult> {
     const status = await awaitRegistration(this.paths)
     const registration = registrationOf(status)
-    const line = `daemon started for ${status.userId} (pid ${status.pid}), peer port ${status.listen.port}, server ${status.server.url}`
+    const reach = status.listen.host === 'off' ? 'no peer port (reachable through the relay only)' : `peer port ${status.listen.port}`
+    const line = `daemon started for ${status.userId} (pid ${status.pid}), ${reach}, server ${status.server.url}`
     if (registration === 'refused') {
       await stopDaemon(this.paths, status)
       throw new P2PError(
