@@ -120,6 +120,11 @@ export class LinkSupervisor {
     return this.connectionOf(peerId) !== undefined
   }
 
+  /** A dial to `peerId` is running: its outcome is not known yet. */
+  isDialing(peerId: string): boolean {
+    return this.links.get(peerId)?.getSnapshot().matches('dialing') ?? false
+  }
+
   get connectedCount(): number {
     let n = 0
     for (const peerId of this.links.keys()) if (this.isConnected(peerId)) n++

@@ -77,6 +77,18 @@ describe('link supervisor', () => {
     supervisor.stop()
   })
 
+  it('tells while a dial runs, and not once it is done', async () => {
+    let finish!: (conn: SupervisedConnection) => void
+    const { supervisor } = harness({ dial: () => new Promise((resolve) => (finish = resolve)), queued: () => false })
+    expect(supervisor.isDialing('bob')).toBe(false)
+    supervisor.wake('bob')
+    await vi.waitFor(() => expect(supervisor.isDialing('bob')).toBe(true))
+    finish(new FakeConn('aa') as unknown as SupervisedConnection)
+    await vi.waitFor(() => expect(supervisor.isConnected('bob')).toBe(true))
+    expect(supervisor.isDialing('bob')).toBe(false)
+    supervisor.stop()
+  })
+
   it('restarts a failed actor and wakes its peer again when messages wait', async () => {
     let failures = 1
     const { supervisor, dial } = harness({

@@ -30,7 +30,11 @@ export interface MailboxServiceDeps {
   batcher: WriteBatcher
   events: EventHub
   keyConflicts: KeyConflicts
-  links: { isConnected(peer: string): boolean; connectionOf(peer: string): { send(frame: { t: 'ack'; id: string }): void } | undefined }
+  links: {
+    isConnected(peer: string): boolean
+    isDialing(peer: string): boolean
+    connectionOf(peer: string): { send(frame: { t: 'ack'; id: string }): void } | undefined
+  }
   policy: { isBlocked(peer: string): boolean; isMuted(peer: string): boolean }
   timing: MailboxTiming
   log: Logger
@@ -48,7 +52,10 @@ export function startMailbox(deps: MailboxServiceDeps) {
     messages,
     discovery,
     outbox,
-    mayDeposit: (peer) => !links.isConnected(peer) && !policy.isBlocked(peer) && keyConflicts.get(peer) === undefined,
+    // Not while a dial runs: on a slow machine or network a link may take longer than the
+    // deposit delay to come up, and the message would be answered `mailbox` for a peer online.
+    mayDeposit: (peer) =>
+      !links.isConnected(peer) && !links.isDialing(peer) && !policy.isBlocked(peer) && keyConflicts.get(peer) === undefined,
     depositAfterMs: timing.depositAfterMs,
     log,
   })
