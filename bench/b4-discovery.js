@@ -7,23 +7,10 @@
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 import { cleanup, DIST, ROOT, rssMb, spawnUntil, standalone, startServer } from './lib.js'
+import { CONNECTIONS, postAll } from './post-all.js'
 
 const { signRegister, signLeaseRequest } = await import(join(DIST, 'protocol', 'discovery.js'))
 const { generateIdentity } = await import(join(DIST, 'protocol', 'identity.js'))
-
-const CONNECTIONS = 32
-const json = { 'content-type': 'application/json' }
-
-/** Sends each body once over `CONNECTIONS` connections; returns autocannon's result. */
-function postAll(url, path, bodies) {
-  let next = 0
-  return autocannon({
-    url,
-    connections: CONNECTIONS,
-    amount: bodies.length,
-    requests: [{ method: 'POST', path, headers: json, setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
-  })
-}
 
 function lookups(url, userIds, seconds) {
   let next = 0

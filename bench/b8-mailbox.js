@@ -8,31 +8,22 @@
  */
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
-import autocannon from 'autocannon'
-import { cleanup, DIST, ROOT, rssMb, spawnUntil, standalone, tempDir } from './lib.js'
+import { BIN, cleanup, DIST, ROOT, rssMb, spawnUntil, standalone, tempDir } from './lib.js'
+import { CONNECTIONS, JSON_HEADERS, postAll } from './post-all.js'
 
 const { signRegister } = await import(join(DIST, 'protocol', 'discovery.js'))
 const { generateIdentity, toHex } = await import(join(DIST, 'protocol', 'identity.js'))
 const { signFetch, signDelete } = await import(join(DIST, 'protocol', 'mailbox.js'))
 const { seal, openSealed } = await import(join(DIST, 'protocol', 'sealed-message.js'))
 
-const CONNECTIONS = 32
 const FETCH_LIMIT = 200
-const json = { 'content-type': 'application/json' }
-const BIN = join(ROOT, 'bin', 'run.js')
-
-function postAll(url, path, bodies) {
-  let next = 0
-  return autocannon({
-    url,
-    connections: CONNECTIONS,
-    amount: bodies.length,
-    requests: [{ method: 'POST', path, headers: json, setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
-  })
-}
 
 async function post(url, path, body) {
-  const res = await fetch(url + path, { method: 'POST', headers: json, body: typeof body === 'string' ? body : JSON.stringify(body) })
+  const res = await fetch(url + path, {
+    method: 'POST',
+    headers: JSON_HEADERS,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
   const text = await res.text()
   if (!res.ok) throw new Error(`${path}: ${res.status} ${text.slice(0, 200)}`)
   return text ? JSON.parse(text) : undefined
