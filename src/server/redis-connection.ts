@@ -6,6 +6,7 @@
  */
 import { Redis } from 'ioredis'
 import { parseRedisUrl } from './redis-url.js'
+import { RegistryUnavailableError } from './registry.js'
 
 const CONNECT_TIMEOUT_MS = 5000
 
@@ -29,4 +30,17 @@ export async function connectRedis(raw: string): Promise<Redis> {
     throw new Error(`cannot reach Redis at ${raw}: ${(err as Error).message}`)
   }
   return redis
+}
+
+/**
+ * Runs Redis commands. Redis out of reach leaves as RegistryUnavailableError: the app answers 503,
+ * not 500. An error Redis itself answered (a script bug) stays what it is.
+ */
+export async function callRedis<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (err) {
+    if ((err as Error).name === 'ReplyError') throw err
+    throw new RegistryUnavailableError(`Redis: ${(err as Error).message}`, { cause: err })
+  }
 }

@@ -21,7 +21,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { type Binding, type Peer, type RegisterInput, type Registry, RegistryUnavailableError } from './registry.js'
+import { callRedis } from './redis-connection.js'
+import type { Binding, Peer, RegisterInput, Registry } from './registry.js'
 
 /** Index shards: enough that no one key holds everyone, few enough that a page reads all of them in one round trip. */
 export const DEFAULT_SHARDS = 16
@@ -168,11 +169,11 @@ export class RedisRegistry implements Registry {
 
   /** Changes whenever someone comes online, moves or leaves: a cache of listings compares it. */
   async presenceVersion(): Promise<string> {
-    return this.#call(async () => (await this.#redis.get(PRESENCE_KEY)) ?? '0')
+    return callRedis(async () => (await this.#redis.get(PRESENCE_KEY)) ?? '0')
   }
 
   async leaseSecret(): Promise<Buffer> {
-    return this.#call(async () => {
+    return callRedis(async () => {
       await this.#redis.set(LEASE_SECRET_KEY, randomBytes(32).toString('hex'), 'NX')
       const hex = await this.#redis.get(LEASE_SECRET_KEY)
       if (hex?.length !== 64) throw new Error(`${LEASE_SECRET_KEY} is not a 32-byte hex secret`)
@@ -181,7 +182,7 @@ export class RedisRegistry implements Registry {
   }
 
   async register(input: RegisterInput): Promise<Peer | 'taken' | 'elsewhere'> {
-    return this.#call(async () => {
+    return callRedis(async () => {
       const result = await this.#scripts.p2pRegister(
         userKey(input.userId),
         input.publicKey,
@@ -200,14 +201,14 @@ export class RedisRegistry implements Registry {
   }
 
   async binding(userId: string, now: number): Promise<Binding | undefined> {
-    return this.#call(async () => {
+    return callRedis(async () => {
       const [pk, ru] = await this.#redis.hmget(userKey(userId), 'pk', 'ru')
       return pk && ru && Number(ru) > now ? { userId, publicKey: pk, reservedUntil: Number(ru) } : undefined
     })
   }
 
   async renew(userId: string, now: number, expiresAt: number, reservedUntil: number, instance?: string): Promise<Peer | undefined> {
-    return this.#call(async () => {
+    return callRedis(async () => {
       // The index is not touched: its expiry scores are only a hint for the sweep, which reads the
       // lease before dropping an entry. A keep-alive is thus one round trip, not two.
       const row = await this.#scripts.p2pRenew(userKey(userId), now, expiresAt, reservedUntil, instance ?? '')
@@ -217,7 +218,7 @@ export class RedisRegistry implements Registry {
   }
 
   async unregister(userId: string, instance?: string): Promise<boolean> {
-    return this.#call(async () => {
+    return callRedis(async () => {
       if ((await this.#scripts.p2pUnregister(userKey(userId), instance ?? '')) !== 1) return false
       const shard = shardOf(userId, this.#shards)
       await this.#redis.multi().zrem(idsKey(shard), userId).zrem(expKey(shard), userId).incr(PRESENCE_KEY).exec()
@@ -226,15 +227,15 @@ export class RedisRegistry implements Registry {
   }
 
   async claimNonce(userId: string, sig: string, expiresAt: number): Promise<boolean> {
-    return this.#call(async () => (await this.#redis.set(nonceKey(userId, sig), '1', 'PXAT', expiresAt, 'NX')) === 'OK')
+    return callRedis(async () => (await this.#redis.set(nonceKey(userId, sig), '1', 'PXAT', expiresAt, 'NX')) === 'OK')
   }
 
   async peer(userId: string, now: number): Promise<Peer | undefined> {
-    return this.#call(async () => toPeer(userId, await this.#redis.hmget(userKey(userId), ...PEER_FIELDS), now))
+    return callRedis(async () => toPeer(userId, await this.#redis.hmget(userKey(userId), ...PEER_FIELDS), now))
   }
 
   async onlinePeers(now: number, limit: number, after = ''): Promise<Peer[]> {
-    return this.#call(async () => {
+    return callRedis(async () => {
       const peers: Peer[] = []
       let cursor = after
       while (peers.length < limit) {
@@ -259,7 +260,7 @@ export class RedisRegistry implements Registry {
   }
 
   async sweep(now: number): Promise<void> {
-    await this.#call(async () => {
+    await callRedis(async () => {
       let removed = 0
       for (let shard = 0; shard < this.#shards; shard++) {
         const candidates = await this.#scripts.p2pExpiredCandidates(expKey(shard), now, 1000)
@@ -303,18 +304,5 @@ export class RedisRegistry implements Registry {
     if (changed) tx.incr(PRESENCE_KEY)
     const results = (await tx.exec()) ?? []
     for (const [err] of results) if (err) throw err
-  }
-
-  /**
-   * Redis out of reach leaves as RegistryUnavailableError: the app answers 503, not 500. An error
-   * Redis itself answered (a script bug) stays what it is.
-   */
-  async #call<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run()
-    } catch (err) {
-      if ((err as Error).name === 'ReplyError') throw err
-      throw new RegistryUnavailableError(`Redis: ${(err as Error).message}`, { cause: err })
-    }
   }
 }

@@ -14,7 +14,7 @@
  * clock (`now`), as in the registry.
  */
 import type { Redis } from 'ioredis'
-import { RegistryUnavailableError } from '../registry.js'
+import { callRedis } from '../redis-connection.js'
 import type { MailboxItem, MailboxQuota, MailboxStore } from './store.js'
 
 const keysOf = (recipient: string) => {
@@ -22,17 +22,23 @@ const keysOf = (recipient: string) => {
   return [`${base}:seq`, `${base}:ids`, `${base}:exp`, `${base}:box`, `${base}:meta`]
 }
 
-/** Lua: drops the mailbox's items expired at ARGV[1] (KEYS seq ids exp box meta). */
-const DROP_EXPIRED = `
-local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[1])
-for _, id in ipairs(expired) do
+/** Lua: removes item `id` of the mailbox (KEYS seq ids exp box meta); false when it is not there. */
+const REMOVE_ITEM = `
+local function remove(id)
+  if redis.call('HEXISTS', KEYS[4], id) == 0 then return false end
   local size = redis.call('HSTRLEN', KEYS[4], id)
   redis.call('ZREM', KEYS[2], id)
   redis.call('ZREM', KEYS[3], id)
   redis.call('HDEL', KEYS[4], id)
   redis.call('HDEL', KEYS[5], id)
   redis.call('HINCRBY', KEYS[5], 'bytes', -size)
+  return true
 end
+`
+
+/** Lua: drops the mailbox's items expired at ARGV[1]. */
+const DROP_EXPIRED = `${REMOVE_ITEM}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[1])) do remove(id) end
 `
 
 /** KEYS seq ids exp box meta; ARGV now expiresAt maxItems maxBytes box. Returns the new id, or 'full'. */
@@ -53,18 +59,10 @@ return tostring(id)
 `
 
 /** KEYS seq ids exp box meta; ARGV the ids. Returns how many went. */
-const DELETE = `
+const DELETE = `${REMOVE_ITEM}
 local deleted = 0
 for _, id in ipairs(ARGV) do
-  if redis.call('HEXISTS', KEYS[4], id) == 1 then
-    local size = redis.call('HSTRLEN', KEYS[4], id)
-    redis.call('ZREM', KEYS[2], id)
-    redis.call('ZREM', KEYS[3], id)
-    redis.call('HDEL', KEYS[4], id)
-    redis.call('HDEL', KEYS[5], id)
-    redis.call('HINCRBY', KEYS[5], 'bytes', -size)
-    deleted = deleted + 1
-  end
+  if remove(id) then deleted = deleted + 1 end
 end
 return deleted
 `
@@ -86,14 +84,14 @@ export class RedisMailboxStore implements MailboxStore {
   }
 
   deposit(recipient: string, box: Buffer, now: number, expiresAt: number, quota: MailboxQuota): Promise<MailboxItem | 'full'> {
-    return this.#call(async () => {
+    return callRedis(async () => {
       const id = await this.#redis.p2pMailboxDeposit(...keysOf(recipient), now, expiresAt, quota.maxItems, quota.maxBytes, box)
       return id === 'full' ? 'full' : { id, box, depositedAt: now, expiresAt }
     })
   }
 
   list(recipient: string, now: number, limit: number, after?: string): Promise<MailboxItem[]> {
-    return this.#call(async () => {
+    return callRedis(async () => {
       const [, idsKey, , boxKey, metaKey] = keysOf(recipient) as [string, string, string, string, string]
       const from = after === undefined ? '-inf' : `(${Number(after)}`
       // Dropped first, so that a page of `limit` live items is one range read.
@@ -115,7 +113,7 @@ export class RedisMailboxStore implements MailboxStore {
 
   delete(recipient: string, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return Promise.resolve(0)
-    return this.#call(() => this.#redis.p2pMailboxDelete(...keysOf(recipient), ...ids))
+    return callRedis(() => this.#redis.p2pMailboxDelete(...keysOf(recipient), ...ids))
   }
 
   /** Nothing to do: deposits drop a mailbox's expired items, and Redis forgets a mailbox left alone. */
@@ -123,14 +121,4 @@ export class RedisMailboxStore implements MailboxStore {
 
   /** The connection belongs to the registry, which closes it. */
   async close(): Promise<void> {}
-
-  /** Redis out of reach leaves as RegistryUnavailableError (503), as for the registry. */
-  async #call<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run()
-    } catch (err) {
-      if ((err as Error).name === 'ReplyError') throw err
-      throw new RegistryUnavailableError(`Redis: ${(err as Error).message}`, { cause: err })
-    }
-  }
 }
