@@ -36,7 +36,6 @@ export interface DaemonOptions {
   listen?: string
   /** HOST[:PORT] others should dial (remembered in the profile). */
   advertise?: string
-  listenHost?: string
   tuning?: DaemonTuning
   /** Where logs go; defaults to daemon.log in the profile. */
   logger?: Logger
@@ -65,7 +64,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const listen =
       profile.settings.listen === LISTEN_OFF
         ? noListener(services, teardown)
-        : await startListener(profile, services, tuning, profile.settings.listen ?? options.listenHost, teardown)
+        : await startListener(profile, services, tuning, profile.settings.listen, teardown)
     const stop = async () => {
       profile.log.info('stopping')
       await teardown.run()
