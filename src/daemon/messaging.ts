@@ -42,7 +42,7 @@ export class Messaging {
     const known = keys.resolve(to)
     const peerKey = typeof known === 'string' ? known : await known
     const id = nanoid()
-    const { durable } = await outbox.enqueue({ id, peer: to, peerKey, text, at: Date.now() })
+    const { seq, durable } = await outbox.enqueue({ id, peer: to, peerKey, text, at: Date.now() })
     // Not before the enqueue resolves: the row's stored_at is no later than this.
     const storedBy = Date.now()
     const waitMs = (timeout ?? DEFAULT_SEND_TIMEOUT_S) * 1000
@@ -53,7 +53,7 @@ export class Messaging {
     // No link now: wait on, and answer `mailbox` once the message is left there.
     const deadline = storedBy + waitMs
     if (status === 'queued' && this.deps.mailbox && Date.now() < deadline) {
-      status = await this.deps.mailbox.settleSend(to, id, storedBy, deadline)
+      status = await this.deps.mailbox.settleSend(to, { id, seq }, storedBy, deadline)
     }
     return { id, to, status }
   }

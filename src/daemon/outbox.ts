@@ -22,8 +22,8 @@ export interface OutboxLink {
 /** Sending state of one link: it lives and dies with the link (the peer-link actor owns which link is current). */
 interface Session {
   lastSentSeq: number
-  /** Text length of each message sent and not yet acknowledged, by id. */
-  inFlight: Map<string, number>
+  /** Each message sent and not yet acknowledged, by id: its row, and its text length. */
+  inFlight: Map<string, { seq: number; size: number }>
   inFlightBytes: number
   /** When the in-flight messages last made progress (an ack, or the first send into an empty window). */
   lastProgressAt: number
@@ -54,13 +54,19 @@ export class Outbox {
    * Sending before our own fsync loses nothing: a power cut in between takes back only a message
    * the sender was never answered for.
    */
-  async enqueue(message: { id: string; peer: string; peerKey: string; text: string; at: number }): Promise<{ durable: Promise<unknown> }> {
+  async enqueue(message: {
+    id: string
+    peer: string
+    peerKey: string
+    text: string
+    at: number
+  }): Promise<{ seq: number; durable: Promise<unknown> }> {
     const { committed, durable } = this.batcher.stage(() => this.store.enqueue({ ...message, storedAt: Date.now() }))
     // When the commit fails, the caller hears it from `committed`; `durable` fails the same way, unheard.
     durable.catch(() => {})
-    await committed
+    const seq = await committed
     this.enqueued.set(message.peer, (this.enqueued.get(message.peer) ?? 0) + 1)
-    return { durable }
+    return { seq, durable }
   }
 
   hasQueued(peer: string): boolean {
@@ -113,23 +119,23 @@ export class Outbox {
         if (session.inFlight.size === 0) session.lastProgressAt = Date.now()
         link.send({ t: 'msg', id: row.id, text: row.text, at: row.at })
         session.lastSentSeq = row.seq
-        session.inFlight.set(row.id, row.text.length)
+        session.inFlight.set(row.id, { seq: row.seq, size: row.text.length })
         session.inFlightBytes += row.text.length
       }
     }
   }
 
   acked(peer: string, link: OutboxLink, id: string): void {
-    this.settle(peer, link, id, 'delivered', () => this.store.markDelivered(link.remoteKey, id))
+    this.settle(peer, link, id, 'delivered', (seq) => this.store.markDelivered(seq))
   }
 
   /**
    * The peer acknowledged `id` by another way than a link of ours: a sealed ack in our mailbox.
    * Any session that still counts it in flight lets it go when the link's own ack comes, or dies.
    */
-  ackedByMailbox(peer: string, peerKey: string, id: string): void {
+  ackedByMailbox(peer: string, id: string): void {
     this.batcher
-      .run(() => this.store.markDelivered(peerKey, id))
+      .run(() => this.store.markDepositedDelivered(peer, id))
       .catch(() => {
         // Not recorded: it stays queued, goes out again, and the peer acknowledges it again.
       })
@@ -137,7 +143,7 @@ export class Outbox {
   }
 
   refused(peer: string, link: OutboxLink, id: string, reason: string): void {
-    this.settle(peer, link, id, 'failed', () => this.store.markFailed(link.remoteKey, id, reason))
+    this.settle(peer, link, id, 'failed', (seq) => this.store.markFailed(seq, reason))
   }
 
   /**
@@ -156,24 +162,27 @@ export class Outbox {
     return expired.length
   }
 
-  private settle(peer: string, link: OutboxLink, id: string, status: DeliveryStatus, write: () => boolean): void {
+  /**
+   * An answer from the peer about a message sent on `link`. One about a message this link did not
+   * carry (or already answered) changes nothing: a peer can only settle what it was sent.
+   */
+  private settle(peer: string, link: OutboxLink, id: string, status: DeliveryStatus, write: (seq: number) => boolean): void {
     const session = this.sessions.get(link)
-    const size = session?.inFlight.get(id)
-    if (session && size !== undefined) {
-      session.inFlight.delete(id)
-      session.inFlightBytes -= size
-      session.lastProgressAt = Date.now()
-    }
+    const sent = session?.inFlight.get(id)
+    if (!session || !sent) return
+    session.inFlight.delete(id)
+    session.inFlightBytes -= sent.size
+    session.lastProgressAt = Date.now()
     // The peer has spoken: the sender may hear it now. The status write is committed in this same
     // turn's batch, which runs before the answer is flushed to the control socket.
-    this.batcher.run(write).catch(() => {
-      // Not recorded: the message stays queued, goes out again on the next link, and is acked again.
-    })
+    this.batcher
+      .run(() => write(sent.seq))
+      .catch(() => {
+        // Not recorded: the message stays queued, goes out again on the next link, and is acked again.
+      })
     this.waiters.get(peer)?.get(id)?.(status)
     // Refill once both windows are half empty: one query per half window, not one per ack.
-    if (session && size !== undefined && session.inFlight.size <= SEND_WINDOW / 2 && session.inFlightBytes <= SEND_WINDOW_BYTES / 2) {
-      this.pump(peer, link)
-    }
+    if (session.inFlight.size <= SEND_WINDOW / 2 && session.inFlightBytes <= SEND_WINDOW_BYTES / 2) this.pump(peer, link)
   }
 
   private settleAll(peer: string, status: DeliveryStatus): void {

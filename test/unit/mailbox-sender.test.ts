@@ -43,9 +43,20 @@ async function setup(options: { refuseAfter?: number; refusal?: Error; linkUp?: 
     depositAfterMs: 0,
     log: pino({ level: 'silent' }),
   })
+  /** Queues n messages for bob; returns their rows' seqs. */
   const enqueue = async (n: number) => {
-    for (let i = 0; i < n; i++)
-      await outbox.enqueue({ id: `message-${String(i).padStart(3, '0')}`, peer: 'bob', peerKey: bobKey, text: `m${i}`, at: i })
+    const seqs: number[] = []
+    for (let i = 0; i < n; i++) {
+      const { seq } = await outbox.enqueue({
+        id: `message-${String(i).padStart(3, '0')}`,
+        peer: 'bob',
+        peerKey: bobKey,
+        text: `m${i}`,
+        at: i,
+      })
+      seqs.push(seq)
+    }
+    return seqs
   }
   return { sender, deposits, boxes, enqueue }
 }
@@ -64,10 +75,11 @@ describe('MailboxSender', () => {
 
   it('stops at the first refusal, so the mailbox never holds a message without those before it', async () => {
     const { sender, deposits, boxes, enqueue } = await setup({ refuseAfter: 2 })
-    await enqueue(5)
+    const seqs = await enqueue(5)
     expect(await sender.deposit('bob')).toBe(2)
     expect(boxes).toEqual(['m0', 'm1'])
-    expect(deposits.isDeposited('bob', 'message-002')).toBe(false)
+    expect(deposits.isDeposited(seqs[1] as number)).toBe(true)
+    expect(deposits.isDeposited(seqs[2] as number)).toBe(false)
     expect(sender.lastError).toMatch(/^mailbox_full/)
   })
 
@@ -94,8 +106,8 @@ describe('MailboxSender', () => {
 
   it('settleSend answers mailbox once the message is due and deposited', async () => {
     const { sender, enqueue } = await setup()
-    await enqueue(1)
-    expect(await sender.settleSend('bob', 'message-000', Date.now(), Date.now() + 5000)).toBe('mailbox')
+    const [seq] = await enqueue(1)
+    expect(await sender.settleSend('bob', { id: 'message-000', seq: seq as number }, Date.now(), Date.now() + 5000)).toBe('mailbox')
   })
 })
 
@@ -117,7 +129,7 @@ describe('MailboxSender.settleSend before the message is due', () => {
     const db = tempDb()
     const messages = new MessageStore(db)
     const outbox = new Outbox(messages, new WriteBatcher(db, NO_SYNC))
-    await outbox.enqueue({ id: 'message-000', peer: 'bob', peerKey: bobKey, text: 'm0', at: 0 })
+    const { seq } = await outbox.enqueue({ id: 'message-000', peer: 'bob', peerKey: bobKey, text: 'm0', at: 0 })
     const sender = new MailboxSender({
       me: 'alice',
       identity: generateIdentity(),
@@ -130,6 +142,6 @@ describe('MailboxSender.settleSend before the message is due', () => {
       log: pino({ level: 'silent' }),
     })
     const now = Date.now()
-    expect(await sender.settleSend('bob', 'message-000', now, now + 30_000)).toBe('queued')
+    expect(await sender.settleSend('bob', { id: 'message-000', seq }, now, now + 30_000)).toBe('queued')
   })
 })

@@ -3,23 +3,25 @@ import { MessageStore, OUTBOX_COUNTS_SQL } from '../../src/daemon/stores/message
 import { tempDb } from '../helpers/temp-db.js'
 
 describe('MessageStore', () => {
-  it('stores an incoming message once per (sender key, id), whatever its name', () => {
+  it('stores an incoming message once per (sender, id), whatever key it came with', () => {
     const store = new MessageStore(tempDb())
     const m = { id: 'abcdefgh', peer: 'alice', peerKey: 'k1', text: 'hi', at: 1, muted: false }
     expect(store.receive(m)).toBeTypeOf('number')
     expect(store.receive(m)).toBeUndefined()
-    // The same id from another key is another message.
-    expect(store.receive({ ...m, peerKey: 'k2' })).toBeTypeOf('number')
+    // A sender whose key changed (trusted again) and resends what it had queued: still one copy.
+    expect(store.receive({ ...m, peerKey: 'k2' })).toBeUndefined()
+    // The same id from another sender is another message.
+    expect(store.receive({ ...m, peer: 'carol' })).toBeTypeOf('number')
   })
 
   it('keeps the outbox in order, marks delivered once, expires old messages', () => {
     const store = new MessageStore(tempDb())
-    for (const [i, storedAt] of [1000, 5000, 6000].entries()) {
-      store.enqueue({ id: `message${i}`, peer: 'bob', peerKey: 'kb', text: `t${i}`, at: storedAt, storedAt })
-    }
+    const seqs = [1000, 5000, 6000].map((storedAt, i) =>
+      store.enqueue({ id: `message${i}`, peer: 'bob', peerKey: 'kb', text: `t${i}`, at: storedAt, storedAt }),
+    )
     expect(store.queuedFor('bob', 0, 10).map((r) => r.text)).toEqual(['t0', 't1', 't2'])
-    expect(store.markDelivered('kb', 'message1')).toBe(true)
-    expect(store.markDelivered('kb', 'message1')).toBe(false)
+    expect(store.markDelivered(seqs[1] as number)).toBe(true)
+    expect(store.markDelivered(seqs[1] as number)).toBe(false)
     expect(store.expire(2000)).toEqual([{ id: 'message0', peer: 'bob' }])
     expect(store.queuedFor('bob', 0, 10).map((r) => r.text)).toEqual(['t2'])
     expect(store.counts()).toEqual({ queued: 1, failed: 1 })
@@ -48,8 +50,42 @@ describe('MessageStore queries that one-shot commands make', () => {
     expect(counts.some((d) => /^SCAN messages$/.test(d))).toBe(false)
     const store = new MessageStore(db)
     store.enqueue({ id: 'queued-message', peer: 'bob', peerKey: 'kb', text: 'q', at: 1, storedAt: 1 })
-    store.enqueue({ id: 'failed-message', peer: 'bob', peerKey: 'kb', text: 'f', at: 1, storedAt: 1 })
-    store.markFailed('kb', 'failed-message', 'too old')
+    const failed = store.enqueue({ id: 'failed-message', peer: 'bob', peerKey: 'kb', text: 'f', at: 1, storedAt: 1 })
+    store.markFailed(failed, 'too old')
     expect(store.counts()).toEqual({ queued: 1, failed: 1 })
+  })
+})
+
+describe('MessageStore writes on the hot path', () => {
+  const plan = (db: ReturnType<typeof tempDb>, sql: string) =>
+    db
+      .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .all()
+      .map((row) => (row as { detail: string }).detail)
+
+  it('sending touches no random index: outgoing rows are not in the dedupe index', () => {
+    const db = tempDb()
+    const indexes = db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'`).all() as Array<{
+      name: string
+      sql: string
+    }>
+    const dedupe = indexes.filter((index) => /\bid\b/.test(index.sql))
+    expect(dedupe.map((index) => index.name)).toEqual(['messages_dedupe_in'])
+    expect(dedupe[0]?.sql).toMatch(/WHERE direction = 'in'/)
+  })
+
+  it('a sealed ack finds its message among the deposited ones, not by scanning the outbox or the history', () => {
+    const db = tempDb()
+    const details = plan(
+      db,
+      `UPDATE messages INDEXED BY messages_deposited SET status = 'delivered' WHERE status = 'queued' AND deposited_at IS NOT NULL AND peer = 'bob' AND id = 'x'`,
+    )
+    expect(details.some((d) => d.includes('messages_deposited'))).toBe(true)
+    const store = new MessageStore(db)
+    const seq = store.enqueue({ id: 'sealed-one', peer: 'bob', peerKey: 'kb', text: 's', at: 1, storedAt: 1 })
+    expect(store.markDepositedDelivered('bob', 'sealed-one')).toBe(false) // not deposited: no sealed ack can name it
+    db.prepare('UPDATE messages SET deposited_at = 1 WHERE seq = ?').run(seq)
+    expect(store.markDepositedDelivered('bob', 'sealed-one')).toBe(true)
+    expect(store.counts()).toEqual({ queued: 0, failed: 0 })
   })
 })

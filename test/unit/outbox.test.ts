@@ -71,3 +71,28 @@ describe('Outbox links', () => {
     expect(await waiting).toBe('queued')
   })
 })
+
+describe('Outbox answers from the peer', () => {
+  it('an ack or nack for a message the link did not carry settles nothing', async () => {
+    const db = tempDb()
+    const store = new MessageStore(db)
+    const outbox = new Outbox(store, new WriteBatcher(db, NO_SYNC))
+    await outbox.enqueue({ id: 'carried-message', peer: 'bob', peerKey: 'kb', text: 'one', at: 1 })
+    const bobLink = { remoteKey: 'kb', closed: false, send: () => {} }
+    outbox.linkUp('bob', bobLink)
+    // Carol's link claims bob's message; bob's link claims one never sent on it.
+    const carolLink = { remoteKey: 'kc', closed: false, send: () => {} }
+    const waiting = outbox.waitFor('bob', 'carried-message', 200)
+    outbox.acked('carol', carolLink, 'carried-message')
+    outbox.refused('bob', bobLink, 'never-sent-message', 'bad: nothing')
+    expect(await waiting).toBe('queued')
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(store.counts()).toEqual({ queued: 1, failed: 0 })
+    // The real ack settles it.
+    const settled = outbox.waitFor('bob', 'carried-message', 5000)
+    outbox.acked('bob', bobLink, 'carried-message')
+    expect(await settled).toBe('delivered')
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(store.counts()).toEqual({ queued: 0, failed: 0 })
+  })
+})

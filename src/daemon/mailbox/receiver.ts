@@ -126,7 +126,7 @@ export class MailboxReceiver {
     const { messages, batcher, events, outbox, policy } = this.deps
     const { sender, senderKey, content } = verdict
     if (content.kind === 'ack') {
-      for (const id of content.ids) outbox.ackedByMailbox(sender, senderKey, id)
+      for (const id of content.ids) outbox.ackedByMailbox(sender, id)
       return Promise.resolve()
     }
     const muted = policy.isMuted(sender)

@@ -73,13 +73,14 @@ export class MailboxSender {
    * message is due for the mailbox with no link up, deposits it and answers `mailbox`. Until
    * `deadline`; a link that comes up meanwhile may still make it `delivered`.
    */
-  async settleSend(peer: string, id: string, storedAt: number, deadline: number): Promise<DeliveryStatus> {
+  async settleSend(peer: string, message: { id: string; seq: number }, storedAt: number, deadline: number): Promise<DeliveryStatus> {
+    const { id, seq } = message
     const { outbox, deposits, depositAfterMs, mayDeposit } = this.deps
     // Not due before the deadline: "queued" now, as without a mailbox (`msg --timeout 2` to an offline peer).
-    if (storedAt + depositAfterMs >= deadline && !deposits.isDeposited(peer, id)) return 'queued'
+    if (storedAt + depositAfterMs >= deadline && !deposits.isDeposited(seq)) return 'queued'
     for (;;) {
       const now = Date.now()
-      if (deposits.isDeposited(peer, id)) return 'mailbox'
+      if (deposits.isDeposited(seq)) return 'mailbox'
       if (now >= deadline) return 'queued'
       const dueAt = storedAt + depositAfterMs
       if (now < dueAt || !mayDeposit(peer)) {
@@ -89,7 +90,7 @@ export class MailboxSender {
         continue
       }
       await this.deposit(peer)
-      return deposits.isDeposited(peer, id) ? 'mailbox' : 'queued'
+      return deposits.isDeposited(seq) ? 'mailbox' : 'queued'
     }
   }
 
@@ -112,7 +113,7 @@ export class MailboxSender {
           this.refused(peer, error)
           return count
         }
-        deposits.markDeposited(row.peerKey, row.id)
+        deposits.markDeposited(row.seq)
         this.lastError = undefined
         count++
       }

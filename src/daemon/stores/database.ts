@@ -9,7 +9,7 @@ import { openSqlite } from '../../protocol/migrate.js'
 
 export type Db = Database.Database
 
-const MIGRATIONS: string[] = [
+export const PROFILE_MIGRATIONS: readonly string[] = [
   // 1: everything a profile owns besides its key file.
   `
   CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,7 +39,7 @@ const MIGRATIONS: string[] = [
     direction   TEXT NOT NULL CHECK (direction IN ('in', 'out')),
     id          TEXT NOT NULL,
     peer        TEXT NOT NULL,     -- the other side's user id
-    peer_key    TEXT NOT NULL,     -- the other side's public key (hex): dedupe is by key, not name
+    peer_key    TEXT NOT NULL,     -- the other side's public key (hex)
     text        TEXT NOT NULL,
     at          INTEGER NOT NULL,  -- the sender's clock, ms
     stored_at   INTEGER NOT NULL,
@@ -57,10 +57,24 @@ const MIGRATIONS: string[] = [
   // It stays queued until the peer acknowledges it; the index counts those for `status`.
   `ALTER TABLE messages ADD COLUMN deposited_at INTEGER;
    CREATE INDEX messages_deposited ON messages (seq) WHERE status = 'queued' AND deposited_at IS NOT NULL;`,
+  // 4: a compact dedupe index, of incoming messages only. Outgoing rows are found by seq (the
+  // outbox knows each one's), so sending no longer inserts a random nanoid into an index: that
+  // insert dirtied a page of it per message, and each dirty page is 4 KiB more per commit
+  // (BENCHMARKS.md, B1). Incoming messages are deduplicated by sender name and id, a third of
+  // the key's size; a name is bound to one key, and a sender whose key changed keeps its ids.
+  // Rows that the new key would call duplicates (the same id from two keys of one sender) are
+  // kept, with the seq appended to the later ones' ids.
+  `UPDATE messages SET id = id || '#' || seq WHERE direction = 'in'
+     AND seq NOT IN (SELECT min(seq) FROM messages WHERE direction = 'in' GROUP BY peer, id);
+   DROP INDEX messages_dedupe;
+   CREATE UNIQUE INDEX messages_dedupe_in ON messages (peer, id) WHERE direction = 'in';`,
 ]
 
 export function openDatabase(path: string): Db {
   // Checkpoints are the checkpointer's job (a worker thread, see checkpointer.ts); this threshold
   // (200 MB of WAL) is only a backstop. The WAL file is cut back to 64 MB after a checkpoint.
-  return openSqlite(path, MIGRATIONS, `the profile database ${path}`, ['wal_autocheckpoint = 50000', 'journal_size_limit = 67108864'])
+  return openSqlite(path, PROFILE_MIGRATIONS, `the profile database ${path}`, [
+    'wal_autocheckpoint = 50000',
+    'journal_size_limit = 67108864',
+  ])
 }

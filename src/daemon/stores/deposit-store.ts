@@ -18,14 +18,12 @@ export class DepositStore {
       `SELECT seq, id, peer, peer_key AS peerKey, text, at, stored_at AS storedAt FROM messages
        WHERE peer = ? AND status = 'queued' AND deposited_at IS NULL AND stored_at <= ? ORDER BY seq LIMIT ?`,
     )
-    this.markStmt = db.prepare<[number, string, string]>(
-      `UPDATE messages SET deposited_at = ? WHERE direction = 'out' AND peer_key = ? AND id = ? AND status = 'queued'`,
-    )
+    this.markStmt = db.prepare<[number, number]>(`UPDATE messages SET deposited_at = ? WHERE seq = ? AND status = 'queued'`)
     this.countStmt = db.prepare<[], { n: number }>(
       `SELECT count(*) AS n FROM messages WHERE status = 'queued' AND deposited_at IS NOT NULL`,
     )
-    this.isDepositedStmt = db.prepare<[string, string], { deposited: number }>(
-      `SELECT deposited_at IS NOT NULL AS deposited FROM messages WHERE direction = 'out' AND peer = ? AND id = ?`,
+    this.isDepositedStmt = db.prepare<[number], { deposited: number }>(
+      `SELECT deposited_at IS NOT NULL AS deposited FROM messages WHERE seq = ? AND direction = 'out'`,
     )
   }
 
@@ -38,12 +36,13 @@ export class DepositStore {
     return this.dueStmt.all(peer, storedBefore, limit)
   }
 
-  markDeposited(peerKey: string, id: string, at = Date.now()): void {
-    this.markStmt.run(at, peerKey, id)
+  markDeposited(seq: number, at = Date.now()): void {
+    this.markStmt.run(at, seq)
   }
 
-  isDeposited(peer: string, id: string): boolean {
-    return this.isDepositedStmt.get(peer, id)?.deposited === 1
+  /** Whether the outgoing message `seq` was left in its peer's mailbox. */
+  isDeposited(seq: number): boolean {
+    return this.isDepositedStmt.get(seq)?.deposited === 1
   }
 
   /** Messages waiting in peers' mailboxes for their acknowledgement. */

@@ -1,7 +1,8 @@
 /**
- * Messages in both directions. Outgoing rows are the outbox while `status = 'queued'`; incoming
- * rows are deduplicated by (sender key, id) with a unique index, so a retried message is stored
- * once however often it arrives. The row's seq is the cursor that `watch` and `subscribe` use.
+ * Messages in both directions. Outgoing rows are the outbox while `status = 'queued'`, found by
+ * their seq; incoming rows are deduplicated by (sender, id) with a unique index, so a retried
+ * message is stored once however often it arrives. The row's seq is the cursor that `watch` and
+ * `subscribe` use.
  */
 import type { Db } from './database.js'
 
@@ -51,6 +52,7 @@ export class MessageStore {
   private readonly insertIn
   private readonly queuedStmt
   private readonly deliverStmt
+  private readonly deliverDepositedStmt
   private readonly failStmt
   private readonly expireStmt
   private readonly countsStmt
@@ -73,12 +75,13 @@ export class MessageStore {
       `SELECT seq, id, peer, peer_key AS peerKey, text, at, stored_at AS storedAt FROM messages
        WHERE peer = ? AND status = 'queued' AND seq > ? ORDER BY seq LIMIT ?`,
     )
-    this.deliverStmt = db.prepare<[string, string]>(
-      `UPDATE messages SET status = 'delivered' WHERE direction = 'out' AND peer_key = ? AND id = ? AND status = 'queued'`,
+    this.deliverStmt = db.prepare<[number]>(`UPDATE messages SET status = 'delivered' WHERE seq = ? AND status = 'queued'`)
+    // A sealed ack names the message by id; only a deposited message can have one, and those are few.
+    this.deliverDepositedStmt = db.prepare<[string, string]>(
+      `UPDATE messages INDEXED BY messages_deposited SET status = 'delivered'
+       WHERE status = 'queued' AND deposited_at IS NOT NULL AND peer = ? AND id = ?`,
     )
-    this.failStmt = db.prepare<[string, string, string]>(
-      `UPDATE messages SET status = 'failed', error = ? WHERE direction = 'out' AND peer_key = ? AND id = ? AND status = 'queued'`,
-    )
+    this.failStmt = db.prepare<[string, number]>(`UPDATE messages SET status = 'failed', error = ? WHERE seq = ? AND status = 'queued'`)
     this.expireStmt = db.prepare<[number], { id: string; peer: string }>(
       `UPDATE messages SET status = 'failed', error = 'expired' WHERE status = 'queued' AND stored_at < ? RETURNING id, peer`,
     )
@@ -124,12 +127,17 @@ export class MessageStore {
   }
 
   /** Returns whether the message was queued (a repeated ack changes nothing). */
-  markDelivered(peerKey: string, id: string): boolean {
-    return this.deliverStmt.run(peerKey, id).changes > 0
+  markDelivered(seq: number): boolean {
+    return this.deliverStmt.run(seq).changes > 0
   }
 
-  markFailed(peerKey: string, id: string, reason: string): boolean {
-    return this.failStmt.run(reason, peerKey, id).changes > 0
+  /** The same, for a message acknowledged through the mailbox: it was deposited there, so it is found among those. */
+  markDepositedDelivered(peer: string, id: string): boolean {
+    return this.deliverDepositedStmt.run(peer, id).changes > 0
+  }
+
+  markFailed(seq: number, reason: string): boolean {
+    return this.failStmt.run(reason, seq).changes > 0
   }
 
   /** Queued messages stored before `storedBefore` become failed; returns them. */
