@@ -4,7 +4,7 @@
  * outbox marked it delivered), pipelined on a few connections; beside raw Node TCP JSON lines
  * to an ack-ing child process, driven the same way.
  */
-import { cleanup, standalone, until } from './lib.js'
+import { cleanup, cpuMs, standalone, until } from './lib.js'
 import { clientsFor, drive, sendRequest, startPair, startRawEcho } from './pair.js'
 
 export async function run({ quick }) {
@@ -20,9 +20,18 @@ export async function run({ quick }) {
 
   const results = {}
   for (const peerRate of quick ? ['0'] : ['0', 'default']) {
-    const { alice } = await startPair({ peerRate: peerRate === 'default' ? '' : peerRate })
+    const { alice, bob } = await startPair({ peerRate: peerRate === 'default' ? '' : peerRate })
     const clients = await clientsFor(alice.socket, connections)
-    results[peerRate] = await drive(clients, opts)
+    // CPU per message of each daemon: unlike msg/s, it hardly moves when other work shares the cores.
+    const cpu = { alice: 0, bob: 0 }
+    const onMeasure = (phase) => {
+      const sign = phase === 'start' ? -1 : 1
+      cpu.alice += sign * cpuMs(alice.pid)
+      cpu.bob += sign * cpuMs(bob.pid)
+    }
+    const result = await drive(clients, { ...opts, onMeasure })
+    result.cpuUsPerMessage = { alice: (cpu.alice * 1000) / result.delivered, bob: (cpu.bob * 1000) / result.delivered }
+    results[peerRate] = result
     for (const c of clients) c.close()
     await until(async () => (await alice.rpc('status')).outbox.queued === 0, 30_000)
     await cleanup()
@@ -54,6 +63,8 @@ export async function run({ quick }) {
           ]
         : []),
       { metric: 'raw TCP JSON lines msg/s (baseline)', value: rawResult.perSecond },
+      { metric: 'CPU per message, alice (sender) us', value: p2p.cpuUsPerMessage.alice },
+      { metric: 'CPU per message, bob (receiver) us', value: p2p.cpuUsPerMessage.bob },
     ],
     raw: { p2p: results, baseline: rawResult },
   }

@@ -241,6 +241,13 @@ export function rssMb(pid) {
   return m ? Number(m[1]) / 1024 : Number.NaN
 }
 
+/** CPU time (user + system) a process has used so far, in ms, from /proc (all its threads). */
+export function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  // utime and stime are fields 14 and 15 of stat, counted from the state field (3) here; in clock ticks of 10 ms.
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
 /** Peak resident set size (VmHWM) of a process in MB. */
 export function peakRssMb(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')

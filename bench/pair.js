@@ -25,9 +25,10 @@ export async function startRawEcho() {
 
 /**
  * Closed loop: each client keeps `window` requests outstanding for `durationMs` after `warmupMs`;
- * counts answers with status delivered inside the measured interval.
+ * counts answers with status delivered inside the measured interval; `onMeasure('start' | 'stop')`
+ * is told when that interval begins and ends.
  */
-export async function drive(clients, { durationMs, warmupMs = 1000, window, request }) {
+export async function drive(clients, { durationMs, warmupMs = 1000, window, request, onMeasure = () => {} }) {
   let measuring = false
   let stopped = false
   let delivered = 0
@@ -50,9 +51,11 @@ export async function drive(clients, { durationMs, warmupMs = 1000, window, requ
   for (const client of clients) for (let i = 0; i < window; i++) launch(client)
   await new Promise((r) => setTimeout(r, warmupMs))
   measuring = true
+  onMeasure('start')
   const t0 = performance.now()
   await new Promise((r) => setTimeout(r, durationMs))
   measuring = false
+  onMeasure('stop')
   const seconds = (performance.now() - t0) / 1000
   stopped = true
   await new Promise((r) => {
