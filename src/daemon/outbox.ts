@@ -5,7 +5,7 @@
  * start (the receiver drops duplicates), which is what makes kill -9 on either side safe.
  */
 import type { DeliveryStatus } from '../protocol/rpc.js'
-import type { MessageStore } from './stores/message-store.js'
+import type { MessageStore, OutgoingRow } from './stores/message-store.js'
 import type { WriteBatcher } from './stores/write-batcher.js'
 
 /** Unacknowledged messages in flight per link: enough to fill the pipe, bounded for memory. */
@@ -37,11 +37,25 @@ interface Session {
 
 type Waiter = (status: DeliveryStatus) => void
 
+/**
+ * Rows enqueued for a peer since a session of its link last found the queue empty: the next
+ * pump sends them from here instead of reading back from SQLite what was just written.
+ * `rows[i]` is the peer's enqueue number `startCount + i + 1`.
+ */
+interface Tail {
+  startCount: number
+  rows: OutgoingRow[]
+}
+
+/** Past this a tail is dropped (the link is not keeping up): pumps read from SQLite again. */
+const TAIL_MAX_ROWS = SEND_WINDOW
+
 export class Outbox {
   private readonly sessions = new WeakMap<OutboxLink, Session>()
   private readonly waiters = new Map<string, Map<string, Waiter>>()
   /** Messages enqueued per peer since the daemon started: tells a session whether to query again. */
   private readonly enqueued = new Map<string, number>()
+  private readonly tails = new Map<string, Tail>()
 
   constructor(
     private readonly store: MessageStore,
@@ -61,12 +75,17 @@ export class Outbox {
     text: string
     at: number
   }): Promise<{ seq: number; durable: Promise<unknown> }> {
-    const { committed, durable } = this.batcher.stage(() => this.store.enqueue({ ...message, storedAt: Date.now() }))
+    const row = { ...message, seq: 0, storedAt: Date.now() }
+    const { committed, durable } = this.batcher.stage(() => this.store.enqueue(row))
     // When the commit fails, the caller hears it from `committed`; `durable` fails the same way, unheard.
     durable.catch(() => {})
-    const seq = await committed
+    row.seq = await committed
+    // Counted and kept in the tail in one step: the tail's order is the count's.
     this.enqueued.set(message.peer, (this.enqueued.get(message.peer) ?? 0) + 1)
-    return { seq, durable }
+    const tail = this.tails.get(message.peer)
+    if (tail && tail.rows.length >= TAIL_MAX_ROWS) this.tails.delete(message.peer)
+    else tail?.rows.push(row)
+    return { seq: row.seq, durable }
   }
 
   hasQueued(peer: string): boolean {
@@ -97,6 +116,7 @@ export class Outbox {
 
   /** The link is down or could not be made: whoever waits hears "queued" now, not at their timeout. */
   linkDown(peer: string): void {
+    this.tails.delete(peer)
     this.settleAll(peer, 'queued')
   }
 
@@ -107,8 +127,11 @@ export class Outbox {
     const enqueued = this.enqueued.get(peer) ?? 0
     while (session.exhaustedAt !== enqueued && session.inFlight.size < SEND_WINDOW && session.inFlightBytes < SEND_WINDOW_BYTES) {
       const limit = SEND_WINDOW - session.inFlight.size
-      const rows = this.store.queuedFor(peer, session.lastSentSeq, limit)
-      if (rows.length < limit) session.exhaustedAt = enqueued
+      const rows = this.takeTail(peer, session, limit) ?? this.store.queuedFor(peer, session.lastSentSeq, limit)
+      if (rows.length < limit) {
+        session.exhaustedAt = enqueued
+        this.tails.set(peer, { startCount: enqueued, rows: [] })
+      }
       if (rows.length === 0) return
       for (const row of rows) {
         if (session.inFlightBytes >= SEND_WINDOW_BYTES) {
@@ -123,6 +146,23 @@ export class Outbox {
         session.inFlightBytes += row.text.length
       }
     }
+  }
+
+  /**
+   * What `session` has not sent of the peer's tail, oldest first, up to `limit`; undefined when
+   * the tail cannot say (the session was not caught up when the tail began): then SQLite does.
+   */
+  private takeTail(peer: string, session: Session, limit: number): OutgoingRow[] | undefined {
+    const tail = this.tails.get(peer)
+    if (!tail || session.exhaustedAt === undefined || session.exhaustedAt < tail.startCount) return undefined
+    let at = session.exhaustedAt - tail.startCount
+    // A pump between a batch's commit and its count may have read some of these rows already.
+    while (at < tail.rows.length && (tail.rows[at] as OutgoingRow).seq <= session.lastSentSeq) at++
+    const taken = tail.rows.slice(at, at + limit)
+    at += taken.length
+    tail.rows = tail.rows.slice(at)
+    tail.startCount += at
+    return taken
   }
 
   acked(peer: string, link: OutboxLink, id: string): void {

@@ -96,3 +96,99 @@ describe('Outbox answers from the peer', () => {
     expect(store.counts()).toEqual({ queued: 0, failed: 0 })
   })
 })
+
+describe('Outbox tail (rows sent from memory while the link keeps up)', () => {
+  it('sends what is enqueued while caught up without reading it back from SQLite', async () => {
+    const db = tempDb()
+    const store = new MessageStore(db)
+    let queries = 0
+    const queuedFor = store.queuedFor.bind(store)
+    store.queuedFor = (...args) => {
+      queries++
+      return queuedFor(...args)
+    }
+    const outbox = new Outbox(store, new WriteBatcher(db, NO_SYNC))
+    const sent: string[] = []
+    const link = { remoteKey: 'kb', closed: false, send: (frame: { id: string }) => sent.push(frame.id) }
+    outbox.linkUp('bob', link)
+    const before = queries
+    for (let i = 0; i < 50; i++) {
+      await outbox.enqueue({ id: `tail-message-${i}`, peer: 'bob', peerKey: 'kb', text: `t${i}`, at: i })
+      outbox.pump('bob', link)
+      outbox.acked('bob', link, `tail-message-${i}`)
+    }
+    expect(sent).toEqual(Array.from({ length: 50 }, (_, i) => `tail-message-${i}`))
+    expect(queries - before).toBe(0)
+  })
+
+  it('a pump between a commit and its count does not send that row twice', async () => {
+    const db = tempDb()
+    const outbox = new Outbox(new MessageStore(db), new WriteBatcher(db, NO_SYNC))
+    const sent: string[] = []
+    const link = { remoteKey: 'kb', closed: false, send: (frame: { id: string }) => sent.push(frame.id) }
+    // The batch commits in a microtask queued by enqueue; the link comes up (and reads the queue)
+    // in the microtask right after it, before the enqueue has counted the row.
+    const enqueued = outbox.enqueue({ id: 'raced-message', peer: 'bob', peerKey: 'kb', text: 'r', at: 0 })
+    queueMicrotask(() => outbox.linkUp('bob', link))
+    await enqueued
+    outbox.pump('bob', link)
+    expect(sent).toEqual(['raced-message'])
+  })
+
+  it('keeps order with no message twice and none left behind, whatever the interleaving', async () => {
+    for (let trial = 0; trial < 20; trial++) {
+      const db = tempDb()
+      const store = new MessageStore(db)
+      const outbox = new Outbox(store, new WriteBatcher(db, NO_SYNC))
+      let random = trial + 1
+      const next = (n: number) => {
+        random = (random * 1103515245 + 12345) % 2 ** 31
+        return random % n
+      }
+      const links: Array<{ remoteKey: string; closed: boolean; sent: string[]; send(frame: { id: string }): void }> = []
+      const newLink = () => {
+        const current = links.at(-1)
+        if (current) current.closed = true
+        const link = { remoteKey: 'kb', closed: false, sent: [] as string[], send: (frame: { id: string }) => link.sent.push(frame.id) }
+        links.push(link)
+        outbox.linkUp('bob', link)
+      }
+      newLink()
+      let count = 0
+      const pending: Array<Promise<unknown>> = []
+      for (let step = 0; step < 300; step++) {
+        const link = links.at(-1) as (typeof links)[number]
+        const op = next(10)
+        if (op < 5) {
+          // Enqueue a burst without waiting: several rows commit in one batch before they are counted.
+          for (let k = next(4) + 1; k > 0; k--) {
+            const id = `m-${String(count++).padStart(5, '0')}`
+            pending.push(outbox.enqueue({ id, peer: 'bob', peerKey: 'kb', text: id, at: 0 }).then(() => outbox.pump('bob', link)))
+          }
+        } else if (op < 8) {
+          for (const id of link.sent.slice(0, next(link.sent.length + 1))) outbox.acked('bob', link, id)
+        } else if (op === 8) {
+          outbox.pump('bob', link)
+        } else {
+          newLink()
+        }
+        if (next(3) === 0) await Promise.all(pending.splice(0))
+      }
+      await Promise.all(pending.splice(0))
+      for (const link of links) {
+        // Each link carries messages in order, none twice.
+        expect([...link.sent].sort()).toEqual(link.sent)
+        expect(new Set(link.sent).size).toBe(link.sent.length)
+      }
+      // The last link, acking everything it carries, empties the outbox.
+      const last = links.at(-1) as (typeof links)[number]
+      for (let round = 0; round < 100 && store.counts().queued > 0; round++) {
+        outbox.pump('bob', last)
+        for (const id of last.sent) outbox.acked('bob', last, id)
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      expect(store.counts().queued).toBe(0)
+      expect(new Set(last.sent).size).toBe(last.sent.length)
+    }
+  })
+})
