@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { peerArg } from '../cli/flags.js'
+import { LineOutput } from '../cli/line-output.js'
 import { countSend, emptyTally, type SendTally, sendSummary } from '../cli/render.js'
 import { stdinLines } from '../cli/stdin-lines.js'
 import { checkText } from '../cli/validate.js'
@@ -9,7 +10,7 @@ import { ErrorCode, P2PError } from '../protocol/errors.js'
 import type { SendResult } from '../protocol/rpc.js'
 
 /** Sends in flight at once when reading stdin: enough to keep the daemon busy, bounded for memory. */
-const WINDOW = 512
+const WINDOW = 1024
 
 export default class Msg extends BaseCommand {
   static override summary = 'Send a message; with no TEXT, every line of stdin is one message'
@@ -74,12 +75,13 @@ With --quiet, no line per message: at the end one summary line on stderr, "sent 
     if (process.stdin.isTTY) process.stderr.write(`type one message per line to ${to}; end with Ctrl-D\n`)
     const progress = progressLine(Boolean(process.stderr.isTTY && (quiet || !process.stdout.isTTY)))
     const inFlight: Array<Promise<SendResult>> = []
+    const out = new LineOutput()
+    const json = this.jsonEnabled()
     const report = (result: SendResult) => {
       countSend(tally, result.status)
       progress(tally)
       if (quiet) return
-      if (this.jsonEnabled()) this.jsonLine(result)
-      else this.log(result.status)
+      out.line(json ? JSON.stringify(result) : result.status)
     }
     let read = 0
     let inputError: unknown
@@ -106,6 +108,7 @@ With --quiet, no line per message: at the end one summary line on stderr, "sent 
       // What was sent is reported before any input error, so the output says exactly what went out.
       for (const call of inFlight) report(await call)
     } finally {
+      out.flush()
       progress(undefined)
     }
     if (inputError) throw inputError
