@@ -4,6 +4,7 @@
  * and the connection stays usable; a line over the cap closes that connection; nothing a client
  * sends can take the daemon down.
  */
+
 import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs'
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { dirname } from 'node:path'
@@ -23,6 +24,7 @@ import {
   type ResultOf,
   RpcRequestSchema,
 } from '../protocol/rpc.js'
+import { parseSendRequest } from '../protocol/send-request.js'
 import { LineSplitter } from './line-splitter.js'
 
 /** A subscriber that stops reading is cut off beyond this much unsent output (it can resume from its cursor). */
@@ -161,32 +163,11 @@ export class ControlServer {
       write(rpcError(null, JSONRPC_PARSE_ERROR, 'parse error: not JSON', ErrorCode.BadRequest))
       return
     }
-    const request = RpcRequestSchema.safeParse(raw)
-    if (!request.success) {
-      write(
-        rpcError(
-          idOf(raw),
-          JSONRPC_INVALID_REQUEST,
-          'invalid request: expected {"jsonrpc":"2.0","id":…,"method":…,"params":…}',
-          ErrorCode.BadRequest,
-        ),
-      )
-      return
-    }
-    const { id, method, params } = request.data
+    const request = parseSendRequest(raw) ?? validateRequest(raw, write)
+    if (!request) return
+    const { id } = request
     const rpcId: RpcId = id ?? null
-    if (!Object.hasOwn(MethodParams, method)) {
-      write(rpcError(rpcId, JSONRPC_METHOD_NOT_FOUND, `unknown method "${method}"`, ErrorCode.BadRequest))
-      return
-    }
-    const name = method as MethodName
-    const parsed = MethodParams[name].safeParse(params)
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]
-      const where = issue?.path.length ? `${issue.path.join('.')}: ` : ''
-      write(rpcError(rpcId, JSONRPC_INVALID_PARAMS, `invalid params: ${where}${issue?.message ?? 'invalid'}`, issueCode(issue)))
-      return
-    }
+    const name = request.method
     const after: Array<() => void> = []
     const context: ClientContext = {
       notify: (notifyMethod, notifyParams) => write({ jsonrpc: '2.0', method: notifyMethod, params: notifyParams }),
@@ -196,7 +177,7 @@ export class ControlServer {
     const handler = this.handlers[name] as (params: unknown, client: ClientContext) => unknown
     state.unanswered++
     Promise.resolve()
-      .then(() => handler(parsed.data, context))
+      .then(() => handler(request.params, context))
       .then(
         (result) => {
           // Notifications (no id) get no response, as JSON-RPC says.
@@ -210,13 +191,45 @@ export class ControlServer {
           if (error instanceof P2PError) {
             write(rpcError(rpcId, JSONRPC_APPLICATION_ERROR, error.message, error.code))
           } else {
-            this.log.error({ err: error, method }, 'control request failed')
+            this.log.error({ err: error, method: name }, 'control request failed')
             write(rpcError(rpcId, JSONRPC_INTERNAL_ERROR, `internal error: ${(error as Error)?.message ?? error}`, ErrorCode.Internal))
           }
           state.settled()
         },
       )
   }
+}
+
+/** A request and its params as the schemas accept them, or undefined once the error is written. */
+function validateRequest(
+  raw: unknown,
+  write: (message: unknown) => void,
+): { id: RpcId | undefined; method: MethodName; params: unknown } | undefined {
+  const request = RpcRequestSchema.safeParse(raw)
+  if (!request.success) {
+    write(
+      rpcError(
+        idOf(raw),
+        JSONRPC_INVALID_REQUEST,
+        'invalid request: expected {"jsonrpc":"2.0","id":…,"method":…,"params":…}',
+        ErrorCode.BadRequest,
+      ),
+    )
+    return undefined
+  }
+  const { id, method, params } = request.data
+  if (!Object.hasOwn(MethodParams, method)) {
+    write(rpcError(id ?? null, JSONRPC_METHOD_NOT_FOUND, `unknown method "${method}"`, ErrorCode.BadRequest))
+    return undefined
+  }
+  const parsed = MethodParams[method as MethodName].safeParse(params)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const where = issue?.path.length ? `${issue.path.join('.')}: ` : ''
+    write(rpcError(id ?? null, JSONRPC_INVALID_PARAMS, `invalid params: ${where}${issue?.message ?? 'invalid'}`, issueCode(issue)))
+    return undefined
+  }
+  return { id, method: method as MethodName, params: parsed.data }
 }
 
 function rpcError(id: RpcId, code: number, message: string, dataCode: string) {
