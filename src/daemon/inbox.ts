@@ -1,7 +1,7 @@
 /**
  * The receiving half: store, then acknowledge, then publish. The ack is sent only after the
  * message is committed, so a receiver killed at any moment has either stored a message or will be
- * sent it again. Duplicates (same sender key and id) are acknowledged again and not republished.
+ * sent it again. Duplicates (same sender and id) are acknowledged again and not republished.
  */
 import type { MsgFrame } from '../protocol/peer-frames.js'
 import { type EventHub, messageEvent } from './event-hub.js'
