@@ -4,43 +4,21 @@
  * `--listen off` so that no direct link is possible: everything goes through the relay.
  */
 import { readFileSync } from 'node:fs'
-import { connect, createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DaemonProcess, eventually, p2p, startDaemonProcess, status } from '../helpers/daemon.js'
 import { type RedisProcess, startRedis } from '../helpers/redis.js'
 import { type ServerProcess, startServerProcess } from '../helpers/server.js'
+import { tcpProxy } from '../helpers/tcp-proxy.js'
 
 /** A TCP proxy to `target` that refuses every connection until opened: an instance bob cannot reach yet. */
 async function gate(target: number): Promise<{ url: string; open(): void; close(): void }> {
   let open = false
-  const sockets = new Set<Socket>()
-  const server: Server = createServer((client: Socket) => {
-    if (!open) {
-      client.resetAndDestroy()
-      return
-    }
-    const upstream = connect(target, '127.0.0.1')
-    for (const s of [client, upstream]) {
-      sockets.add(s)
-      s.on('error', () => {
-        client.destroy()
-        upstream.destroy()
-      })
-      s.on('close', () => sockets.delete(s))
-    }
-    client.pipe(upstream)
-    upstream.pipe(client)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const proxy = await tcpProxy(target, { admit: () => open })
   return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    ...proxy,
     open: () => {
       open = true
-    },
-    close: () => {
-      server.close()
-      for (const s of sockets) s.destroy()
     },
   }
 }
