@@ -93,6 +93,8 @@ export interface IncomingCircuit {
   from: string
   fromKey: string
   token: string
+  /** Where the circuit meets, when the relay names it (else the control connection's instance). */
+  url?: string
 }
 
 /** Our end of a circuit the relay granted: its token and where it meets (`url` absent: this connection's instance). */
@@ -222,8 +224,10 @@ export class RelayControl extends EventEmitter<RelayControlEvents> {
   }
 
   private onFrame(frame: RelayServerFrame): void {
-    if (frame.t === 'incoming') this.emit('incoming', { from: frame.from, fromKey: frame.fromKey, token: frame.token })
-    else if (frame.t === 'dial_ok')
+    if (frame.t === 'incoming') {
+      const { from, fromKey, token, url } = frame
+      this.emit('incoming', url ? { from, fromKey, token, url } : { from, fromKey, token })
+    } else if (frame.t === 'dial_ok')
       this.take(frame.id)?.resolve(frame.url ? { token: frame.token, url: frame.url } : { token: frame.token })
     else if (frame.t === 'dial_failed') this.take(frame.id)?.reject(new RelayError(frame.code, frame.message))
     else if (frame.t === 'error') this.close(`relay: ${frame.message} (${frame.code})`)

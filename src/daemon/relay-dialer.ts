@@ -49,7 +49,7 @@ export class RelayDialer {
       return
     }
     this.pendingIncoming++
-    openCircuit(serverUrl, circuit.token, AbortSignal.timeout(this.options.timeoutMs), this.options.timeoutMs)
+    openCircuit(circuit.url ?? serverUrl, circuit.token, AbortSignal.timeout(this.options.timeoutMs), this.options.timeoutMs)
       .then((socket) => this.options.accept(socket))
       .catch((error: Error) => log.info({ from: circuit.from, reason: error.message }, 'relayed circuit not taken'))
       .finally(() => this.pendingIncoming--)

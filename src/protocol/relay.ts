@@ -59,12 +59,14 @@ export const RelayServerFrameSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('challenge'), nonce: Hex(32) }),
   z.object({ t: z.literal('ready'), userId: z.string() }),
   /**
-   * `url`: the instance the circuit meets on, when it is not the one this control connection is to
-   * (several instances on one Redis: a circuit meets on the dialed peer's relay home). Absent: here.
+   * `url` (here and in `incoming`): the instance the circuit meets on, by its own address
+   * (`p2p server --relay-url`). Several instances on one Redis: a circuit meets on the dialed
+   * peer's instance, and the instance's own address is right even when the control connection
+   * came through a load balancer. Absent: the instance this control connection is to.
    */
   z.object({ t: z.literal('dial_ok'), id: CircuitId, token: Token, url: RelayUrlSchema.optional() }),
   z.object({ t: z.literal('dial_failed'), id: CircuitId, code: z.string(), message: z.string() }),
-  z.object({ t: z.literal('incoming'), from: z.string(), fromKey: Hex(32), token: Token }),
+  z.object({ t: z.literal('incoming'), from: z.string(), fromKey: Hex(32), token: Token, url: RelayUrlSchema.optional() }),
   z.object({ t: z.literal('error'), code: z.string(), message: z.string() }),
   z.object({ t: z.literal('pong') }),
 ])

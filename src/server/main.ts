@@ -232,7 +232,8 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
   const url = formatUrl(host, port)
   const relayUrl = resolveRelayUrl(options.relayUrl, port)
   try {
-    await relay?.startNeighbours(relayUrl)
+    // Only instances that share a namespace have neighbours; alone, circuits always meet here.
+    await relay?.startNeighbours(options.redisUrl ? relayUrl : undefined)
   } catch (err) {
     server.close()
     clearInterval(sweep)
@@ -252,7 +253,7 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
       backend: registry.constructor.name,
       mailbox: mailbox ? { ...mailbox.quota, backend: mailbox.store.constructor.name } : false,
       relay: Boolean(relay),
-      ...(relay && relayUrl ? { relayUrl } : {}),
+      ...(relay && options.redisUrl && relayUrl ? { relayUrl } : {}),
     },
     'listening',
   )

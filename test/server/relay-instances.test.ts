@@ -86,8 +86,9 @@ describe('relay circuits across instances on one Redis', () => {
     const incoming = once(bob, 'incoming')
     const granted = await alice.dial('bob', never)
     expect(granted.url).toBe(b.url)
-    const [{ token: theirs, from }] = (await incoming) as [{ token: string; from: string }]
+    const [{ token: theirs, from, url }] = (await incoming) as [{ token: string; from: string; url?: string }]
     expect(from).toBe('alice')
+    expect(url).toBe(b.url)
     const [atAlice, atBob] = await Promise.all([openCircuit(granted.url!, granted.token, never, T), openCircuit(b.url, theirs, never, T)])
     opened.push(atAlice, atBob)
     const toBob = collect(atBob)
@@ -101,6 +102,20 @@ describe('relay circuits across instances on one Redis', () => {
     expect(logged(a, 'relay: circuit spliced')).toHaveLength(0)
     expect(logged(a, 'relay: pairing forwarded')).toHaveLength(1)
     expect(logged(b, 'relay: hosting a circuit for another instance')).toHaveLength(1)
+  })
+
+  it('two daemons on one instance: dial_ok and incoming name its own address (right even behind a balancer)', async () => {
+    const [a] = await Promise.all([instance(), instance()])
+    const alice = await online(a, 'alice')
+    const bob = await online(a, 'bob')
+    const incoming = once(bob, 'incoming')
+    const granted = await alice.dial('bob', never)
+    const [theirs] = (await incoming) as [{ token: string; url?: string }]
+    expect([granted.url, theirs.url]).toEqual([a.url, a.url])
+    const ends = await Promise.all([openCircuit(granted.url!, granted.token, never, T), openCircuit(theirs.url!, theirs.token, never, T)])
+    opened.push(...ends)
+    expect(logged(a, 'relay: pairing forwarded')).toHaveLength(0)
+    await eventually(() => expect(logged(a, 'relay: circuit spliced')).toHaveLength(1))
   })
 
   it('the home record is the newest session: an older one closing elsewhere does not erase it', async () => {

@@ -15,8 +15,12 @@ import {
 const TOKEN = 'abcdefghijklmnopqrstuvwx'
 const decodeServer = (frame: unknown) => decodeRelayLine(RelayServerFrameSchema, JSON.stringify(frame))
 
-describe('dial_ok.url', () => {
-  it('is optional, and when given an http(s) URL with a host', () => {
+describe('dial_ok.url and incoming.url', () => {
+  it('are optional, and when given an http(s) URL with a host', () => {
+    const incoming = { t: 'incoming', from: 'alice', fromKey: 'ab'.repeat(32), token: TOKEN } as const
+    expect(decodeServer(incoming)).toEqual(incoming)
+    expect(decodeServer({ ...incoming, url: 'https://relay.example:8443' })).toEqual({ ...incoming, url: 'https://relay.example:8443' })
+    expect(decodeServer({ ...incoming, url: 'ftp://relay.example' })).toBeUndefined()
     expect(decodeServer({ t: 'dial_ok', id: '1', token: TOKEN })).toEqual({ t: 'dial_ok', id: '1', token: TOKEN })
     const withUrl = { t: 'dial_ok', id: '1', token: TOKEN, url: 'http://10.0.0.2:5001' } as const
     expect(decodeServer(JSON.parse(encodeRelayFrame(withUrl)))).toEqual(withUrl)

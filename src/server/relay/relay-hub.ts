@@ -62,6 +62,11 @@ export class RelayHub {
   private readonly sockets = new Set<Socket>()
   private readonly budget: ByteBudget
   private readonly neighbours: RelayNeighbours
+  /**
+   * This instance's own relay address when it has neighbours: named in `dial_ok` and `incoming`,
+   * so a daemon whose control connection came through a load balancer opens its circuit end here.
+   */
+  private url: string | undefined
 
   constructor(private readonly options: RelayHubOptions) {
     this.budget = new ByteBudget(options.limits.bytesPerSecondPerKey)
@@ -70,6 +75,7 @@ export class RelayHub {
 
   /** Takes pairings other instances forward for daemons connected here; `url`: this instance's relay address. */
   startNeighbours(url: string | undefined): Promise<void> {
+    this.url = url
     return this.neighbours.start(url, (to, from) => this.hostForwarded(to, from))
   }
 
@@ -168,7 +174,7 @@ export class RelayHub {
     const target = this.sessions.get(to)
     if (target) {
       const hosted = this.host(party, target)
-      if (hosted.ok) from.send({ t: 'dial_ok', id, token: hosted.token })
+      if (hosted.ok) from.send({ t: 'dial_ok', id, token: hosted.token, ...(this.url ? { url: this.url } : {}) })
       else failed(hosted)
       return
     }
@@ -206,7 +212,7 @@ export class RelayHub {
       this.byToken.set(end.token, { circuit, end })
       this.circuitsByKey.set(end.key, (this.circuitsByKey.get(end.key) ?? 0) + 1)
     }
-    target.send({ t: 'incoming', from: from.userId, fromKey: from.key, token: ends[1].token })
+    target.send({ t: 'incoming', from: from.userId, fromKey: from.key, token: ends[1].token, ...(this.url ? { url: this.url } : {}) })
     return { ok: true, token: ends[0].token }
   }
 
