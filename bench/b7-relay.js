@@ -21,7 +21,7 @@ function relayServer(storage) {
 }
 
 /** Alice and bob linked through the relay: of one server, or (`redisUrl`) alice on instance A and bob on B. */
-async function relayedPair(redisUrl) {
+export async function relayedPair(redisUrl) {
   const servers = redisUrl
     ? await Promise.all([0, 1].map(() => relayServer(['--redis', redisUrl, '--relay-url', 'http://127.0.0.1:0'])))
     : [await relayServer(['--memory'])]
@@ -67,7 +67,7 @@ async function probe(client, n) {
   return percentiles(times)
 }
 
-async function measure(socket, { durationMs, n }) {
+export async function measure(socket, { durationMs, n }) {
   const clients = await clientsFor(socket, 4)
   const throughput = await drive(clients, { durationMs, window: 256, request: sendRequest })
   for (const c of clients) c.close()
@@ -207,4 +207,26 @@ export async function run({ quick }) {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await standalone(run)
+/**
+ * `node bench/b7-relay.js --cross`: only the relayed pair on one instance and across two, in
+ * alternating rounds (the machine's load moves more between runs than the difference measured).
+ */
+export async function crossRounds({ quick }) {
+  const rounds = quick ? 2 : 3
+  const settings = { durationMs: 4000, n: 300 }
+  const redis = await startRedis(tempDir('p2p-bench-redis-'))
+  const results = []
+  for (let round = 0; round < rounds; round++) {
+    for (const mode of ['one instance', 'two instances']) {
+      redis.cli('flushall')
+      const pair = await relayedPair(mode === 'two instances' ? redis.url : undefined)
+      const r = await measure(pair.alice.socket, settings)
+      await pair.stop()
+      results.push({ round, mode, perSecond: r.perSecond, p50: r.latency.p50 })
+    }
+  }
+  process.kill(redis.pid, 'SIGTERM')
+  return { id: 'B7X', command: 'node bench/b7-relay.js --cross', setup: settings, results }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await standalone(process.argv.includes('--cross') ? crossRounds : run)
