@@ -113,7 +113,8 @@ function keepaliveFile(dir, users, count, leaseKeys) {
   return file
 }
 
-async function startRedis(dir) {
+/** A throwaway redis-server on a Unix socket in `dir` (B7 uses it too). */
+export async function startRedis(dir) {
   const socket = join(dir, 'r.sock')
   const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--save', '', '--appendonly', 'no', '--dir', dir], {
     stdio: 'ignore',

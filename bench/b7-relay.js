@@ -1,21 +1,32 @@
 /**
  * B7: the relay (issue 8). In one run: acked msg/s and idle latency of `send` between two daemons
  * linked directly, and between two daemons with `--listen off` whose link is spliced through the
- * relay of `p2p server`; then the resident memory of a server holding N idle, authenticated relay
- * control connections (one process opens them all, as N daemons would).
+ * relay of `p2p server`; the same relayed pair with each daemon on its own instance of two on one
+ * Redis (`--relay-url`: the circuit meets on the dialed daemon's instance; issue 12, point 3),
+ * next to the one-instance figure; then the resident memory of a server holding N idle,
+ * authenticated relay control connections (one process opens them all, as N daemons would).
  */
+import { spawnSync } from 'node:child_process'
+import { startRedis } from './b4-wrk.js'
 import { BIN, DIST, FAST_ENV, percentiles, rpcOnce, rssMb, spawnUntil, standalone, tempDir, until } from './lib.js'
 import { clientsFor, drive, sendRequest, startPair } from './pair.js'
 
 const RELAY_LIMITS = ['--relay-rate', '0', '--relay-per-address', '20000', '--relay-max', '20000', '--rate-limit', '0']
 
-async function relayedPair() {
-  const server = await spawnUntil([BIN, 'server', '--host', '127.0.0.1', '--port', '0', '--memory', '--ttl', '300', ...RELAY_LIMITS], {
+function relayServer(storage) {
+  return spawnUntil([BIN, 'server', '--host', '127.0.0.1', '--port', '0', ...storage, '--ttl', '300', ...RELAY_LIMITS], {
     pattern: /listening on (http:\/\/\S+)/,
     env: { XDG_DATA_HOME: tempDir('p2p-bench-server-') },
   })
-  const url = server.match[1]
-  const daemon = async (userId) => {
+}
+
+/** Alice and bob linked through the relay: of one server, or (`redisUrl`) alice on instance A and bob on B. */
+export async function relayedPair(redisUrl) {
+  const servers = redisUrl
+    ? await Promise.all([0, 1].map(() => relayServer(['--redis', redisUrl, '--relay-url', 'http://127.0.0.1:0'])))
+    : [await relayServer(['--memory'])]
+  const urls = servers.map((s) => s.match[1])
+  const daemon = async (userId, url) => {
     const args = [BIN, 'daemon', 'run', '--home', tempDir('p2p-bench-home-'), '--server', url, '--user', userId, '--listen', 'off']
     const started = await spawnUntil(args, { pattern: / on port (\d+), control socket (\S+)\n/, env: { ...FAST_ENV, P2P_PEER_RATE: '0' } })
     const socket = started.match[2]
@@ -26,12 +37,23 @@ async function relayedPair() {
     }, 20_000)
     return { socket, rpc, pid: started.child.pid }
   }
-  const [alice, bob] = await Promise.all([daemon('alice'), daemon('bob')])
+  const [alice, bob] = await Promise.all([daemon('alice', urls[0]), daemon('bob', urls.at(-1))])
   const first = await alice.rpc('send', { to: 'bob', text: 'hello', timeout: 20 })
   if (first.status !== 'delivered') throw new Error(`first relayed message was ${first.status}`)
   const peer = (await alice.rpc('peers')).find((p) => p.userId === 'bob')
   if (peer?.link !== 'relayed') throw new Error(`expected a relayed link, got ${peer?.link}`)
-  return { alice, bob, serverPid: server.child.pid, stop: server.stop }
+  return { alice, bob, serverPid: servers.at(-1).child.pid, stop: () => Promise.all(servers.map((s) => s.stop())) }
+}
+
+/** The relayed pair across two instances on one Redis, when redis-server is installed. */
+async function crossInstance({ durationMs, n }) {
+  if (spawnSync('redis-server', ['--version']).status !== 0) return undefined
+  const redis = await startRedis(tempDir('p2p-bench-redis-'))
+  const pair = await relayedPair(redis.url)
+  const result = await measure(pair.alice.socket, { durationMs, n })
+  await pair.stop()
+  process.kill(redis.pid, 'SIGTERM')
+  return result
 }
 
 async function probe(client, n) {
@@ -45,7 +67,7 @@ async function probe(client, n) {
   return percentiles(times)
 }
 
-async function measure(socket, { durationMs, n }) {
+export async function measure(socket, { durationMs, n }) {
   const clients = await clientsFor(socket, 4)
   const throughput = await drive(clients, { durationMs, window: 256, request: sendRequest })
   for (const c of clients) c.close()
@@ -130,13 +152,14 @@ export async function run({ quick }) {
   const relayedResult = await measure(relayed.alice.socket, { durationMs, n })
   const relayRss = rssMb(relayed.serverPid)
   await relayed.stop()
+  const cross = await crossInstance({ durationMs, n })
 
   const idle = await idleConnections(idleN)
   return {
     id: 'B7',
     title: 'relay: relayed link next to a direct one; memory of idle relay connections',
     command: `node bench/b7-relay.js${quick ? ' --quick' : ''}`,
-    setup: `two daemons with --listen off (relayed) vs default (direct), P2P_PEER_RATE=0, server --relay-rate 0; 4 x 256 outstanding sends for ${durationMs / 1000} s, then ${n} sequential sends; ${idleN} authenticated idle control connections from one process`,
+    setup: `two daemons with --listen off (relayed) vs default (direct), P2P_PEER_RATE=0, server --relay-rate 0; across instances: alice on A, bob on B, two servers --redis --relay-url on one redis-server; 4 x 256 outstanding sends for ${durationMs / 1000} s, then ${n} sequential sends; ${idleN} authenticated idle control connections from one process`,
     rows: [
       {
         metric: 'relayed msg/s',
@@ -153,6 +176,24 @@ export async function run({ quick }) {
         goal: '<= direct + 0.5 ms',
       },
       { metric: 'relayed idle p99 (ms)', value: relayedResult.latency.p99, baseline: directResult.latency.p99, goal: 'report' },
+      ...(cross
+        ? [
+            {
+              metric: 'relayed across 2 instances msg/s (baseline: relayed on one)',
+              value: cross.perSecond,
+              baseline: relayedResult.perSecond,
+              ratio: cross.perSecond / relayedResult.perSecond,
+              goal: 'report (same splice, one process)',
+            },
+            {
+              metric: 'relayed across 2 instances idle p50 (ms)',
+              value: cross.latency.p50,
+              baseline: relayedResult.latency.p50,
+              ratio: cross.latency.p50 / relayedResult.latency.p50,
+              goal: 'report',
+            },
+          ]
+        : []),
       { metric: 'server RSS while relaying the load (MB)', value: relayRss, goal: 'report' },
       {
         metric: `server RSS with ${idle.open} idle relay connections (MB)`,
@@ -162,8 +203,30 @@ export async function run({ quick }) {
       },
       { metric: 'per idle relay connection (KB)', value: ((idle.after - idle.before) * 1024) / Math.max(1, idle.open), goal: 'report' },
     ],
-    raw: { direct: directResult, relayed: relayedResult, idle },
+    raw: { direct: directResult, relayed: relayedResult, crossInstance: cross, idle },
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await standalone(run)
+/**
+ * `node bench/b7-relay.js --cross`: only the relayed pair on one instance and across two, in
+ * alternating rounds (the machine's load moves more between runs than the difference measured).
+ */
+export async function crossRounds({ quick }) {
+  const rounds = quick ? 2 : 3
+  const settings = { durationMs: 4000, n: 300 }
+  const redis = await startRedis(tempDir('p2p-bench-redis-'))
+  const results = []
+  for (let round = 0; round < rounds; round++) {
+    for (const mode of ['one instance', 'two instances']) {
+      redis.cli('flushall')
+      const pair = await relayedPair(mode === 'two instances' ? redis.url : undefined)
+      const r = await measure(pair.alice.socket, settings)
+      await pair.stop()
+      results.push({ round, mode, perSecond: r.perSecond, p50: r.latency.p50 })
+    }
+  }
+  process.kill(redis.pid, 'SIGTERM')
+  return { id: 'B7X', command: 'node bench/b7-relay.js --cross', setup: settings, results }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await standalone(process.argv.includes('--cross') ? crossRounds : run)

@@ -44,6 +44,7 @@ export default class Server extends BaseCommand {
     '<%= config.bin %> server --port 0 --memory --json',
     '<%= config.bin %> server --host 127.0.0.1 --port 5000 --ttl 60 --db ./registry.db',
     '<%= config.bin %> server --port 5001 --redis redis://127.0.0.1:6379/0 --trust-proxy 127.0.0.1',
+    '<%= config.bin %> server --port 5001 --redis redis://10.0.0.5:6379 --relay-url http://10.0.0.11:5001',
     '<%= config.bin %> server --no-relay',
   ]
 
@@ -64,6 +65,13 @@ export default class Server extends BaseCommand {
         'redis://[:PASSWORD@]HOST[:PORT][/DB], rediss://… (TLS) or unix:///PATH[?db=N]. Leases, bindings, replay nonces and the per-address rate limit live in Redis, so several instances behind one address serve one namespace; /healthz answers 503 while Redis is unreachable.',
       helpValue: 'URL',
       exclusive: ['db', 'memory'],
+    }),
+    'relay-url': Flags.string({
+      summary: "This instance's address as daemons reach it directly, for relay circuits across instances.",
+      description:
+        "With --redis: a circuit meets on the instance that holds the dialed daemon's relay connection, and daemons connected elsewhere are sent there at this URL (http(s)://HOST:PORT; a port of 0 stands for the port this instance listens on). Without it, circuits to daemons on other instances are refused with peer_unreachable.",
+      helpValue: 'URL',
+      dependsOn: ['redis'],
     }),
     'trust-proxy': Flags.string({
       summary: 'Comma-separated addresses of load balancers whose X-Forwarded-For names the client.',
@@ -113,6 +121,7 @@ export default class Server extends BaseCommand {
       { createServerLogger },
       { parseRedisUrl },
       { parseTrustedProxies },
+      { checkRelayUrl },
     ] = await Promise.all([
       import('../protocol/duration.js'),
       import('../server/paths.js'),
@@ -120,6 +129,7 @@ export default class Server extends BaseCommand {
       import('../server/logger.js'),
       import('../server/redis-url.js'),
       import('../server/client-address.js'),
+      import('../protocol/server-url.js'),
     ])
     const reservationSeconds = parseDurationSeconds(flags.reservation)
     if (reservationSeconds === undefined)
@@ -127,6 +137,7 @@ export default class Server extends BaseCommand {
     let trustProxy: ReadonlySet<string> | undefined
     try {
       if (flags.redis) parseRedisUrl(flags.redis)
+      if (flags['relay-url']) checkRelayUrl(flags['relay-url'])
       if (flags['trust-proxy']) trustProxy = parseTrustedProxies(flags['trust-proxy'])
     } catch (err) {
       this.error((err as Error).message, { exit: 2 })
@@ -143,7 +154,7 @@ export default class Server extends BaseCommand {
         reservationSeconds,
         // Only an explicit --home moves the database: a P2P_HOME set for a daemon must not.
         ...(flags.redis
-          ? { redisUrl: flags.redis }
+          ? { redisUrl: flags.redis, ...(flags['relay-url'] ? { relayUrl: flags['relay-url'] } : {}) }
           : flags.memory
             ? { memory: true }
             : { dbPath: flags.db ?? (flags.home ? join(flags.home, 'registry.db') : defaultDbPath()) }),

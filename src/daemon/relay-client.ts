@@ -93,6 +93,14 @@ export interface IncomingCircuit {
   from: string
   fromKey: string
   token: string
+  /** Where the circuit meets, when the relay names it (else the control connection's instance). */
+  url?: string
+}
+
+/** Our end of a circuit the relay granted: its token and where it meets (`url` absent: this connection's instance). */
+export interface GrantedCircuit {
+  token: string
+  url?: string
 }
 
 interface RelayControlEvents {
@@ -105,7 +113,7 @@ export class RelayControl extends EventEmitter<RelayControlEvents> {
   lastReceivedAt = Date.now()
   closed = false
   private nextId = 0
-  private readonly waiting = new Map<string, { resolve(token: string): void; reject(error: Error): void }>()
+  private readonly waiting = new Map<string, { resolve(granted: GrantedCircuit): void; reject(error: Error): void }>()
 
   private constructor(
     private readonly socket: Socket,
@@ -151,8 +159,8 @@ export class RelayControl extends EventEmitter<RelayControlEvents> {
     })
   }
 
-  /** Asks for a circuit to `peerId`: the token of our end, or the relay's refusal. */
-  dial(peerId: string, signal: AbortSignal): Promise<string> {
+  /** Asks for a circuit to `peerId`: our end of it, or the relay's refusal. */
+  dial(peerId: string, signal: AbortSignal): Promise<GrantedCircuit> {
     if (this.closed) return Promise.reject(new RelayError('closed', 'no relay connection'))
     const id = String(++this.nextId)
     return new Promise((resolve, reject) => {
@@ -163,9 +171,9 @@ export class RelayControl extends EventEmitter<RelayControlEvents> {
       signal.addEventListener('abort', onAbort, { once: true })
       const settle = () => signal.removeEventListener('abort', onAbort)
       this.waiting.set(id, {
-        resolve: (token) => {
+        resolve: (granted) => {
           settle()
-          resolve(token)
+          resolve(granted)
         },
         reject: (error) => {
           settle()
@@ -216,8 +224,11 @@ export class RelayControl extends EventEmitter<RelayControlEvents> {
   }
 
   private onFrame(frame: RelayServerFrame): void {
-    if (frame.t === 'incoming') this.emit('incoming', { from: frame.from, fromKey: frame.fromKey, token: frame.token })
-    else if (frame.t === 'dial_ok') this.take(frame.id)?.resolve(frame.token)
+    if (frame.t === 'incoming') {
+      const { from, fromKey, token, url } = frame
+      this.emit('incoming', url ? { from, fromKey, token, url } : { from, fromKey, token })
+    } else if (frame.t === 'dial_ok')
+      this.take(frame.id)?.resolve(frame.url ? { token: frame.token, url: frame.url } : { token: frame.token })
     else if (frame.t === 'dial_failed') this.take(frame.id)?.reject(new RelayError(frame.code, frame.message))
     else if (frame.t === 'error') this.close(`relay: ${frame.message} (${frame.code})`)
   }

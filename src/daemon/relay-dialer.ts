@@ -6,13 +6,13 @@
  */
 import type { Socket } from 'node:net'
 import type { Logger } from 'pino'
-import { type IncomingCircuit, openCircuit, RelayError } from './relay-client.js'
+import { type GrantedCircuit, type IncomingCircuit, openCircuit, RelayError } from './relay-client.js'
 
 /** What the dialer needs of the control connection: RelayControl provides it. */
 export interface CircuitRequester {
   /** The server instance the control connection is to (one of several with failover): circuits meet there. */
   readonly serverUrl: string
-  dial(peerId: string, signal: AbortSignal): Promise<string>
+  dial(peerId: string, signal: AbortSignal): Promise<GrantedCircuit>
 }
 
 export interface RelayDialerOptions {
@@ -36,8 +36,9 @@ export class RelayDialer {
   async open(peerId: string, signal: AbortSignal): Promise<Socket> {
     const control = this.options.control()
     if (!control) throw new RelayError('relay_not_connected', 'no relay connection')
-    const token = await control.dial(peerId, signal)
-    return openCircuit(control.serverUrl, token, signal, this.options.timeoutMs)
+    const { token, url } = await control.dial(peerId, signal)
+    // Another instance of the namespace when the peer's relay connection is there (dial_ok.url).
+    return openCircuit(url ?? control.serverUrl, token, signal, this.options.timeoutMs)
   }
 
   /** The relay says someone asks for a circuit to us: open our end, then handshake and authorise as for any incoming link. */
@@ -48,7 +49,7 @@ export class RelayDialer {
       return
     }
     this.pendingIncoming++
-    openCircuit(serverUrl, circuit.token, AbortSignal.timeout(this.options.timeoutMs), this.options.timeoutMs)
+    openCircuit(circuit.url ?? serverUrl, circuit.token, AbortSignal.timeout(this.options.timeoutMs), this.options.timeoutMs)
       .then((socket) => this.options.accept(socket))
       .catch((error: Error) => log.info({ from: circuit.from, reason: error.message }, 'relayed circuit not taken'))
       .finally(() => this.pendingIncoming--)

@@ -15,13 +15,13 @@ import { type BackoffPolicy, backoffDelay } from './backoff.js'
 
 /** What the machine needs of a relay connection: RelayControl satisfies it. */
 export interface RelayConnection {
-  /** The server instance it is to: circuits meet there. */
+  /** The server instance it is to: circuits meet there unless the relay names another. */
   readonly serverUrl: string
   readonly closed: boolean
   readonly lastReceivedAt: number
   ping(): void
-  /** Asks for a circuit to a peer: the token of our end. */
-  dial(peerId: string, signal: AbortSignal): Promise<string>
+  /** Asks for a circuit to a peer: our end's token, and the instance it meets on when not this one. */
+  dial(peerId: string, signal: AbortSignal): Promise<{ token: string; url?: string }>
   close(reason?: string): void
   on(event: 'close', listener: (reason: string) => void): unknown
   off(event: 'close', listener: (reason: string) => void): unknown

@@ -19,6 +19,22 @@ export function checkServerUrl(raw: string): string {
   return raw
 }
 
+/**
+ * `p2p server --relay-url`: one URL, checked as each of `--server`'s is (http or https, with a
+ * host). A port of 0 stands for the port the server listens on.
+ */
+export function checkRelayUrl(raw: string): string {
+  const refuse = () =>
+    new P2PError(ErrorCode.Usage, `--relay-url: "${raw}" is not one http(s) URL with a host, such as http://10.0.0.11:5000`)
+  if (raw.includes(',')) throw refuse()
+  try {
+    checkOneServerUrl(raw, raw)
+  } catch {
+    throw refuse()
+  }
+  return raw
+}
+
 function checkOneServerUrl(one: string, raw: string): void {
   let url: URL | undefined
   try {

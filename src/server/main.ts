@@ -24,7 +24,9 @@ import { MemoryRegistry } from './memory-registry.js'
 import { PeerPageCache } from './peer-page-cache.js'
 import { type AddressLimiter, DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js'
 import type { Registry } from './registry.js'
+import { resolveRelayUrl } from './relay/relay-home.js'
 import type { RelayLimits } from './relay/relay-limits.js'
+import { localOnly, NO_RELAY_URL, type RelayNeighbours } from './relay/relay-neighbours.js'
 import { refuseRelay, startRelay } from './relay/start-relay.js'
 import { SqliteRegistry } from './sqlite-registry.js'
 
@@ -45,6 +47,12 @@ export interface DiscoveryServerOptions {
   memory?: boolean
   /** `redis://HOST:PORT[/DB]` or `unix:///PATH`: a registry shared by several instances. */
   redisUrl?: string
+  /**
+   * With `redisUrl`: this instance's address as daemons reach it directly, so circuits to daemons
+   * connected here can meet here when dialed from another instance (a port of 0: the real port).
+   * Without it, circuits across instances are off.
+   */
+  relayUrl?: string
   /** A ready registry (e.g. a shared backend); the server closes it on close(). */
   registry?: Registry
   logger: Logger
@@ -92,21 +100,23 @@ function clientOf(req: IncomingMessage): { remoteAddress?: string } {
 async function openStores(
   options: DiscoveryServerOptions,
   rateLimit: RateLimitConfig | false,
-): Promise<{ registry: Registry; limiter?: AddressLimiter; mailboxStore?: MailboxStore }> {
+): Promise<{ registry: Registry; limiter?: AddressLimiter; mailboxStore?: MailboxStore; neighbours?: RelayNeighbours }> {
   const local = (registry: Registry) => ({ registry, ...(rateLimit ? { limiter: new RateLimiter(rateLimit) } : {}) })
   if (options.registry) return local(options.registry)
   if (options.redisUrl) {
     // Loaded only when asked for: a SQLite or memory server never pays for ioredis.
-    const [{ connectRedis }, { RedisRegistry }, { RedisRateLimiter }, { RedisMailboxStore }] = await Promise.all([
+    const [{ connectRedis }, { RedisRegistry }, { RedisRateLimiter }, { RedisMailboxStore }, { RedisRelayNeighbours }] = await Promise.all([
       import('./redis-connection.js'),
       import('./redis-registry.js'),
       import('./redis-rate-limit.js'),
       import('./mailbox/redis-store.js'),
+      import('./relay/redis-relay-neighbours.js'),
     ])
     const redis = await connectRedis(options.redisUrl)
     return {
       registry: new RedisRegistry(redis),
       mailboxStore: new RedisMailboxStore(redis),
+      neighbours: options.relayUrl ? new RedisRelayNeighbours(redis, options.logger) : localOnly(NO_RELAY_URL),
       ...(rateLimit ? { limiter: new RedisRateLimiter(redis, rateLimit) } : {}),
     }
   }
@@ -139,7 +149,7 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
   const now = options.now ?? Date.now
   const { logger } = options
   const rateLimit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit
-  const { registry, limiter, mailboxStore } = await openStores(options, rateLimit)
+  const { registry, limiter, mailboxStore, neighbours } = await openStores(options, rateLimit)
 
   // lastSeen moves by a keep-alive every ttl/3; a page may lag it by a second at most.
   const peerPages = new PeerPageCache(Math.min(1000, ttlMs / 3))
@@ -171,7 +181,9 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
     )
   })
   const relay =
-    options.relay === false ? undefined : startRelay({ registry, logger, now, limits: options.relay ?? {}, tap: options.relayTap })
+    options.relay === false
+      ? undefined
+      : startRelay({ registry, logger, now, limits: options.relay ?? {}, tap: options.relayTap, neighbours })
   server.on('upgrade', relay ? (req, socket, head) => relay.handleUpgrade(req, socket, head) : refuseRelay)
   // Slow or silent clients must not hold sockets for ever.
   server.headersTimeout = 10_000
@@ -218,6 +230,20 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
   }
   const port = (server.address() as AddressInfo).port
   const url = formatUrl(host, port)
+  const relayUrl = resolveRelayUrl(options.relayUrl, port)
+  try {
+    // Only instances that share a namespace have neighbours; alone, circuits always meet here.
+    await relay?.startNeighbours(options.redisUrl ? relayUrl : undefined)
+  } catch (err) {
+    server.close()
+    clearInterval(sweep)
+    clearInterval(presence)
+    await relay?.close()
+    await registry.close()
+    await mailbox?.store.close()
+    throw err
+  }
+  if (relay && options.redisUrl && !relayUrl) logger.warn(`relay: ${NO_RELAY_URL}`)
   logger.info(
     {
       url,
@@ -227,6 +253,7 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
       backend: registry.constructor.name,
       mailbox: mailbox ? { ...mailbox.quota, backend: mailbox.store.constructor.name } : false,
       relay: Boolean(relay),
+      ...(relay && options.redisUrl && relayUrl ? { relayUrl } : {}),
     },
     'listening',
   )
@@ -239,7 +266,7 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
       closing ??= (async () => {
         clearInterval(sweep)
         clearInterval(presence)
-        relay?.close()
+        await relay?.close()
         const closed = new Promise<void>((resolve) => server.close(() => resolve()))
         // Idle keep-alive sockets go now; requests in flight get a moment to finish.
         server.closeIdleConnections()

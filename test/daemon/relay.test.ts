@@ -2,10 +2,10 @@
  * Links through the relay (SPEC section 9), with real daemons that take no direct connections
  * (`--listen off`) and the real server, on loopback.
  */
-import { connect, createServer, type Server, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DaemonProcess, eventually, p2p, startDaemonProcess, status, tempHome } from '../helpers/daemon.js'
 import { restartServerProcess, type ServerProcess, startServerProcess } from '../helpers/server.js'
+import { tcpProxy } from '../helpers/tcp-proxy.js'
 
 const RELAY_ONLY = ['--listen', 'off']
 
@@ -26,32 +26,8 @@ const history = async (d: DaemonProcess, peer: string) =>
 /** A TCP proxy in front of the server that keeps a copy of every byte, both ways. */
 async function recordingProxy(target: number): Promise<{ url: string; bytes(): Buffer; close(): void }> {
   const chunks: Buffer[] = []
-  const sockets = new Set<Socket>()
-  const server: Server = createServer((client: Socket) => {
-    const upstream = connect(target, '127.0.0.1')
-    for (const s of [client, upstream]) {
-      sockets.add(s)
-      s.on('error', () => {
-        client.destroy()
-        upstream.destroy()
-      })
-      s.on('close', () => sockets.delete(s))
-    }
-    client.on('data', (c: Buffer) => chunks.push(Buffer.from(c)))
-    upstream.on('data', (c: Buffer) => chunks.push(Buffer.from(c)))
-    client.pipe(upstream)
-    upstream.pipe(client)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  return {
-    url: `http://127.0.0.1:${port}`,
-    bytes: () => Buffer.concat(chunks),
-    close: () => {
-      server.close()
-      for (const s of sockets) s.destroy()
-    },
-  }
+  const proxy = await tcpProxy(target, { record: (c) => chunks.push(c) })
+  return { ...proxy, bytes: () => Buffer.concat(chunks) }
 }
 
 describe('relayed links between daemons that take no direct connections', () => {

@@ -45,7 +45,9 @@ const never = new AbortController().signal
 /** Alice asks for a circuit to bob; both ends open it. */
 async function circuit(server: TestServer, from: RelayControl, to: RelayControl, toId: string): Promise<[Socket, Socket]> {
   const incoming = once(to, 'incoming')
-  const token = await from.dial(toId, never)
+  const { token, url } = await from.dial(toId, never)
+  // One instance: the circuit meets where the control connection is, so dial_ok names no other.
+  expect(url).toBeUndefined()
   const [{ token: theirs }] = (await incoming) as [{ token: string }]
   const sockets = await Promise.all([openCircuit(server.url, token, never, T), openCircuit(server.url, theirs, never, T)])
   opened.push(...sockets)
@@ -135,7 +137,7 @@ describe('relay: circuits', () => {
     const server = await relayServer({ pairingTimeoutMs: 500 })
     const alice = await online(server, 'alice')
     await online(server, 'bob')
-    const token = await alice.control.dial('bob', never)
+    const { token } = await alice.control.dial('bob', never)
     expect(await refusal(openCircuit(server.url, token, never, T))).toBe('pairing_timeout')
   })
 

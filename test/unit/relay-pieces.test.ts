@@ -129,7 +129,7 @@ class FakeRelay extends EventEmitter implements RelayConnection {
     this.pings++
   }
   dial() {
-    return Promise.resolve('token')
+    return Promise.resolve({ token: 'token' })
   }
   close(reason = 'closed') {
     if (this.closed) return

@@ -31,6 +31,8 @@ export interface SessionHost {
 export class ControlSession {
   userId = ''
   publicKey = ''
+  /** Names this session in its relay-home record (relay-home.ts), so only it deletes that record. */
+  readonly id = randomBytes(9).toString('base64url')
   private readonly nonce = randomBytes(32).toString('hex')
   private readonly reader = new RelayLineReader()
   private authed = false
@@ -50,6 +52,9 @@ export class ControlSession {
     socket.setTimeout(host.idleTimeoutMs, () => this.fail(ErrorCode.IdleTimeout, 'control connection idle too long'))
     socket.on('data', (chunk: Buffer) => this.onData(chunk))
     socket.on('error', () => socket.destroy())
+    // node:http leaves upgraded sockets half open: without this a daemon that hung up would stay a
+    // session (and its relay home) until the idle timeout.
+    socket.once('end', () => socket.end())
     socket.once('close', () => {
       clearTimeout(authTimer)
       this.ended = true

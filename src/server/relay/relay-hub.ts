@@ -7,6 +7,10 @@
  *         <--dial_ok(token A)--
  *   alice: GET /v1/relay/circuit/A   bob: GET /v1/relay/circuit/B   -> both 101, splice
  *
+ * With several instances on one Redis, a dial for a daemon connected to another instance is
+ * forwarded there (relay-neighbours.ts): the circuit meets on the dialed daemon's instance, and
+ * `dial_ok.url` sends the dialer to it, so a splice never spans two processes.
+ *
  * A circuit socket gets its 101 only once the other end is there too, so an end left waiting gets
  * a plain HTTP error (504 pairing_timeout) rather than a socket that goes quiet.
  */
@@ -21,6 +25,7 @@ import { normalizeAddress } from '../http.js'
 import type { Registry } from '../registry.js'
 import { ControlSession } from './control-session.js'
 import { admitConnection, ByteBudget, type Refusal, type RelayLimits } from './relay-limits.js'
+import { type CircuitParty, localOnly, type PairRefusal, type RelayNeighbours } from './relay-neighbours.js'
 import { splice } from './splice.js'
 
 export interface RelayHubOptions {
@@ -30,6 +35,8 @@ export interface RelayHubOptions {
   now: () => number
   /** Sees every byte the relay copies between daemons (tests check that none of it is plaintext). */
   tap?: (chunk: Buffer) => void
+  /** Other instances of the namespace, for daemons whose control connection is there; default: none. */
+  neighbours?: RelayNeighbours
 }
 
 interface CircuitEnd {
@@ -54,9 +61,22 @@ export class RelayHub {
   private readonly byAddress = new Map<string, number>()
   private readonly sockets = new Set<Socket>()
   private readonly budget: ByteBudget
+  private readonly neighbours: RelayNeighbours
+  /**
+   * This instance's own relay address when it has neighbours: named in `dial_ok` and `incoming`,
+   * so a daemon whose control connection came through a load balancer opens its circuit end here.
+   */
+  private url: string | undefined
 
   constructor(private readonly options: RelayHubOptions) {
     this.budget = new ByteBudget(options.limits.bytesPerSecondPerKey)
+    this.neighbours = options.neighbours ?? localOnly()
+  }
+
+  /** Takes pairings other instances forward for daemons connected here; `url`: this instance's relay address. */
+  startNeighbours(url: string | undefined): Promise<void> {
+    this.url = url
+    return this.neighbours.start(url, (to, from) => this.hostForwarded(to, from))
   }
 
   get connectionCount(): number {
@@ -113,7 +133,9 @@ export class RelayHub {
     this.budget.prune(now)
   }
 
-  close(): void {
+  /** Homes recorded here are removed first, so no other instance sends a pairing to a relay that is gone. */
+  async close(): Promise<void> {
+    await this.neighbours.close().catch((err: unknown) => this.options.log.warn({ err }, 'relay: closing the neighbours failed'))
     for (const socket of this.sockets) socket.destroy()
   }
 
@@ -129,35 +151,59 @@ export class RelayHub {
         const older = this.sessions.get(session.userId)
         this.sessions.set(session.userId, session)
         older?.fail('replaced', 'another relay connection of this user took over')
+        this.neighbours.homed(session.userId, session.id)
         log.debug({ userId: session.userId, remoteAddress: session.address }, 'relay: control connection ready')
       },
       closed: (session: ControlSession) => {
-        if (this.sessions.get(session.userId) === session) this.sessions.delete(session.userId)
+        if (this.sessions.get(session.userId) !== session) return
+        this.sessions.delete(session.userId)
+        this.neighbours.left(session.userId, session.id)
+        log.debug({ userId: session.userId }, 'relay: control connection closed')
       },
       dial: (session: ControlSession, id: string, to: string) => this.dial(session, id, to),
     }
   }
 
   private dial(from: ControlSession, id: string, to: string): void {
-    const { limits } = this.options
-    const failed = (code: string, message: string) => from.send({ t: 'dial_failed', id, code, message })
-    const target = this.sessions.get(to)
+    const failed = (refusal: PairRefusal) => from.send({ t: 'dial_failed', id, code: refusal.code, message: refusal.message })
     if (to === from.userId) {
-      failed(ErrorCode.BadRequest, 'a circuit to yourself')
+      failed({ ok: false, code: ErrorCode.BadRequest, message: 'a circuit to yourself' })
       return
     }
-    if (!target) {
-      failed(ErrorCode.PeerUnreachable, `${to} has no relay connection here`)
+    const party = { userId: from.userId, key: from.publicKey }
+    const target = this.sessions.get(to)
+    if (target) {
+      const hosted = this.host(party, target)
+      if (hosted.ok) from.send({ t: 'dial_ok', id, token: hosted.token, ...(this.url ? { url: this.url } : {}) })
+      else failed(hosted)
       return
     }
-    for (const key of [from.publicKey, target.publicKey]) {
+    // Not connected here: the circuit meets on the instance that holds `to`'s connection, if any.
+    void this.neighbours.pair(to, party).then((answer) => {
+      if (answer.ok) from.send({ t: 'dial_ok', id, token: answer.token, url: answer.url })
+      else failed(answer)
+    })
+  }
+
+  /** A dial another instance forwards for one of its daemons to one of ours. */
+  private hostForwarded(to: string, from: CircuitParty): { ok: true; token: string } | PairRefusal {
+    const target = this.sessions.get(to)
+    if (!target) return { ok: false, code: ErrorCode.PeerUnreachable, message: `${to} has no relay connection on its instance any more` }
+    if (target.userId === from.userId) return { ok: false, code: ErrorCode.BadRequest, message: 'a circuit to yourself' }
+    this.options.log.debug({ from: from.userId, to }, 'relay: hosting a circuit for another instance')
+    return this.host(from, target)
+  }
+
+  /** Opens a circuit here between `from` and a session here, within the limits: the dialer's token. */
+  private host(from: CircuitParty, target: ControlSession): { ok: true; token: string } | PairRefusal {
+    const { limits } = this.options
+    for (const key of [from.key, target.publicKey]) {
       if ((this.circuitsByKey.get(key) ?? 0) >= limits.maxCircuitsPerKey) {
-        failed(ErrorCode.TooManyCircuits, `at most ${limits.maxCircuitsPerKey} relay circuits per key at once`)
-        return
+        return { ok: false, code: ErrorCode.TooManyCircuits, message: `at most ${limits.maxCircuitsPerKey} relay circuits per key at once` }
       }
     }
     const ends: [CircuitEnd, CircuitEnd] = [
-      { userId: from.userId, key: from.publicKey, token: newToken() },
+      { userId: from.userId, key: from.key, token: newToken() },
       { userId: target.userId, key: target.publicKey, token: newToken() },
     ]
     const circuit: Circuit = { ends, spliced: false, timer: setTimeout(() => this.pairingTimedOut(circuit), limits.pairingTimeoutMs) }
@@ -166,8 +212,8 @@ export class RelayHub {
       this.byToken.set(end.token, { circuit, end })
       this.circuitsByKey.set(end.key, (this.circuitsByKey.get(end.key) ?? 0) + 1)
     }
-    target.send({ t: 'incoming', from: from.userId, fromKey: from.publicKey, token: ends[1].token })
-    from.send({ t: 'dial_ok', id, token: ends[0].token })
+    target.send({ t: 'incoming', from: from.userId, fromKey: from.key, token: ends[1].token, ...(this.url ? { url: this.url } : {}) })
+    return { ok: true, token: ends[0].token }
   }
 
   private maybeSplice(circuit: Circuit): void {

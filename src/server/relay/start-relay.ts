@@ -6,6 +6,7 @@ import { ErrorCode } from '../../protocol/errors.js'
 import type { Registry } from '../registry.js'
 import { RelayHub, refuse } from './relay-hub.js'
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './relay-limits.js'
+import type { RelayNeighbours } from './relay-neighbours.js'
 
 export function startRelay(options: {
   registry: Registry
@@ -13,6 +14,7 @@ export function startRelay(options: {
   now: () => number
   limits: Partial<RelayLimits>
   tap: ((chunk: Buffer) => void) | undefined
+  neighbours?: RelayNeighbours | undefined
 }): RelayHub {
   return new RelayHub({
     registry: options.registry,
@@ -20,6 +22,7 @@ export function startRelay(options: {
     now: options.now,
     limits: { ...DEFAULT_RELAY_LIMITS, ...options.limits },
     ...(options.tap ? { tap: options.tap } : {}),
+    ...(options.neighbours ? { neighbours: options.neighbours } : {}),
   })
 }
 
