@@ -105,21 +105,10 @@ export async function startServer({ memory = true, ttl = 300, env = {} } = {}) {
   return { url: started.match[1], pid: started.child.pid, child: started.child, stop: started.stop }
 }
 
-/**
- * The daemon's node flags, as `p2p daemon start` gives them (dist/daemon/node-flags.js);
- * BENCH_DAEMON_NODE_ARGS (space-separated, may be empty) replaces them, to compare.
- */
-const DAEMON_NODE_ARGS =
-  process.env.BENCH_DAEMON_NODE_ARGS !== undefined
-    ? process.env.BENCH_DAEMON_NODE_ARGS.split(' ').filter(Boolean)
-    : existsSync(join(DIST, 'daemon', 'node-flags.js'))
-      ? (await import(join(DIST, 'daemon', 'node-flags.js'))).DAEMON_NODE_FLAGS
-      : []
-
-/** A real daemon process (`p2p daemon run`, with the node flags `daemon start` gives it) in a fresh temp home. */
+/** A real daemon process (`p2p daemon run`) in a fresh temp home. */
 export async function startDaemon({ userId, serverUrl, env = {}, home } = {}) {
   const dir = home ?? tempDir('p2p-bench-home-')
-  const args = [...DAEMON_NODE_ARGS, BIN, 'daemon', 'run', '--home', dir, '--server', serverUrl, '--port', '0', '--user', userId]
+  const args = [BIN, 'daemon', 'run', '--home', dir, '--server', serverUrl, '--port', '0', '--user', userId]
   // BENCH_CPU_PROF=DIR: every daemon writes a CPU profile there when it stops.
   // (Node 20 refuses --cpu-prof in NODE_OPTIONS, so it goes on the command line.)
   if (process.env.BENCH_CPU_PROF) args.unshift('--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`)

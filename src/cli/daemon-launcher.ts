@@ -5,7 +5,6 @@
  */
 import { spawn } from 'node:child_process'
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync } from 'node:fs'
-import { DAEMON_NODE_FLAGS } from '../daemon/node-flags.js'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import { type ProfilePaths, resolveHome } from '../protocol/profile.js'
 import type { StatusResult } from '../protocol/rpc.js'
@@ -106,12 +105,7 @@ export async function ensureDaemon(options: StartOptions): Promise<StartOutcome>
   const offset = fstatSync(out).size
   // --json makes a failed start leave its {"error":{code,message}} as the last line of the output file.
   const args = [options.bin, 'daemon', 'run', '--json', '--home', paths.home, ...daemonSettingsArgs(options)]
-  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, ...args], {
-    cwd: paths.home,
-    detached: true,
-    stdio: ['ignore', out, out],
-    env: process.env,
-  })
+  const child = spawn(process.execPath, args, { cwd: paths.home, detached: true, stdio: ['ignore', out, out], env: process.env })
   closeSync(out)
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined
   let spawnError: Error | undefined
