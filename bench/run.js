@@ -17,6 +17,7 @@ const benches = {
   B6: './b6-cli-stdin.js',
   B7: './b7-relay.js',
   B8: './b8-mailbox.js',
+  B9: './b9-idle.js',
   B10: './b10-offline-queue.js',
 }
 const onlyArg = process.argv.find((a) => a.startsWith('--only'))

@@ -2,7 +2,7 @@
  * HTTP client of the discovery server. Every response is validated against the shared schemas;
  * every failure becomes a DiscoveryError with the HTTP status (0 when the server is unreachable).
  * Every call takes an optional AbortSignal: a caller that gives up (an actor stopped mid-request)
- * aborts the fetch, and the call rejects with the signal's reason, not a DiscoveryError, because
+ * aborts the request, and the call rejects with the signal's reason, not a DiscoveryError, because
  * nothing is wrong with the server.
  *
  * Failover: `--server` may list several instances of one namespace (comma-separated). A request
@@ -31,6 +31,7 @@ import {
   signFetch,
 } from '../protocol/mailbox.js'
 import { serverUrls } from '../protocol/server-url.js'
+import { type HttpAnswer, httpRequest } from './http-request.js'
 
 const REQUEST_TIMEOUT_MS = 5000
 const KeyRecordSchema = PeerRecordSchema.pick({ userId: true, publicKey: true })
@@ -202,29 +203,27 @@ export class DiscoveryClient {
     signal?: AbortSignal,
   ): Promise<z.output<S>> {
     const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
-    let response: Response
-    let text: string
+    let response: HttpAnswer
     try {
-      response = await fetch(new URL(path, baseUrl), {
+      // The signal covers the body's download too: a body that stops coming is no answer.
+      response = await httpRequest(new URL(path, baseUrl), {
         method,
-        headers: body ? { 'content-type': 'application/json' } : {},
-        ...(body ? { body: JSON.stringify(body) } : {}),
+        ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       })
-      // Reading the body can time out too: that is the server being unreachable, like no answer.
-      text = await response.text()
     } catch (error) {
       // Our caller gave up: not a server failure, so no DiscoveryError for status or logs to show.
       if (signal?.aborted) throw signal.reason
       throw new DiscoveryError(0, 'server_unreachable', `discovery server ${baseUrl} unreachable: ${(error as Error).message}`)
     }
+    const text = response.text
     let json: unknown
     try {
       json = text ? JSON.parse(text) : undefined
     } catch {
       throw new DiscoveryError(response.status, 'bad_response', `discovery server answered ${response.status} with non-JSON`)
     }
-    if (!response.ok) {
+    if (response.status < 200 || response.status > 299) {
       const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error
       throw new DiscoveryError(response.status, error?.code ?? 'http_error', error?.message ?? `HTTP ${response.status}`)
     }

@@ -89,8 +89,11 @@ export function openProfile(options: { home: string; logger?: Logger } & StartFl
   teardown.push('close the database', () => db.close())
   const durability = new WalSync(paths.database)
   teardown.push('close the WAL sync', () => durability.close())
-  // WAL checkpoints in a worker thread; stopped just before the database closes.
-  const checkpointer = startCheckpointer(paths.database, 500, (error) => log.error({ err: error }, 'checkpointer failed'))
+  // WAL checkpoints in a worker thread while there are any to do; stopped just before the database closes.
+  const checkpointer = startCheckpointer(paths.database, {
+    onError: (error) => log.error({ err: error }, 'checkpointer failed'),
+    sync: () => durability.sync(),
+  })
   teardown.push('stop the checkpointer', () => checkpointer.stop())
   const store = new SettingsStore(db)
   const settings = rememberSettings(store, options)
