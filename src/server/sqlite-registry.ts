@@ -72,14 +72,21 @@ const toPeer = (r: PeerRow): Peer => ({
 
 const PEER_COLUMNS = 'l.user_id, b.public_key, l.host, l.port, l.last_seen, l.expires_at FROM leases l JOIN bindings b USING (user_id)'
 
+interface Pending {
+  write: () => unknown
+  resolve: (value: unknown) => void
+  reject: (error: unknown) => void
+}
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }
+
 export class SqliteRegistry implements Registry {
   readonly #db: Database.Database
   readonly #stmt
   readonly #registerWrite
   readonly #keepaliveWrite
-  readonly #savepoint
+  readonly #commit
   readonly #path: string
-  #pending: { write: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = []
+  #pending: Pending[] = []
 
   constructor(path: string) {
     this.#path = path
@@ -152,7 +159,18 @@ export class SqliteRegistry implements Registry {
       s.extendReservation.run(input.reservedUntil, userId)
       return { expiresAt: input.expiresAt }
     }
-    this.#savepoint = db.transaction((write: () => unknown) => write())
+    const savepoint = db.transaction((write: () => unknown) => write())
+    this.#commit = db.transaction((batch: Pending[]): Outcome[] => {
+      // A write alone needs no savepoint: if it throws, the whole transaction is its own.
+      if (batch.length === 1) return [{ ok: true, value: batch[0]!.write() }]
+      return batch.map(({ write }): Outcome => {
+        try {
+          return { ok: true, value: savepoint(write) }
+        } catch (error) {
+          return { ok: false, error }
+        }
+      })
+    })
   }
 
   async register(input: RegisterInput): Promise<Peer | 'taken' | 'elsewhere'> {
@@ -184,7 +202,8 @@ export class SqliteRegistry implements Registry {
    * Writes of one turn of the event loop share one transaction: under load every keep-alive is a
    * nonce insert and a lease update, and one commit for a few hundred of them costs about what one
    * costs alone. Each write runs in its own savepoint (a nested transaction), so one that throws
-   * fails alone; callers hear of their write only once the batch is committed.
+   * fails alone; callers hear of their write only once the batch is committed. The transaction
+   * functions are made once: better-sqlite3 builds a wrapper each time one is made.
    */
   #batched<T>(write: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -197,19 +216,9 @@ export class SqliteRegistry implements Registry {
     const batch = this.#pending
     this.#pending = []
     if (batch.length === 0) return
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = []
+    let outcomes: Outcome[]
     try {
-      this.#db
-        .transaction(() => {
-          for (const { write } of batch) {
-            try {
-              outcomes.push({ ok: true, value: this.#savepoint(write) })
-            } catch (error) {
-              outcomes.push({ ok: false, error })
-            }
-          }
-        })
-        .immediate()
+      outcomes = this.#commit.immediate(batch)
     } catch (error) {
       for (const { reject } of batch) reject(error)
       return
