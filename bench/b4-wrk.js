@@ -12,6 +12,11 @@
  * user with 100,000 registered users (20,000 with --quick).
  *
  * Needs wrk and redis-server on PATH (apt-get install -y wrk redis-server).
+ *
+ * Standalone flags, for working on one path: `--backends=sqlite,memory,redis1,redis2` and
+ * `--loads=list,lookup,keepalive,signed` pick rows (the memory-per-user figures run only with all
+ * loads). BENCH_CPU_PROF=DIR: each server instance writes its CPU profile there when it stops
+ * (bench/profile-top.js reads it), as the daemons of lib.js do.
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
@@ -21,6 +26,10 @@ import { BIN, cleanup, DIST, onCleanup, ROOT, rssMb, sleep, spawnUntil, standalo
 const { signRegister, signLeaseRequest } = await import(join(DIST, 'protocol', 'discovery.js'))
 const { leaseMac, openLeaseKey } = await import(join(DIST, 'protocol', 'lease-proof.js'))
 const { generateIdentity } = await import(join(DIST, 'protocol', 'identity.js'))
+
+const flag = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
+const BACKENDS = flag('backends')?.split(',')
+const ONLY_LOADS = flag('loads')?.split(',')
 
 const USERS = 100
 const THREADS = 2
@@ -134,10 +143,15 @@ export async function startRedis(dir) {
 
 async function startInstance(args, env = {}) {
   const data = tempDir('p2p-bench-server-')
-  const started = await spawnUntil([BIN, 'server', '--host', '127.0.0.1', '--port', '0', '--ttl', '300', '--rate-limit', '0', ...args], {
-    pattern: /listening on (http:\/\/\S+)/,
-    env: { XDG_DATA_HOME: data, ...env },
-  })
+  // Node 20 refuses --cpu-prof in NODE_OPTIONS, so it goes on the command line.
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
+  const started = await spawnUntil(
+    [...prof, BIN, 'server', '--host', '127.0.0.1', '--port', '0', '--ttl', '300', '--rate-limit', '0', ...args],
+    {
+      pattern: /listening on (http:\/\/\S+)/,
+      env: { XDG_DATA_HOME: data, ...env },
+    },
+  )
   return { url: started.match[1], pid: started.child.pid, stop: started.stop, data }
 }
 
@@ -146,7 +160,7 @@ const LOADS = [
   ['lookup', 'GET /v1/peers/:id /s', '>= 0.6x'],
   ['keepalive', 'keep-alives with the lease proof (HMAC) /s', '>= 0.3x'],
   ['signed', 'keep-alives signed with Ed25519 (older clients) /s', 'report'],
-]
+].filter(([kind]) => !ONLY_LOADS || ONLY_LOADS.includes(kind))
 
 /** One load against `urls` (one or two instances); `bodies` makes the POST files, fresh per run. */
 function runLoad(kind, urls, { seconds, idsFile, dir, users, leaseKeys }) {
@@ -202,14 +216,18 @@ export async function run({ quick }) {
 
   const raw = {}
   const setups = [
-    ['SQLite', async () => [await startInstance(['--db', join(tempDir(), 'registry.db')])]],
-    ['memory', async () => [await startInstance(['--memory'])]],
-    ['Redis, 1 instance', async (redis) => [await startInstance(['--redis', redis.url])]],
-    ['Redis, 2 instances', async (redis) => Promise.all([startInstance(['--redis', redis.url]), startInstance(['--redis', redis.url])])],
-  ]
+    ['SQLite', 'sqlite', async () => [await startInstance(['--db', join(tempDir(), 'registry.db')])]],
+    ['memory', 'memory', async () => [await startInstance(['--memory'])]],
+    ['Redis, 1 instance', 'redis1', async (redis) => [await startInstance(['--redis', redis.url])]],
+    [
+      'Redis, 2 instances',
+      'redis2',
+      async (redis) => Promise.all([startInstance(['--redis', redis.url]), startInstance(['--redis', redis.url])]),
+    ],
+  ].filter(([, id]) => !BACKENDS || BACKENDS.includes(id))
   const rows = []
   let redis
-  for (const [name, start] of setups) {
+  for (const [name, , start] of setups) {
     if (name.startsWith('Redis')) {
       redis ??= await startRedis(dir)
       redis.cli('flushall')
@@ -234,7 +252,7 @@ export async function run({ quick }) {
         non2xx: target.non2xx,
       })
     }
-    if (name === 'Redis, 1 instance') {
+    if (name === 'Redis, 1 instance' && !ONLY_LOADS) {
       // Memory per registered user in Redis, and one instance's RSS, with many users.
       const used = () => Number(/used_memory:(\d+)/.exec(redis.cli('info', 'memory'))[1])
       const before = used()

@@ -15,6 +15,7 @@ import {
 } from '../protocol/defaults.js'
 import { DEFAULT_MAILBOX_MAX_BYTES, MAILBOX_ITEM_LIFETIME_MS } from '../protocol/mailbox.js'
 import { createApp } from './app.js'
+import { BindingCache } from './binding-cache.js'
 import { normalizeAddress } from './http.js'
 import { MemoryMailboxStore } from './mailbox/memory-store.js'
 import type { MailboxDeps } from './mailbox/routes.js'
@@ -162,7 +163,16 @@ export async function startDiscoveryServer(options: DiscoveryServerOptions): Pro
   }
   const mailbox = openMailbox(options, mailboxStore)
   const app = createApp(
-    { registry, ttlMs, reservationMs, now, peerPages, ...(leaseSecret ? { leaseSecret } : {}), ...(mailbox ? { mailbox } : {}) },
+    {
+      registry,
+      ttlMs,
+      reservationMs,
+      now,
+      peerPages,
+      bindings: new BindingCache(),
+      ...(leaseSecret ? { leaseSecret } : {}),
+      ...(mailbox ? { mailbox } : {}),
+    },
     { logger, ...(limiter ? { limiter } : {}), ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}) },
   )
   const server = createServer((req, res) => {

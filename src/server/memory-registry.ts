@@ -1,6 +1,14 @@
 /** The `--memory` registry: plain maps, gone when the process ends. */
 import { randomBytes } from 'node:crypto'
-import { type Binding, type Peer, type RegisterInput, type Registry, sameHolder } from './registry.js'
+import {
+  type Binding,
+  type KeepaliveInput,
+  type KeepaliveOutcome,
+  type Peer,
+  type RegisterInput,
+  type Registry,
+  sameHolder,
+} from './registry.js'
 
 interface LeaseRow {
   instance?: string
@@ -31,14 +39,17 @@ export class MemoryRegistry implements Registry {
     return b ? { ...b } : undefined
   }
 
-  async renew(userId: string, now: number, expiresAt: number, reservedUntil: number, instance?: string): Promise<Peer | undefined> {
+  async keepalive(input: KeepaliveInput): Promise<KeepaliveOutcome> {
+    const { userId, now } = input
+    if (this.#liveBinding(userId, now)?.publicKey !== input.publicKey) return 'mismatch'
+    if (!this.#claim(userId, input.nonce, input.nonceExpiresAt)) return 'replayed'
     const lease = this.#liveLease(userId, now)
     const binding = this.#bindings.get(userId)
-    if (!lease || !binding || !sameHolder(lease.instance, instance)) return undefined
+    if (!lease || !binding || !sameHolder(lease.instance, input.instance)) return 'gone'
     lease.lastSeen = now
-    lease.expiresAt = expiresAt
-    binding.reservedUntil = Math.max(binding.reservedUntil, reservedUntil)
-    return this.#livePeer(userId, now)
+    lease.expiresAt = input.expiresAt
+    binding.reservedUntil = Math.max(binding.reservedUntil, input.reservedUntil)
+    return { expiresAt: input.expiresAt }
   }
 
   async unregister(userId: string, instance?: string): Promise<boolean> {
@@ -53,6 +64,10 @@ export class MemoryRegistry implements Registry {
   }
 
   async claimNonce(userId: string, sig: string, expiresAt: number): Promise<boolean> {
+    return this.#claim(userId, sig, expiresAt)
+  }
+
+  #claim(userId: string, sig: string, expiresAt: number): boolean {
     const key = `${userId}\n${sig}`
     if (this.#nonces.has(key)) return false
     this.#nonces.set(key, expiresAt)

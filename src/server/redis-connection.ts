@@ -17,6 +17,9 @@ export async function connectRedis(raw: string): Promise<Redis> {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    // No auto-pipelining: it keeps one batch in flight and holds the next until it is answered. It
+    // cut Redis' CPU per keep-alive (47-58 µs to 28-33 µs) but on a starved machine (load 15) every
+    // batch waited on two scheduling delays and keep-alives fell to 0.08x (BENCHMARKS.md, B4W).
     connectTimeout: CONNECT_TIMEOUT_MS,
     // Reconnect for ever, never faster than every 100 ms nor slower than every second.
     retryStrategy: (times) => Math.min(100 * times, 1000),

@@ -11,8 +11,8 @@
  *   p2p:presence         a counter bumped whenever who is online (or where) changes
  *   p2p:lease-secret     the namespace's secret for lease proofs, made by the first instance (SET NX)
  *
- * A user's keys share the user's slot, so bind-or-refuse, renew and unregister are each one Lua
- * script on one hash. The index shards live in their own slots: they are updated right after the
+ * A user's keys share the user's slot, so bind-or-refuse, a keep-alive (nonce claim and renewal)
+ * and unregister are each one Lua script. The index shards live in their own slots: they are updated right after the
  * script, in the same round trip, and never trusted alone: a listing reads every candidate's hash
  * and shows only live leases. Nothing here depends on keyspace notifications.
  *
@@ -22,7 +22,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { callRedis } from './redis-connection.js'
-import type { Binding, Peer, RegisterInput, Registry } from './registry.js'
+import type { Binding, KeepaliveInput, KeepaliveOutcome, Peer, RegisterInput, Registry } from './registry.js'
 
 /** Index shards: enough that no one key holds everyone, few enough that a page reads all of them in one round trip. */
 export const DEFAULT_SHARDS = 16
@@ -63,17 +63,24 @@ return 'changed'
 `
 
 /**
- * Renew a live lease held by ARGV[4] (or by anyone when either side names no instance).
- * ARGV now, expiresAt, reservedUntil, instance. Returns {pk, host, port} or nil.
+ * A whole keep-alive in one round trip. KEYS[1] the user hash, KEYS[2] the nonce key (both in the
+ * user's slot); ARGV publicKey, nonce expiry, now, expiresAt, reservedUntil, instance. Refuses
+ * 'mismatch' unless the user id is bound to that key now (the instance checked the proof against a
+ * key it cached), 'replayed' for a nonce seen before, 'gone' unless a lease held by the instance (or
+ * by anyone when either side names none) is live; else renews lease and reservation and returns
+ * the new expiry.
  */
-const RENEW = `
-local v = redis.call('HMGET', KEYS[1], 'pk', 'ru', 'ex', 'in', 'h', 'p')
-if not v[1] or not v[3] or tonumber(v[3]) <= tonumber(ARGV[1]) then return nil end
-if v[4] and v[4] ~= '' and ARGV[4] ~= '' and v[4] ~= ARGV[4] then return nil end
-local ru = math.max(tonumber(v[2]), tonumber(ARGV[3]))
-redis.call('HSET', KEYS[1], 'ls', ARGV[1], 'ex', ARGV[2], 'ru', ru)
-redis.call('PEXPIREAT', KEYS[1], math.max(ru, tonumber(ARGV[2])))
-return {v[1], v[5], v[6]}
+const KEEPALIVE = `
+local v = redis.call('HMGET', KEYS[1], 'pk', 'ru', 'ex', 'in')
+local now = tonumber(ARGV[3])
+if not v[1] or not v[2] or tonumber(v[2]) <= now or v[1] ~= ARGV[1] then return 'mismatch' end
+if not redis.call('SET', KEYS[2], '1', 'PXAT', ARGV[2], 'NX') then return 'replayed' end
+if not v[3] or tonumber(v[3]) <= now then return 'gone' end
+if v[4] and v[4] ~= '' and ARGV[6] ~= '' and v[4] ~= ARGV[6] then return 'gone' end
+local ru = math.max(tonumber(v[2]), tonumber(ARGV[5]))
+redis.call('HSET', KEYS[1], 'ls', ARGV[3], 'ex', ARGV[4], 'ru', ru)
+redis.call('PEXPIREAT', KEYS[1], math.max(ru, tonumber(ARGV[4])))
+return ARGV[4]
 `
 
 /** End the lease held by ARGV[1] (same holder rule), keep the binding. Returns 1 when a lease was removed. */
@@ -127,7 +134,7 @@ function toPeer(userId: string, v: (string | null)[], now: number): Peer | undef
 
 interface Scripts {
   p2pRegister(key: string, ...args: (string | number)[]): Promise<string>
-  p2pRenew(key: string, ...args: (string | number)[]): Promise<[string, string, string] | null>
+  p2pKeepalive(user: string, nonce: string, ...args: (string | number)[]): Promise<string>
   p2pUnregister(key: string, instance: string): Promise<number>
   p2pExpiredCandidates(exp: string, now: number, max: number): Promise<string[]>
   p2pSettleShard(ids: string, exp: string, now: number, ...pairs: (string | number)[]): Promise<number>
@@ -144,7 +151,7 @@ export class RedisRegistry implements Registry {
     this.#shards = options.shards ?? DEFAULT_SHARDS
     // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT, so a restarted Redis just works.
     redis.defineCommand('p2pRegister', { numberOfKeys: 1, lua: REGISTER })
-    redis.defineCommand('p2pRenew', { numberOfKeys: 1, lua: RENEW })
+    redis.defineCommand('p2pKeepalive', { numberOfKeys: 2, lua: KEEPALIVE })
     redis.defineCommand('p2pUnregister', { numberOfKeys: 1, lua: UNREGISTER })
     redis.defineCommand('p2pExpiredCandidates', { numberOfKeys: 1, lua: EXPIRED_CANDIDATES })
     redis.defineCommand('p2pSettleShard', { numberOfKeys: 2, lua: SETTLE_SHARD })
@@ -207,13 +214,21 @@ export class RedisRegistry implements Registry {
     })
   }
 
-  async renew(userId: string, now: number, expiresAt: number, reservedUntil: number, instance?: string): Promise<Peer | undefined> {
+  async keepalive(input: KeepaliveInput): Promise<KeepaliveOutcome> {
     return callRedis(async () => {
       // The index is not touched: its expiry scores are only a hint for the sweep, which reads the
-      // lease before dropping an entry. A keep-alive is thus one round trip, not two.
-      const row = await this.#scripts.p2pRenew(userKey(userId), now, expiresAt, reservedUntil, instance ?? '')
-      if (!row) return undefined
-      return { userId, publicKey: row[0], host: row[1], port: Number(row[2]), lastSeen: now, expiresAt }
+      // lease before dropping an entry.
+      const result = await this.#scripts.p2pKeepalive(
+        userKey(input.userId),
+        nonceKey(input.userId, input.nonce),
+        input.publicKey,
+        input.nonceExpiresAt,
+        input.now,
+        input.expiresAt,
+        input.reservedUntil,
+        input.instance ?? '',
+      )
+      return result === 'mismatch' || result === 'replayed' || result === 'gone' ? result : { expiresAt: Number(result) }
     })
   }
 

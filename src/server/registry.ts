@@ -37,6 +37,21 @@ export interface RegisterInput {
   reservedUntil: number
 }
 
+export interface KeepaliveInput {
+  userId: string
+  /** The key the request's proof was checked against. */
+  publicKey: string
+  /** The proof (signature or MAC), remembered as a replay nonce until `nonceExpiresAt` (as in claimNonce). */
+  nonce: string
+  nonceExpiresAt: number
+  instance?: string
+  now: number
+  expiresAt: number
+  reservedUntil: number
+}
+
+export type KeepaliveOutcome = { expiresAt: number } | 'mismatch' | 'replayed' | 'gone'
+
 /**
  * Pure: may `requested` take or renew a lease that `held` (an instance of the same key, live at
  * that moment) holds? Only two known, different instances conflict; a client that names none
@@ -60,11 +75,20 @@ export interface Registry {
   register(input: RegisterInput): Promise<Peer | 'taken' | 'elsewhere'>
   /** The binding, when its reservation still runs at `now`. */
   binding(userId: string, now: number): Promise<Binding | undefined>
-  /** Extends a lease that is live at `now` and held by `instance` (and the reservation); undefined when there is none. */
-  renew(userId: string, now: number, expiresAt: number, reservedUntil: number, instance?: string): Promise<Peer | undefined>
+  /**
+   * A keep-alive whose proof the caller checked against `publicKey`, in one atomic step: refuses
+   * with 'mismatch' unless the user id is bound to that key at `now` (the caller's key came from a
+   * cache: it reads the binding again), claims the nonce ('replayed' when seen before), then extends
+   * the lease live at `now` and held by `instance`, and the reservation ('gone' when there is none).
+   */
+  keepalive(input: KeepaliveInput): Promise<KeepaliveOutcome>
   /** Ends the lease held by `instance`, keeps the binding. True when a lease was removed. */
   unregister(userId: string, instance?: string): Promise<boolean>
-  /** Replay protection: true the first time (userId, sig) is seen, false afterwards; forgotten after `expiresAt`. */
+  /**
+   * Replay protection: true the first time (userId, sig) is seen, false afterwards; forgotten after
+   * `expiresAt`. The caller derives `expiresAt` from what `sig` signs (its ts plus the window), so a
+   * replay always comes with the same one (SQLite keys nonces by it).
+   */
   claimNonce(userId: string, sig: string, expiresAt: number): Promise<boolean>
   /** The peer when its lease is live at `now`. */
   peer(userId: string, now: number): Promise<Peer | undefined>

@@ -19,6 +19,7 @@ import {
 } from '../protocol/discovery.js'
 import { ErrorCode } from '../protocol/errors.js'
 import { deriveLeaseKey, sealLeaseKey, verifyLeaseMac } from '../protocol/lease-proof.js'
+import type { BindingCache } from './binding-cache.js'
 import { HttpError, type Reply } from './http.js'
 import type { MailboxDeps } from './mailbox/routes.js'
 import { matchesEtag, type PeerPageCache } from './peer-page-cache.js'
@@ -36,6 +37,8 @@ export interface Deps {
   leaseSecret?: Buffer
   /** Absent with `p2p server --no-mailbox`: the mailbox routes answer `mailbox_disabled`. */
   mailbox?: MailboxDeps
+  /** Bound keys as last seen here; without it every keep-alive reads the binding first. */
+  bindings?: BindingCache
 }
 
 export interface RequestContext {
@@ -85,11 +88,10 @@ export function requireFresh(ts: number, now: number): void {
 
 /** A signature is remembered until its timestamp would be stale anyway. */
 export async function requireFirstUse(deps: Deps, userId: string, sig: string, ts: number): Promise<void> {
-  if (!(await deps.registry.claimNonce(userId, sig, ts + TIMESTAMP_WINDOW_MS))) {
-    throw new HttpError(401, ErrorCode.Replayed, 'this request was already seen')
-  }
+  if (!(await deps.registry.claimNonce(userId, sig, ts + TIMESTAMP_WINDOW_MS))) throw replayed()
 }
 
+const replayed = () => new HttpError(401, ErrorCode.Replayed, 'this request was already seen')
 const noLease = (userId: string) => new HttpError(404, ErrorCode.NotFound, `no lease for ${userId}; register again`)
 export const badSignature = () => new HttpError(401, ErrorCode.BadSignature, 'signature does not verify')
 
@@ -117,6 +119,7 @@ const register: Handler = async (ctx, deps) => {
     )
   }
   deps.peerPages?.invalidate()
+  deps.bindings?.remember(result.userId, req.publicKey)
   const leaseKey = deps.leaseSecret
     ? { leaseKey: sealLeaseKey(deriveLeaseKey(deps.leaseSecret, result.userId, req.publicKey, req.instance), req.publicKey) }
     : {}
@@ -136,12 +139,12 @@ const register: Handler = async (ctx, deps) => {
  * Keep-alive and unregister prove ownership with the key the user id is *bound* to: a signature,
  * or for a keep-alive the lease proof (a MAC under the lease key derived from that binding).
  */
-async function authorizeLeaseRequest(action: 'keepalive' | 'unregister', ctx: RequestContext, deps: Deps): Promise<LeaseBody> {
-  const req = action === 'keepalive' ? parse(KeepaliveRequestSchema, ctx.body) : parse(UnregisterRequestSchema, ctx.body)
+async function authorizeUnregister(ctx: RequestContext, deps: Deps): Promise<LeaseBody> {
+  const req = parse(UnregisterRequestSchema, ctx.body)
   requireFresh(req.ts, ctx.now)
   const binding = await deps.registry.binding(req.userId, ctx.now)
   if (!binding) throw noLease(req.userId)
-  await requireFirstUse(deps, req.userId, checkProof(action, req, binding.publicKey, deps), req.ts)
+  await requireFirstUse(deps, req.userId, checkProof('unregister', req, binding.publicKey, deps), req.ts)
   return req
 }
 
@@ -157,22 +160,75 @@ function checkProof(
     return req.sig
   }
   const mac = req.mac ?? ''
-  if (!deps.leaseSecret || !verifyLeaseMac(deriveLeaseKey(deps.leaseSecret, req.userId, publicKey, req.instance), req, mac)) {
+  const secret = deps.leaseSecret
+  const leaseKey =
+    secret &&
+    (deps.bindings?.leaseKey(secret, req.userId, publicKey, req.instance) ?? deriveLeaseKey(secret, req.userId, publicKey, req.instance))
+  if (!leaseKey || !verifyLeaseMac(leaseKey, req, mac)) {
     throw new HttpError(401, ErrorCode.BadSignature, 'lease proof does not verify; register again for a new lease key')
   }
   return mac
 }
 
+/**
+ * The hot path: the proof is checked against the bound key as cached here, then the registry
+ * confirms that binding, claims the nonce and renews, in one step (one round trip on Redis). A
+ * cached key the registry no longer holds, or one the proof fails under, is read again once.
+ */
 const keepalive: Handler = async (ctx, deps) => {
-  const req = await authorizeLeaseRequest('keepalive', ctx, deps)
-  const peer = await deps.registry.renew(req.userId, ctx.now, ctx.now + deps.ttlMs, ctx.now + deps.reservationMs, req.instance)
-  if (!peer) throw noLease(req.userId)
-  return { status: 200, body: { expiresAt: new Date(peer.expiresAt).toISOString() } }
+  const req = parse(KeepaliveRequestSchema, ctx.body)
+  requireFresh(req.ts, ctx.now)
+  let publicKey = deps.bindings?.publicKey(req.userId)
+  let fromCache = publicKey !== undefined
+  for (;;) {
+    publicKey ??= await boundKey(req.userId, ctx.now, deps)
+    let nonce: string
+    try {
+      nonce = checkProof('keepalive', req, publicKey, deps)
+    } catch (err) {
+      if (!fromCache) throw err
+      fromCache = false
+      const fresh = await boundKey(req.userId, ctx.now, deps)
+      if (fresh === publicKey) throw err
+      publicKey = fresh
+      continue
+    }
+    const outcome = await deps.registry.keepalive({
+      userId: req.userId,
+      publicKey,
+      nonce,
+      nonceExpiresAt: req.ts + TIMESTAMP_WINDOW_MS,
+      ...(req.instance ? { instance: req.instance } : {}),
+      now: ctx.now,
+      expiresAt: ctx.now + deps.ttlMs,
+      reservedUntil: ctx.now + deps.reservationMs,
+    })
+    if (outcome === 'mismatch' && fromCache) {
+      deps.bindings?.forget(req.userId)
+      fromCache = false
+      publicKey = undefined
+      continue
+    }
+    if (outcome === 'replayed') throw replayed()
+    if (outcome === 'mismatch' || outcome === 'gone') throw noLease(req.userId)
+    return { status: 200, body: { expiresAt: new Date(outcome.expiresAt).toISOString() } }
+  }
+}
+
+/** The key `userId` is bound to now, read from the registry (and remembered), or a 404. */
+async function boundKey(userId: string, now: number, deps: Deps): Promise<string> {
+  const binding = await deps.registry.binding(userId, now)
+  if (!binding) {
+    deps.bindings?.forget(userId)
+    throw noLease(userId)
+  }
+  deps.bindings?.remember(userId, binding.publicKey)
+  return binding.publicKey
 }
 
 // Idempotent: unregistering while already offline is still 204.
 const unregister: Handler = async (ctx, deps) => {
-  const req = await authorizeLeaseRequest('unregister', ctx, deps)
+  const req = await authorizeUnregister(ctx, deps)
   if (await deps.registry.unregister(req.userId, req.instance)) deps.peerPages?.invalidate()
   return { status: 204 }
 }

@@ -8,10 +8,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type Database from 'better-sqlite3'
 import { openSqlite } from '../protocol/migrate.js'
+import type { KeepaliveInput, KeepaliveOutcome } from './registry.js'
 import { type Binding, type Peer, type RegisterInput, type Registry, sameHolder } from './registry.js'
 
 /** Schema versions, applied in order; `PRAGMA user_version` records how many have run. */
-const MIGRATIONS = [
+export const REGISTRY_MIGRATIONS = [
   `CREATE TABLE bindings (
      user_id TEXT PRIMARY KEY,
      public_key TEXT NOT NULL,
@@ -34,7 +35,22 @@ const MIGRATIONS = [
    CREATE INDEX nonces_expires_at ON nonces(expires_at);`,
   // 2: which daemon instance holds a lease (a copied profile must not split a user in two).
   `ALTER TABLE leases ADD COLUMN instance TEXT;`,
+  // 3: nonces keyed by expiry first, one B-tree and no index beside it: every keep-alive inserts
+  // one, near the right end (expiries climb with the clock), and the sweep cuts a prefix. 128 bits
+  // of a signature or MAC name it (as in Redis); its expiry is its signed ts plus the window, so a
+  // replay carries the same expiry and meets its own row.
+  `CREATE TABLE nonces_by_expiry (
+     expires_at INTEGER NOT NULL,
+     user_id TEXT NOT NULL,
+     nonce TEXT NOT NULL,
+     PRIMARY KEY (expires_at, user_id, nonce)
+   ) WITHOUT ROWID;
+   INSERT OR IGNORE INTO nonces_by_expiry SELECT expires_at, user_id, substr(sig, 1, 32) FROM nonces;
+   DROP TABLE nonces;`,
 ]
+
+/** How much of a proof names it as a replay nonce (hex characters: 128 bits). */
+const NONCE_CHARS = 32
 
 interface PeerRow {
   user_id: string
@@ -56,19 +72,27 @@ const toPeer = (r: PeerRow): Peer => ({
 
 const PEER_COLUMNS = 'l.user_id, b.public_key, l.host, l.port, l.last_seen, l.expires_at FROM leases l JOIN bindings b USING (user_id)'
 
+interface Pending {
+  write: () => unknown
+  resolve: (value: unknown) => void
+  reject: (error: unknown) => void
+}
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }
+
 export class SqliteRegistry implements Registry {
   readonly #db: Database.Database
   readonly #stmt
-  readonly #registerTx
-  readonly #renewTx
+  readonly #registerWrite
+  readonly #keepaliveWrite
+  readonly #commit
   readonly #path: string
-  #pending: { write: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = []
+  #pending: Pending[] = []
 
   constructor(path: string) {
     this.#path = path
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
     // Durable across a process crash (WAL + NORMAL), which is what a name reservation needs.
-    const db = openSqlite(path, MIGRATIONS, `the registry database ${path}`, ['foreign_keys = ON'])
+    const db = openSqlite(path, REGISTRY_MIGRATIONS, `the registry database ${path}`, ['foreign_keys = ON'])
     this.#db = db
     this.#stmt = {
       binding: db.prepare<[string, number], { user_id: string; public_key: string; reserved_until: number }>(
@@ -94,19 +118,22 @@ export class SqliteRegistry implements Registry {
       deleteLease: db.prepare<[{ userId: string; instance: string | null }]>(
         'DELETE FROM leases WHERE user_id = @userId AND (@instance IS NULL OR instance IS NULL OR instance = @instance)',
       ),
-      claimNonce: db.prepare<[string, string, number]>('INSERT OR IGNORE INTO nonces (user_id, sig, expires_at) VALUES (?, ?, ?)'),
+      claimNonce: db.prepare<[number, string, string]>(
+        'INSERT OR IGNORE INTO nonces_by_expiry (expires_at, user_id, nonce) VALUES (?, ?, ?)',
+      ),
       peer: db.prepare<[string, number], PeerRow>(`SELECT ${PEER_COLUMNS} WHERE l.user_id = ? AND l.expires_at > ?`),
       online: db.prepare<[string, number, number], PeerRow>(
         `SELECT ${PEER_COLUMNS} WHERE l.user_id > ? AND l.expires_at > ? ORDER BY l.user_id LIMIT ?`,
       ),
       sweepLeases: db.prepare<[number]>('DELETE FROM leases WHERE expires_at <= ?'),
-      sweepNonces: db.prepare<[number]>('DELETE FROM nonces WHERE expires_at < ?'),
+      sweepNonces: db.prepare<[number]>('DELETE FROM nonces_by_expiry WHERE expires_at < ?'),
       sweepBindings: db.prepare<[number]>(
         'DELETE FROM bindings WHERE reserved_until <= ? AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.user_id = bindings.user_id)',
       ),
     }
     const s = this.#stmt
-    this.#registerTx = db.transaction((input: RegisterInput): Peer | 'taken' | 'elsewhere' => {
+    // Plain functions: #batched runs each in its own savepoint.
+    this.#registerWrite = (input: RegisterInput): Peer | 'taken' | 'elsewhere' => {
       const held = s.binding.get(input.userId, input.now)
       if (held && held.public_key !== input.publicKey) return 'taken'
       const lease = s.leaseHolder.get(input.userId, input.now)
@@ -121,19 +148,33 @@ export class SqliteRegistry implements Registry {
         lastSeen: input.now,
         expiresAt: input.expiresAt,
       }
-    })
-    this.#renewTx = db.transaction((userId: string, now: number, expiresAt: number, reservedUntil: number, instance?: string) => {
+    }
+    this.#keepaliveWrite = (input: KeepaliveInput): KeepaliveOutcome => {
+      const { userId, now } = input
+      if (s.binding.get(userId, now)?.public_key !== input.publicKey) return 'mismatch'
+      if (!this.#claim(userId, input.nonce, input.nonceExpiresAt)) return 'replayed'
       const lease = s.leaseHolder.get(userId, now)
-      if (!lease || !sameHolder(lease.instance, instance)) return undefined
-      if (s.renewLease.run(now, expiresAt, userId, now).changes === 0) return undefined
-      s.extendReservation.run(reservedUntil, userId)
-      const row = s.peer.get(userId, now)
-      return row ? toPeer(row) : undefined
+      if (!lease || !sameHolder(lease.instance, input.instance)) return 'gone'
+      s.renewLease.run(now, input.expiresAt, userId, now)
+      s.extendReservation.run(input.reservedUntil, userId)
+      return { expiresAt: input.expiresAt }
+    }
+    const savepoint = db.transaction((write: () => unknown) => write())
+    this.#commit = db.transaction((batch: Pending[]): Outcome[] => {
+      // A write alone needs no savepoint: if it throws, the whole transaction is its own.
+      if (batch.length === 1) return [{ ok: true, value: batch[0]!.write() }]
+      return batch.map(({ write }): Outcome => {
+        try {
+          return { ok: true, value: savepoint(write) }
+        } catch (error) {
+          return { ok: false, error }
+        }
+      })
     })
   }
 
   async register(input: RegisterInput): Promise<Peer | 'taken' | 'elsewhere'> {
-    return this.#batched(() => this.#registerTx(input))
+    return this.#batched(() => this.#registerWrite(input))
   }
 
   async binding(userId: string, now: number): Promise<Binding | undefined> {
@@ -141,8 +182,8 @@ export class SqliteRegistry implements Registry {
     return row ? { userId: row.user_id, publicKey: row.public_key, reservedUntil: row.reserved_until } : undefined
   }
 
-  async renew(userId: string, now: number, expiresAt: number, reservedUntil: number, instance?: string): Promise<Peer | undefined> {
-    return this.#batched(() => this.#renewTx(userId, now, expiresAt, reservedUntil, instance))
+  async keepalive(input: KeepaliveInput): Promise<KeepaliveOutcome> {
+    return this.#batched(() => this.#keepaliveWrite(input))
   }
 
   async unregister(userId: string, instance?: string): Promise<boolean> {
@@ -150,14 +191,19 @@ export class SqliteRegistry implements Registry {
   }
 
   async claimNonce(userId: string, sig: string, expiresAt: number): Promise<boolean> {
-    return this.#batched(() => this.#stmt.claimNonce.run(userId, sig, expiresAt).changes === 1)
+    return this.#batched(() => this.#claim(userId, sig, expiresAt))
+  }
+
+  #claim(userId: string, sig: string, expiresAt: number): boolean {
+    return this.#stmt.claimNonce.run(expiresAt, userId, sig.slice(0, NONCE_CHARS)).changes === 1
   }
 
   /**
    * Writes of one turn of the event loop share one transaction: under load every keep-alive is a
    * nonce insert and a lease update, and one commit for a few hundred of them costs about what one
    * costs alone. Each write runs in its own savepoint (a nested transaction), so one that throws
-   * fails alone; callers hear of their write only once the batch is committed.
+   * fails alone; callers hear of their write only once the batch is committed. The transaction
+   * functions are made once: better-sqlite3 builds a wrapper each time one is made.
    */
   #batched<T>(write: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -170,19 +216,9 @@ export class SqliteRegistry implements Registry {
     const batch = this.#pending
     this.#pending = []
     if (batch.length === 0) return
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = []
+    let outcomes: Outcome[]
     try {
-      this.#db
-        .transaction(() => {
-          for (const { write } of batch) {
-            try {
-              outcomes.push({ ok: true, value: this.#db.transaction(write)() })
-            } catch (error) {
-              outcomes.push({ ok: false, error })
-            }
-          }
-        })
-        .immediate()
+      outcomes = this.#commit.immediate(batch)
     } catch (error) {
       for (const { reject } of batch) reject(error)
       return

@@ -114,6 +114,43 @@ describe('lease proofs across instances', () => {
   })
 })
 
+describe('bound keys cached by an instance', () => {
+  /** Registers `user` at `url` and returns keep-alive bodies proven with the lease key it got. */
+  async function leased(url: string, user: ReturnType<typeof makeUser>) {
+    const reg = await post(url, '/v1/register', registerBody(user))
+    expect(reg.status).toBe(200)
+    const key = openLeaseKey(reg.json.leaseKey, user.identity)!
+    return () => {
+      const ts = freshTs()
+      return { userId: user.userId, ts, mac: leaseMac(key, { userId: user.userId, ts }) }
+    }
+  }
+
+  it('a name taken over by another key on another instance: the old key is refused, the new one served, on both', async () => {
+    // A caches each name's first key at registration; the names lapse and new keys take them on B.
+    const [a, b] = await instances(2, { ttlSeconds: 1, reservationSeconds: 1 })
+    const oldKim = await leased(a!.url, makeUser('kim'))
+    const oldLee = await leased(a!.url, makeUser('lee'))
+    expect((await post(a!.url, '/v1/keepalive', oldKim())).status).toBe(200)
+    expect((await post(a!.url, '/v1/keepalive', oldLee())).status).toBe(200)
+    const newKim = makeUser('kim')
+    const newLee = makeUser('lee')
+    await eventually(async () => (await post(b!.url, '/v1/register', registerBody(newKim))).status === 200, { timeout: 10_000 })
+    await eventually(async () => (await post(b!.url, '/v1/register', registerBody(newLee))).status === 200, { timeout: 10_000 })
+    const kimNow = await leased(b!.url, newKim)
+    const leeNow = await leased(b!.url, newLee)
+    // kim's old key first: its proof holds under the key A cached, Redis refuses that binding.
+    const stale = await post(a!.url, '/v1/keepalive', oldKim())
+    expect(stale.status).toBe(401)
+    expect(stale.json.error.code).toBe('bad_signature')
+    expect((await post(a!.url, '/v1/keepalive', kimNow())).status).toBe(200)
+    // lee's new key first: its proof fails under the cached key, so A reads the binding again.
+    expect((await post(a!.url, '/v1/keepalive', leeNow())).status).toBe(200)
+    expect((await post(a!.url, '/v1/keepalive', oldLee())).json.error.code).toBe('bad_signature')
+    expect((await get(a!.url, '/v1/keys/lee')).json.publicKey).toBe(newLee.publicKey)
+  })
+})
+
 describe('Redis restarting', () => {
   it('instances answer 503 on /healthz and on requests while Redis is down, then recover by themselves', async () => {
     const [a, b] = await instances(2)

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { migrate } from '../../src/protocol/migrate.js'
 import { MemoryRegistry } from '../../src/server/memory-registry.js'
 import { connectRedis } from '../../src/server/redis-connection.js'
 import { RedisRegistry, shardOf } from '../../src/server/redis-registry.js'
-import type { RegisterInput, Registry } from '../../src/server/registry.js'
-import { SqliteRegistry } from '../../src/server/sqlite-registry.js'
+import type { KeepaliveInput, RegisterInput, Registry } from '../../src/server/registry.js'
+import { REGISTRY_MIGRATIONS, SqliteRegistry } from '../../src/server/sqlite-registry.js'
 import { eventually } from '../helpers/eventually.js'
 import { type RedisProcess, startRedis } from '../helpers/redis.js'
 
@@ -22,6 +23,21 @@ const RESERVE = 86_400_000
 
 function input(userId: string, publicKey: string, now: number, extra: Partial<RegisterInput> = {}): RegisterInput {
   return { userId, publicKey, host: '10.0.0.1', port: 7000, now, expiresAt: now + TTL, reservedUntil: now + RESERVE, ...extra }
+}
+
+let nonces = 0
+/** A keep-alive whose proof held under `publicKey`, with a nonce of its own. */
+function keepalive(registry: Registry, userId: string, now: number, extra: Partial<KeepaliveInput> = {}) {
+  return registry.keepalive({
+    userId,
+    publicKey: KEY_A,
+    nonce: `nonce-${++nonces}`,
+    nonceExpiresAt: now + TTL,
+    now,
+    expiresAt: now + TTL,
+    reservedUntil: now + RESERVE,
+    ...extra,
+  })
 }
 
 const tempDb = () => join(mkdtempSync(join(tmpdir(), 'p2p-registry-')), 'nested', 'registry.db')
@@ -66,10 +82,10 @@ describe.each(backends)('%s registry', (name, create) => {
     expect(await registry.register(input('alice', KEY_A, T0 + 1, { instance: 'laptop-aaaa' }))).toMatchObject({ userId: 'alice' })
     expect(await registry.register(input('alice', KEY_A, T0 + 2, { instance: 'copied-bbbb', port: 9 }))).toBe('elsewhere')
     // The copy can neither renew nor end the original's lease.
-    expect(await registry.renew('alice', T0 + 3, T0 + 3 + TTL, T0 + RESERVE, 'copied-bbbb')).toBeUndefined()
+    expect(await keepalive(registry, 'alice', T0 + 3, { instance: 'copied-bbbb' })).toBe('gone')
     expect(await registry.unregister('alice', 'copied-bbbb')).toBe(false)
     expect((await registry.peer('alice', T0 + 4))?.port).toBe(7000)
-    expect(await registry.renew('alice', T0 + 5, T0 + 5 + TTL, T0 + RESERVE, 'laptop-aaaa')).toMatchObject({ port: 7000 })
+    expect(await keepalive(registry, 'alice', T0 + 5, { instance: 'laptop-aaaa' })).toEqual({ expiresAt: T0 + 5 + TTL })
     // Once the original's lease has ended (or it unregistered), the copy may take over.
     expect(await registry.register(input('alice', KEY_A, T0 + 5 + TTL, { instance: 'copied-bbbb', port: 9 }))).toMatchObject({ port: 9 })
     expect(await registry.unregister('alice', 'copied-bbbb')).toBe(true)
@@ -87,14 +103,26 @@ describe.each(backends)('%s registry', (name, create) => {
     expect(await registry.register(input('alice', KEY_A, T0 + RESERVE + 1))).toBe('taken')
   })
 
-  it('renews only a live lease, and extends the reservation', async () => {
+  it('a keep-alive renews only a live lease of the key it names, once per nonce, and extends the reservation', async () => {
     registry = await create()
     await registry.register(input('bob', KEY_A, T0))
-    const renewed = await registry.renew('bob', T0 + 10_000, T0 + 10_000 + TTL, T0 + 10_000 + RESERVE)
-    expect(renewed).toMatchObject({ lastSeen: T0 + 10_000, expiresAt: T0 + 10_000 + TTL, publicKey: KEY_A })
-    expect(await registry.renew('bob', T0 + 10_000 + TTL, T0 + 99_999_999, T0)).toBeUndefined()
-    expect(await registry.renew('nobody', T0, T0 + TTL, T0 + RESERVE)).toBeUndefined()
+    const at = T0 + 10_000
+    // A nonce's expiry comes with it (its signed ts plus the window), so a replay carries the same.
+    const n1 = { nonce: 'n1', nonceExpiresAt: at + TTL }
+    expect(await keepalive(registry, 'bob', at, n1)).toEqual({ expiresAt: at + TTL })
+    expect((await registry.peer('bob', at + TTL - 1))?.lastSeen).toBe(at)
+    // The same nonce again, at once or later: refused, and the lease is left as it was.
+    expect(await keepalive(registry, 'bob', at + 1, { ...n1, expiresAt: at + 2 * TTL })).toBe('replayed')
+    expect((await registry.peer('bob', at + 1))?.expiresAt).toBe(at + TTL)
+    // A proof checked against a key the id is not bound to (a stale cache) claims nothing.
+    expect(await keepalive(registry, 'bob', at + 2, { nonce: 'n2', publicKey: KEY_B })).toBe('mismatch')
+    expect(await keepalive(registry, 'bob', at + 3, { nonce: 'n2' })).toEqual({ expiresAt: at + 3 + TTL })
+    expect(await keepalive(registry, 'nobody', at)).toBe('mismatch')
+    // Past the lease: bound still, but nothing to renew.
+    expect(await keepalive(registry, 'bob', at + 3 + TTL)).toBe('gone')
     expect((await registry.binding('bob', T0 + RESERVE + 5_000))?.publicKey).toBe(KEY_A)
+    // Past the reservation too: the binding is over.
+    expect(await keepalive(registry, 'bob', at + 3 + RESERVE)).toBe('mismatch')
   })
 
   it('unregister ends the lease and keeps the binding', async () => {
@@ -163,11 +191,36 @@ describe('sqlite registry on disk', () => {
     await second.close()
   })
 
+  it('refuses a keep-alive replayed after a reopen, within its window', async () => {
+    const path = tempDb()
+    const first = new SqliteRegistry(path)
+    await first.register(input('alice', KEY_A, T0))
+    const once = { nonce: 'f'.repeat(64), nonceExpiresAt: T0 + TTL }
+    expect(await keepalive(first, 'alice', T0 + 1, once)).toEqual({ expiresAt: T0 + 1 + TTL })
+    await first.close()
+    const second = new SqliteRegistry(path)
+    expect(await keepalive(second, 'alice', T0 + 2, once)).toBe('replayed')
+    expect(await second.claimNonce('alice', once.nonce, once.nonceExpiresAt)).toBe(false)
+    await second.close()
+  })
+
+  it('carries the replay records of a version 2 database into version 3', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'p2p-registry-')), 'registry.db')
+    const v2 = new Database(path)
+    migrate(v2, REGISTRY_MIGRATIONS.slice(0, 2), 'v2')
+    v2.prepare('INSERT INTO nonces (user_id, sig, expires_at) VALUES (?, ?, ?)').run('alice', 'e'.repeat(128), T0)
+    v2.close()
+    const registry = new SqliteRegistry(path)
+    expect(await registry.claimNonce('alice', 'e'.repeat(128), T0)).toBe(false)
+    expect(await registry.claimNonce('alice', 'd'.repeat(128), T0)).toBe(true)
+    await registry.close()
+  })
+
   it('records its schema version and uses WAL', async () => {
     const path = tempDb()
     await new SqliteRegistry(path).close()
     const db = new Database(path, { readonly: true })
-    expect(db.pragma('user_version', { simple: true })).toBe(2)
+    expect(db.pragma('user_version', { simple: true })).toBe(3)
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
     db.close()
     // Reopening runs no migration twice.
@@ -228,7 +281,7 @@ describe('redis registry expiry and listing', () => {
     registry = await redisRegistry()
     await registry.register(input('kept', KEY_A, T0))
     await registry.register(input('lapsed', KEY_A, T0))
-    expect(await registry.renew('kept', T0 + TTL - 1, T0 + 2 * TTL, T0 + RESERVE)).toBeDefined()
+    expect(await keepalive(registry, 'kept', T0 + TTL - 1, { expiresAt: T0 + 2 * TTL })).toEqual({ expiresAt: T0 + 2 * TTL })
     await registry.sweep(T0 + TTL + 1)
     expect((await registry.onlinePeers(T0 + TTL + 1, 10)).map((p) => p.userId)).toEqual(['kept'])
     expect(redis!.cli('zscore', `p2p:{on${shardFor('kept')}}:exp`, 'kept')).toBe(String(T0 + 2 * TTL))
