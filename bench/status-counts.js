@@ -12,8 +12,7 @@ const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'p2p-cnt-')), 'p2p.db'))
 const store = new MessageStore(db)
 db.transaction(() => {
   for (let i = 0; i < 100_000; i++) {
-    store.enqueue({ id: `m${i}`, peer: 'bob', peerKey: 'kb', text: 'x'.repeat(100), at: i, storedAt: i })
-    store.markDelivered('kb', `m${i}`)
+    store.markDelivered(store.enqueue({ id: `m${i}`, peer: 'bob', peerKey: 'kb', text: 'x'.repeat(100), at: i, storedAt: i }))
   }
 })()
 const old = db.prepare(

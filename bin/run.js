@@ -1,17 +1,24 @@
 #!/usr/bin/env node
-// `p2p msg PEER TEXT...` and `p2p daemon status` run without loading oclif (src/cli/fast-path.ts);
-// everything else, and anything the fast path does not recognise exactly, goes to oclif.
-const argv = process.argv.slice(2)
-let code
-if ((argv[0] === 'msg' || argv[0] === 'daemon') && !process.env.P2P_NO_FAST_PATH) {
-  const { runFastPath } = await import('../dist/cli/fast-path.js')
-  code = await runFastPath(argv)
-}
-if (code === undefined) {
+// CommonJS on purpose (bin/package.json): an ES module entry point costs a one-shot command about
+// a tenth of its start-up (BENCHMARKS.md, B3). The one-shot commands scripts run most (`msg PEER
+// TEXT...`, `daemon status`, `peers`, `history`, `block`...) run from one bundled file without
+// loading oclif (src/cli/fast-path.ts, bundled by scripts/bundle-fast-path.js); everything else,
+// and anything the fast path does not recognise exactly, goes to oclif.
+const { join } = require('node:path')
+
+async function main(argv) {
+  if (argv.length > 0 && !process.env.P2P_NO_FAST_PATH) {
+    const code = await require('../dist/fast-path.bundle.cjs').runFastPath(argv)
+    if (code !== undefined) {
+      process.exitCode = code
+      return
+    }
+  }
   // oclif's execute() without its error printer: what oclif throws is reported as p2p: message.
-  const { run, flush } = await import('@oclif/core')
+  const { run, flush } = require('@oclif/core')
   try {
-    await run(argv, import.meta.url)
+    // The package root, named outright: from bin/ oclif would take bin/package.json for it.
+    await run(argv, join(__dirname, '..'))
     await flush()
   } catch (error) {
     const { reportUncaught } = await import('../dist/hooks/report-uncaught.js')
@@ -19,6 +26,6 @@ if (code === undefined) {
     // As a failed command does (base-command.ts): let output finish, but never hang on a handle.
     setTimeout(() => process.exit(), 2000).unref()
   }
-} else {
-  process.exitCode = code
 }
+
+main(process.argv.slice(2))

@@ -11,7 +11,7 @@ import type { StatusResult } from '../protocol/rpc.js'
 import { sameServerUrl } from '../protocol/server-url.js'
 import { normalizeUserId } from '../protocol/user-id.js'
 import { ControlClient, callOnce } from './control-client.js'
-import { type DaemonSettings, daemonSettingsArgs } from './flags.js'
+import { type DaemonSettings, daemonSettingsArgs } from './daemon-settings.js'
 import { notRespondingMessage, readPidFile } from './report.js'
 
 /** How long a start may take before we give up on it (first start creates keys and a database). */

@@ -1,61 +1,130 @@
 /**
- * The commands scripts run most, `p2p msg PEER TEXT...` and `p2p daemon status`, without loading
- * @oclif/core: it is about half the start-up time of a one-shot command (BENCHMARKS.md, B3).
- * bin/run.js asks here first; anything this parser does not recognise exactly (help, stdin input,
- * an unknown flag, `--`, any other command) goes to oclif, which runs the same command the same way.
- * Output, JSON documents and exit codes are the oclif commands' own (shared render and report
- * modules), and the CLI tests run both paths.
+ * The one-shot commands scripts run most (`msg PEER TEXT...`, `daemon status`, `peers`, `history`,
+ * `block`...) without loading @oclif/core: it is about half the start-up time of a one-shot command
+ * (BENCHMARKS.md, B3). The build bundles this file with what it imports into one file
+ * (scripts/bundle-fast-path.js), which bin/run.js asks first; anything this parser does not
+ * recognise exactly (help, stdin input, an unknown or repeated flag, a short flag, `--flag=` on a
+ * boolean, `--`, any other command) goes to oclif, which runs the same command the same way.
+ * Output, JSON documents and exit codes are the oclif commands' own (command-outcomes.ts and the
+ * report module), and the CLI tests run both paths on the same inputs.
  */
-import { DEFAULT_SEND_TIMEOUT_S, MAX_SEND_TIMEOUT_S } from '../protocol/defaults.js'
+import { DEFAULT_HISTORY_LIMIT, DEFAULT_SEND_TIMEOUT_S, MAX_HISTORY_LIMIT, MAX_SEND_TIMEOUT_S } from '../protocol/defaults.js'
+import { parseDurationSeconds } from '../protocol/duration.js'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
-import { profilePaths, resolveHome } from '../protocol/profile.js'
+import { type ProfilePaths, profilePaths, resolveHome } from '../protocol/profile.js'
+import {
+  discoverOutcome,
+  historyOutcome,
+  type Outcome,
+  peersOutcome,
+  policyOutcome,
+  sendOutcome,
+  statusOutcome,
+  trustOutcome,
+} from './command-outcomes.js'
 import { ControlClient } from './control-client.js'
+import { stopOutcome } from './daemon-stop.js'
 import { paletteFor } from './format.js'
-import { statusLines } from './render.js'
 import { notRespondingMessage, notRunningMessage, reportError, writeJson } from './report.js'
 import { checkText, peerId } from './validate.js'
 
-interface FastCommand {
-  command: 'msg' | 'status'
-  words: string[]
+type FlagKind = { kind: 'boolean' } | { kind: 'string' } | { kind: 'integer'; min: number; max: number } | { kind: 'duration' }
+
+interface FastSpec {
+  /** Positional arguments: at least, at most. */
+  args: [number, number]
+  /** The command's own flags, as oclif declares them (--json and --home are everyone's). */
+  flags: Record<string, FlagKind>
+}
+
+const BOOLEAN: FlagKind = { kind: 'boolean' }
+const ONE_PEER: FastSpec = { args: [1, 1], flags: {} }
+const NO_ARGS: FastSpec = { args: [0, 0], flags: {} }
+
+/** The commands the fast path runs, by their words; each mirrors its oclif command in src/commands. */
+const FAST_COMMANDS = {
+  msg: { args: [2, Number.POSITIVE_INFINITY], flags: { timeout: { kind: 'integer', min: 0, max: MAX_SEND_TIMEOUT_S } } },
+  'daemon status': { args: [0, 0], flags: { verbose: BOOLEAN } },
+  'daemon stop': { args: [0, 0], flags: { force: BOOLEAN } },
+  peers: NO_ARGS,
+  discover: NO_ARGS,
+  history: { args: [0, 1], flags: { limit: { kind: 'integer', min: 1, max: MAX_HISTORY_LIMIT }, 'include-muted': BOOLEAN } },
+  block: ONE_PEER,
+  unblock: ONE_PEER,
+  mute: { args: [1, 1], flags: { for: { kind: 'duration' } } },
+  unmute: ONE_PEER,
+  trust: { args: [1, 1], flags: { fingerprint: { kind: 'string' } } },
+} satisfies Record<string, FastSpec>
+
+export type FastCommandId = keyof typeof FAST_COMMANDS
+
+export interface FastCommand {
+  command: FastCommandId
+  args: string[]
+  /** The command's own flags that were given, parsed (integers and durations as numbers). */
+  flags: Record<string, string | number | boolean>
   json: boolean
   home?: string
-  timeout?: number
 }
+
+const isFastCommand = (id: string): id is FastCommandId => Object.hasOwn(FAST_COMMANDS, id)
 
 /** Pure: the fast command `argv` asks for, or undefined when oclif should take it. */
 export function parseFastCommand(argv: readonly string[]): FastCommand | undefined {
-  const [first, second] = argv
-  const command = first === 'msg' ? 'msg' : first === 'daemon' && second === 'status' ? 'status' : undefined
+  const [first = '', second = ''] = argv
+  const command = isFastCommand(first) ? first : isFastCommand(`${first} ${second}`) ? (`${first} ${second}` as FastCommandId) : undefined
   if (!command) return undefined
-  const parsed: FastCommand = { command, words: [], json: false }
-  const rest = argv.slice(command === 'msg' ? 1 : 2)
+  const spec: FastSpec = FAST_COMMANDS[command]
+  const parsed: FastCommand = { command, args: [], flags: {}, json: false }
+  const seen = new Set<string>()
+  const rest = argv.slice(command.split(' ').length)
   for (let i = 0; i < rest.length; i++) {
     const token = rest[i] as string
     if (!token.startsWith('-')) {
-      parsed.words.push(token)
+      parsed.args.push(token)
       continue
     }
     const equals = token.indexOf('=')
-    const flag = equals < 0 ? token : token.slice(0, equals)
-    const value = equals < 0 ? () => rest[++i] : () => token.slice(equals + 1)
-    if (flag === '--json' && equals < 0) {
-      parsed.json = true
-    } else if (flag === '--home') {
-      const home = value()
-      if (!home) return undefined
-      parsed.home = home
-    } else if (flag === '--timeout' && command === 'msg') {
-      const seconds = value()
-      if (seconds === undefined || !/^\d+$/.test(seconds) || Number(seconds) > MAX_SEND_TIMEOUT_S) return undefined
-      parsed.timeout = Number(seconds)
-    } else {
-      return undefined
+    const name = (equals < 0 ? token : token.slice(0, equals)).replace(/^--/, '')
+    // Short flags (-v, -q, -h), `--`, repeated flags: oclif's to judge.
+    if (!token.startsWith('--') || name === '' || seen.has(name)) return undefined
+    seen.add(name)
+    const kind = name === 'json' ? BOOLEAN : name === 'home' ? ({ kind: 'string' } as const) : spec.flags[name]
+    if (!kind) return undefined
+    if (kind.kind === 'boolean') {
+      if (equals >= 0) return undefined
+      if (name === 'json') parsed.json = true
+      else parsed.flags[name] = true
+      continue
     }
+    const raw = equals < 0 ? rest[++i] : token.slice(equals + 1)
+    // A missing or empty value, or one that looks like a flag: oclif says what is wrong.
+    if (raw === undefined || raw === '' || raw.startsWith('-')) return undefined
+    const value = flagValue(kind, raw)
+    if (value === undefined) return undefined
+    if (name === 'home') parsed.home = raw
+    else parsed.flags[name] = value
   }
-  // `msg` needs a peer and text here; with no text it reads stdin, which is oclif's msg.
-  if (command === 'msg' ? parsed.words.length < 2 : parsed.words.length > 0) return undefined
+  const [min, max] = spec.args
+  if (parsed.args.length < min || parsed.args.length > max) return undefined
+  // A peer argument oclif would read as missing.
+  if (parsed.args[0] === '') return undefined
   return parsed
+}
+
+/** Pure: a flag's value as oclif parses it, or undefined when oclif would refuse it (it then reports why). */
+function flagValue(kind: FlagKind, raw: string): string | number | undefined {
+  switch (kind.kind) {
+    case 'integer': {
+      if (!/^\d+$/.test(raw)) return undefined
+      const n = Number(raw)
+      return n >= kind.min && n <= kind.max ? n : undefined
+    }
+    case 'duration':
+      return parseDurationSeconds(raw)
+    default:
+      return raw
+  }
 }
 
 /** Runs `argv` when it is a fast command; returns its exit code, or undefined to hand it to oclif. */
@@ -64,28 +133,58 @@ export async function runFastPath(argv: readonly string[]): Promise<number | und
   if (!parsed) return undefined
   const home = resolveHome(parsed.home)
   const homeGiven = parsed.home !== undefined
-  const client = new ControlClient(profilePaths(home).socket, {
+  const paths = profilePaths(home)
+  const client = new ControlClient(paths.socket, {
     notRunningMessage: notRunningMessage(home, homeGiven),
     notRespondingMessage: notRespondingMessage(home, homeGiven),
   })
   try {
-    if (parsed.command === 'status') {
-      const status = await client.call('status')
-      if (parsed.json) writeJson(status)
-      else process.stdout.write(`${statusLines(status, paletteFor(process.stdout))}\n`)
-      return 0
-    }
-    const [rawPeer, ...words] = parsed.words
-    const to = peerId(rawPeer as string)
-    const result = await client.call('send', { to, text: checkText(words.join(' ')), timeout: parsed.timeout ?? DEFAULT_SEND_TIMEOUT_S })
+    const { result, text } = await outcomeOf(parsed, client, paths)
     if (parsed.json) writeJson(result)
-    else process.stdout.write(`${result.status}\n`)
+    else process.stdout.write(`${text}\n`)
     return 0
   } catch (error) {
     const { code, message } =
-      error instanceof P2PError ? error : { code: ErrorCode.Internal, message: (error as Error)?.message ?? String(error) }
-    return reportError(code, message, { json: parsed.json, statusDocument: parsed.command === 'status' })
+      error instanceof P2PError ? error : { code: ErrorCode.Internal, message: (error as Error)?.message || String(error) }
+    return reportError(code, message, { json: parsed.json, statusDocument: parsed.command === 'daemon status' })
   } finally {
     client.close()
+  }
+}
+
+/** What the oclif command of the same name does, through the same outcome function. */
+function outcomeOf({ command, args, flags }: FastCommand, client: ControlClient, paths: ProfilePaths): Promise<Outcome<unknown>> {
+  const colors = paletteFor(process.stdout)
+  const peer = () => peerId(args[0] as string)
+  switch (command) {
+    case 'msg': {
+      const to = peer()
+      const timeout = (flags.timeout as number | undefined) ?? DEFAULT_SEND_TIMEOUT_S
+      return sendOutcome(client, to, checkText(args.slice(1).join(' ')), timeout)
+    }
+    case 'daemon status':
+      return statusOutcome(client, flags.verbose === true, colors)
+    case 'daemon stop':
+      return stopOutcome(paths, flags.force === true)
+    case 'peers':
+      return peersOutcome(client, colors)
+    case 'discover':
+      return discoverOutcome(client, colors)
+    case 'history': {
+      const query = {
+        ...(args.length > 0 ? { peer: peer() } : {}),
+        limit: (flags.limit as number | undefined) ?? DEFAULT_HISTORY_LIMIT,
+        includeMuted: flags['include-muted'] === true,
+      }
+      return historyOutcome(client, query, colors)
+    }
+    case 'mute':
+      return policyOutcome(client, 'mute', peer(), flags.for !== undefined ? { for: flags.for as number } : {})
+    case 'block':
+    case 'unblock':
+    case 'unmute':
+      return policyOutcome(client, command, peer())
+    case 'trust':
+      return trustOutcome(client, peer(), flags.fingerprint as string | undefined)
   }
 }

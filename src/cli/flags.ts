@@ -11,6 +11,9 @@ import { ErrorCode, P2PError } from '../protocol/errors.js'
 import { checkServerUrl } from '../protocol/server-url.js'
 import { cursor, durationSeconds, peerId } from './validate.js'
 
+// Here for the commands that import them with the flags; daemon-settings.ts has no oclif in it.
+export { type DaemonSettings, daemonSettings, daemonSettingsArgs } from './daemon-settings.js'
+
 /** A user id, lower-cased; an invalid one fails with invalid_user_id (exit 2). */
 export const peerArg = Args.custom<string>({
   // oclif would otherwise read a missing argument from piped stdin.
@@ -73,42 +76,3 @@ export const advertiseFlag = Flags.custom<string>({
     return input
   },
 })
-
-/** What a daemon is started with; the daemon remembers user and server after its first start. */
-export interface DaemonSettings {
-  userId?: string
-  port?: number
-  serverUrl?: string
-  /** A host, or off; '' forgets a remembered one. */
-  listen?: string
-  /** HOST[:PORT]; '' forgets a remembered one. */
-  advertise?: string
-}
-
-/** Pure: the settings the daemon flags ask for. An empty --user or --server counts as not given. */
-export function daemonSettings(flags: {
-  user?: string
-  port?: number
-  server?: string
-  listen?: string
-  advertise?: string
-}): DaemonSettings {
-  return {
-    ...(flags.user ? { userId: flags.user } : {}),
-    ...(flags.port !== undefined ? { port: flags.port } : {}),
-    ...(flags.server ? { serverUrl: flags.server } : {}),
-    ...(flags.listen !== undefined ? { listen: flags.listen } : {}),
-    ...(flags.advertise !== undefined ? { advertise: flags.advertise } : {}),
-  }
-}
-
-/** Pure: the inverse, the `daemon run` flags that hand `settings` to a daemon started detached. */
-export function daemonSettingsArgs(settings: DaemonSettings): string[] {
-  return [
-    ...(settings.userId !== undefined ? ['--user', settings.userId] : []),
-    ...(settings.port !== undefined ? ['--port', String(settings.port)] : []),
-    ...(settings.serverUrl !== undefined ? ['--server', settings.serverUrl] : []),
-    ...(settings.listen !== undefined ? ['--listen', settings.listen] : []),
-    ...(settings.advertise !== undefined ? ['--advertise', settings.advertise] : []),
-  ]
-}

@@ -1,5 +1,5 @@
 import { BaseCommand } from '../cli/base-command.js'
-import { peersTable } from '../cli/render.js'
+import { discoverOutcome } from '../cli/command-outcomes.js'
 import type { PeerInfo } from '../protocol/rpc.js'
 
 export default class Discover extends BaseCommand {
@@ -8,8 +8,8 @@ export default class Discover extends BaseCommand {
 
   async run(): Promise<PeerInfo[]> {
     await this.parse(Discover)
-    const peers = await this.daemon.call('discover')
-    this.log(peersTable(peers, this.colors, 'nobody else is online'))
-    return peers
+    const { result, text } = await discoverOutcome(this.daemon, this.colors)
+    this.log(text)
+    return result
   }
 }

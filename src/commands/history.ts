@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
+import { historyOutcome } from '../cli/command-outcomes.js'
 import { peerArg } from '../cli/flags.js'
-import { historyLine } from '../cli/render.js'
 import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from '../protocol/defaults.js'
 import type { HistoryEntry } from '../protocol/rpc.js'
 
@@ -20,13 +20,9 @@ export default class History extends BaseCommand {
 
   async run(): Promise<HistoryEntry[]> {
     const { args, flags } = await this.parse(History)
-    const entries = await this.daemon.call('history', {
-      ...(args.peer !== undefined ? { peer: args.peer } : {}),
-      limit: flags.limit,
-      includeMuted: flags['include-muted'],
-    })
-    if (entries.length === 0) this.log(args.peer ? `no messages with ${args.peer} yet` : 'no messages yet')
-    else this.log(entries.map((e) => historyLine(e, this.colors)).join('\n'))
-    return entries
+    const query = { ...(args.peer !== undefined ? { peer: args.peer } : {}), limit: flags.limit, includeMuted: flags['include-muted'] }
+    const { result, text } = await historyOutcome(this.daemon, query, this.colors)
+    this.log(text)
+    return result
   }
 }

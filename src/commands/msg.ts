@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
+import { sendOutcome } from '../cli/command-outcomes.js'
 import { peerArg } from '../cli/flags.js'
 import { LineOutput } from '../cli/line-output.js'
 import { countSend, emptyTally, type SendTally, sendSummary } from '../cli/render.js'
@@ -55,9 +56,9 @@ With --quiet, no line per message: at the end one summary line on stderr, "sent 
     let failed = true
     try {
       if (words.length > 0) {
-        const result = await this.daemon.call('send', { to, text: checkText(words.join(' ')), timeout: flags.timeout })
+        const { result, text } = await sendOutcome(this.daemon, to, checkText(words.join(' ')), flags.timeout)
         countSend(tally, result.status)
-        if (!flags.quiet) this.log(result.status)
+        if (!flags.quiet) this.log(text)
         failed = false
         return flags.quiet ? tally : result
       }

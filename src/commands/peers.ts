@@ -1,5 +1,5 @@
 import { BaseCommand } from '../cli/base-command.js'
-import { peersTable } from '../cli/render.js'
+import { peersOutcome } from '../cli/command-outcomes.js'
 import type { PeerInfo } from '../protocol/rpc.js'
 
 export default class Peers extends BaseCommand {
@@ -8,8 +8,8 @@ export default class Peers extends BaseCommand {
 
   async run(): Promise<PeerInfo[]> {
     await this.parse(Peers)
-    const peers = await this.daemon.call('peers')
-    this.log(peersTable(peers, this.colors, 'no known peers yet (try p2p discover)'))
-    return peers
+    const { result, text } = await peersOutcome(this.daemon, this.colors)
+    this.log(text)
+    return result
   }
 }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
+import { trustOutcome } from '../cli/command-outcomes.js'
 import { peerArg } from '../cli/flags.js'
-import { trustLine } from '../cli/render.js'
 import type { TrustResult } from '../protocol/rpc.js'
 
 export default class Trust extends BaseCommand {
@@ -18,8 +18,8 @@ export default class Trust extends BaseCommand {
 
   async run(): Promise<TrustResult> {
     const { args, flags } = await this.parse(Trust)
-    const result = await this.daemon.call('trust', { peer: args.peer, ...(flags.fingerprint ? { fingerprint: flags.fingerprint } : {}) })
-    this.log(trustLine(result))
+    const { result, text } = await trustOutcome(this.daemon, args.peer, flags.fingerprint)
+    this.log(text)
     return result
   }
 }

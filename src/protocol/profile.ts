@@ -2,7 +2,7 @@
  * Where a profile keeps its files. The CLI and the daemon both import this one module, so the
  * client always looks for the socket exactly where the daemon put it.
  */
-import { createHash } from 'node:crypto'
+import { createRequire } from 'node:module'
 import { homedir, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -38,7 +38,7 @@ export function resolveHome(flag?: string, env: NodeJS.ProcessEnv = process.env)
 export function socketPathFor(home: string, env: NodeJS.ProcessEnv = process.env): string {
   const inProfile = join(home, 'p2p.sock')
   if (Buffer.byteLength(inProfile) <= MAX_SOCKET_PATH_BYTES) return inProfile
-  const digest = createHash('sha256').update(home).digest('hex').slice(0, 24)
+  const digest = sha256Hex(home).slice(0, 24)
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0
   return join(env.XDG_RUNTIME_DIR || tmpdir(), `p2p-${uid}`, `${digest}.sock`)
 }
@@ -54,4 +54,14 @@ export function profilePaths(home: string): ProfilePaths {
     daemonOut: join(home, 'daemon.out'),
     chatHistory: join(home, 'chat_history'),
   }
+}
+
+/**
+ * Loaded only here, in the rare fallback: node:crypto adds about a tenth to the start-up of a
+ * one-shot command (BENCHMARKS.md, B3). createRequire works in the ES modules of dist/ and in the
+ * CommonJS fast-path bundle alike; any absolute base path resolves a builtin.
+ */
+function sha256Hex(text: string): string {
+  const { createHash } = createRequire('/')('node:crypto') as typeof import('node:crypto')
+  return createHash('sha256').update(text).digest('hex')
 }

@@ -161,7 +161,18 @@ export async function resolve(specifier, context, next) {
     )
     writeFileSync(
       join(dir, 'register.mjs'),
-      `import { register } from 'node:module'\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)})\n`,
+      // bin/run.js is CommonJS and require()s the fast path and oclif: the resolve hook does not see
+      // those, so every CommonJS module compiled is recorded too (oclif resolves each plugin's
+      // entry to find its root without loading it: resolving is not loading).
+      `import Module, { register } from 'node:module'
+import { appendFileSync } from 'node:fs'
+register(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)})
+const compile = Module.prototype._compile
+Module.prototype._compile = function (...args) {
+  appendFileSync(${JSON.stringify(log)}, this.filename + '\\n')
+  return compile.apply(this, args)
+}
+`,
     )
     const result = await p2p(args, { env: { ...isolatedEnv(), NODE_OPTIONS: `--import=${pathToFileURL(join(dir, 'register.mjs')).href}` } })
     expect(result.stderr).not.toMatch(/ERR_|Error \[/)
@@ -173,14 +184,16 @@ export async function resolve(specifier, context, next) {
     return [...packages].sort()
   }
 
-  it('the fast path (daemon status) imports no package: no oclif, no plugin', async () => {
+  it('the fast path (daemon status, peers) imports no package: no oclif, no plugin', async () => {
     expect(await packagesImported(['daemon', 'status', '--home', tempHome()])).toEqual([])
+    expect(await packagesImported(['peers', '--home', tempHome()])).toEqual([])
   })
 
   it('an ordinary oclif command imports none of the plugins; `p2p version` does', async () => {
-    const peers = await packagesImported(['peers', '--home', tempHome()])
-    expect(peers).toContain('@oclif/core')
-    expect(peers.filter((p) => p.startsWith('@oclif/plugin-'))).toEqual([])
+    // `msg PEER` without text reads stdin: oclif's msg, not the fast path.
+    const msg = await packagesImported(['msg', 'bob', '--home', tempHome()])
+    expect(msg).toContain('@oclif/core')
+    expect(msg.filter((p) => p.startsWith('@oclif/plugin-'))).toEqual([])
     expect(await packagesImported(['version'])).toContain('@oclif/plugin-version')
   })
 })

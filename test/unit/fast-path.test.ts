@@ -6,38 +6,89 @@ import { parseFastCommand } from '../../src/cli/fast-path.js'
 
 describe('parseFastCommand', () => {
   it('takes msg with a peer and text, and daemon status, with the flags they share with oclif', () => {
-    expect(parseFastCommand(['msg', 'bob', 'hi', 'there'])).toEqual({ command: 'msg', words: ['bob', 'hi', 'there'], json: false })
+    expect(parseFastCommand(['msg', 'bob', 'hi', 'there'])).toEqual({
+      command: 'msg',
+      args: ['bob', 'hi', 'there'],
+      flags: {},
+      json: false,
+    })
     expect(parseFastCommand(['msg', 'bob', 'hi', '--timeout', '3', '--json', '--home', '/h'])).toEqual({
       command: 'msg',
-      words: ['bob', 'hi'],
+      args: ['bob', 'hi'],
+      flags: { timeout: 3 },
       json: true,
       home: '/h',
-      timeout: 3,
     })
     expect(parseFastCommand(['msg', '--home=/h', 'bob', 'hi', '--timeout=0'])).toMatchObject({
       home: '/h',
-      timeout: 0,
-      words: ['bob', 'hi'],
+      flags: { timeout: 0 },
+      args: ['bob', 'hi'],
     })
-    expect(parseFastCommand(['daemon', 'status', '--json'])).toEqual({ command: 'status', words: [], json: true })
+    expect(parseFastCommand(['daemon', 'status', '--json'])).toEqual({ command: 'daemon status', args: [], flags: {}, json: true })
+    expect(parseFastCommand(['daemon', 'status', '--verbose'])).toMatchObject({ flags: { verbose: true } })
+  })
+
+  it('takes the other one-shot commands with exactly the arguments and flags their oclif commands declare', () => {
+    expect(parseFastCommand(['peers', '--json'])).toEqual({ command: 'peers', args: [], flags: {}, json: true })
+    expect(parseFastCommand(['discover'])).toMatchObject({ command: 'discover' })
+    expect(parseFastCommand(['history'])).toEqual({ command: 'history', args: [], flags: {}, json: false })
+    expect(parseFastCommand(['history', 'bob', '--limit', '200', '--include-muted'])).toEqual({
+      command: 'history',
+      args: ['bob'],
+      flags: { limit: 200, 'include-muted': true },
+      json: false,
+    })
+    for (const command of ['block', 'unblock', 'mute', 'unmute', 'trust'] as const) {
+      expect(parseFastCommand([command, 'bob']), command).toEqual({ command, args: ['bob'], flags: {}, json: false })
+    }
+    expect(parseFastCommand(['mute', 'bob', '--for', '1h30m'])).toMatchObject({ flags: { for: 5400 } })
+    expect(parseFastCommand(['trust', 'bob', '--fingerprint', 'c69f-634c'])).toMatchObject({ flags: { fingerprint: 'c69f-634c' } })
+    expect(parseFastCommand(['daemon', 'stop', '--force'])).toEqual({
+      command: 'daemon stop',
+      args: [],
+      flags: { force: true },
+      json: false,
+    })
   })
 
   it('leaves everything else to oclif', () => {
     for (const argv of [
       [],
-      ['peers'],
       ['daemon', 'start'],
+      ['daemon', 'run'],
       ['daemon', 'status', 'extra'],
       ['daemon', 'status', '--help'],
+      ['daemon', 'status', '-v'],
       ['msg', 'bob'], // stdin mode
       ['msg', 'bob', 'hi', '--bogus'],
       ['msg', 'bob', 'hi', '--quiet'],
+      ['msg', 'bob', 'hi', '-q'],
       ['msg', 'bob', '--', '-1 degrees'],
       ['msg', 'bob', 'hi', '--timeout', 'soon'],
+      ['msg', 'bob', 'hi', '--timeout', '3601'],
       ['msg', 'bob', 'hi', '--timeout'],
+      ['msg', 'bob', 'hi', '--timeout', '3', '--timeout', '4'],
       ['msg', 'bob', 'hi', '--home'],
+      ['msg', 'bob', 'hi', '--home', '--json'],
       ['msg', 'bob', 'hi', '--json=yes'],
       ['daemon', 'status', '--timeout', '3'],
+      ['peers', 'bob'],
+      ['peers', '-h'],
+      ['pers'],
+      ['history', 'bob', 'carol'],
+      ['history', '--limit', '0'],
+      ['history', '--limit', '100001'],
+      ['history', '--limit=-1'],
+      ['block'],
+      ['block', ''],
+      ['block', 'bob', 'carol'],
+      ['mute', 'bob', '--for', 'a while'],
+      ['unmute', 'bob', '--for', '1h'],
+      ['trust', 'bob', '--fingerprint'],
+      ['watch'],
+      ['chat'],
+      ['server'],
+      ['help', 'peers'],
     ]) {
       expect(parseFastCommand(argv), argv.join(' ')).toBeUndefined()
     }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
-import { actorLines, statusLines } from '../../cli/render.js'
+import { statusOutcome } from '../../cli/command-outcomes.js'
 import type { StatusResult } from '../../protocol/rpc.js'
 
 export default class DaemonStatus extends BaseCommand {
@@ -16,10 +16,9 @@ export default class DaemonStatus extends BaseCommand {
 
   async run(): Promise<StatusResult> {
     const { flags } = await this.parse(DaemonStatus)
-    const status = await this.daemon.call('status', flags.verbose ? { verbose: true } : {})
-    this.log(statusLines(status, this.colors))
-    if (flags.verbose) this.log(actorLines(status, this.colors))
-    return status
+    const { result, text } = await statusOutcome(this.daemon, flags.verbose, this.colors)
+    this.log(text)
+    return result
   }
 
   protected override readonly reportsStatus = true

@@ -1,25 +1,9 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
-import {
-  cleanStale,
-  FORCE_STOP_GRACE_MS,
-  forceStop,
-  isProcessAlive,
-  looksLikeDaemon,
-  probeStatus,
-  stopDaemon,
-} from '../../cli/daemon-launcher.js'
-import { readPidFile } from '../../cli/report.js'
-import { ErrorCode, P2PError } from '../../protocol/errors.js'
-import type { StatusResult } from '../../protocol/rpc.js'
+import { FORCE_STOP_GRACE_MS } from '../../cli/daemon-launcher.js'
+import { type DaemonStopResult, stopOutcome } from '../../cli/daemon-stop.js'
 
-export interface DaemonStopResult {
-  stopped: boolean
-  wasRunning: boolean
-  pid?: number
-  /** With --force: whether SIGTERM was enough or it took SIGKILL. */
-  how?: 'terminated' | 'killed'
-}
+export type { DaemonStopResult } from '../../cli/daemon-stop.js'
 
 export default class DaemonStop extends BaseCommand {
   static override summary = 'Stop your daemon (unregisters, closes links, flushes); exit 0 also when it was not running'
@@ -36,35 +20,8 @@ export default class DaemonStop extends BaseCommand {
 
   async run(): Promise<DaemonStopResult> {
     const { flags } = await this.parse(DaemonStop)
-    let status: StatusResult | undefined
-    try {
-      status = await probeStatus(this.paths)
-    } catch (error) {
-      // Not answering is what --force is for.
-      if (!(flags.force && error instanceof P2PError && error.code === ErrorCode.DaemonNotResponding)) throw error
-    }
-    if (flags.force) return this.forceStop(status)
-    if (!status) return this.notRunning()
-    await stopDaemon(this.paths, status)
-    this.log(`daemon for ${status.userId} stopped (pid ${status.pid})`)
-    return { stopped: true, wasRunning: true, pid: status.pid }
-  }
-
-  private async forceStop(status: StatusResult | undefined): Promise<DaemonStopResult> {
-    const pid = status?.pid ?? readPidFile(this.paths.pid)
-    if (pid !== undefined && !isProcessAlive(pid)) cleanStale(this.paths)
-    if (pid === undefined || !isProcessAlive(pid) || (!status && !looksLikeDaemon(pid))) return this.notRunning()
-    const how = await forceStop(this.paths, pid)
-    const who = status ? `daemon for ${status.userId}` : 'daemon'
-    this.log(
-      `${who} ${how === 'killed' ? 'killed' : 'stopped'} (pid ${pid}${how === 'killed' ? `, still there ${FORCE_STOP_GRACE_MS / 1000} s after SIGTERM` : ''})`,
-    )
-    return { stopped: true, wasRunning: true, pid, how }
-  }
-
-  private notRunning(): DaemonStopResult {
-    // Leftovers of a crashed daemon are cleaned by the next `daemon start`, the one place that does it.
-    this.log('daemon was not running; nothing to stop')
-    return { stopped: false, wasRunning: false }
+    const { result, text } = await stopOutcome(this.paths, flags.force)
+    this.log(text)
+    return result
   }
 }
