@@ -139,6 +139,9 @@ export async function idleConnections(n) {
   return { n, open, before, after, seconds }
 }
 
+/** A report row of `value` beside the same run's `baseline`. */
+const ratioRow = (metric, value, baseline, goal) => ({ metric, value, baseline, ratio: value / baseline, goal })
+
 export async function run({ quick }) {
   const durationMs = quick ? 4000 : 10_000
   const n = quick ? 300 : 2000
@@ -161,37 +164,18 @@ export async function run({ quick }) {
     command: `node bench/b7-relay.js${quick ? ' --quick' : ''}`,
     setup: `two daemons with --listen off (relayed) vs default (direct), P2P_PEER_RATE=0, server --relay-rate 0; across instances: alice on A, bob on B, two servers --redis --relay-url on one redis-server; 4 x 256 outstanding sends for ${durationMs / 1000} s, then ${n} sequential sends; ${idleN} authenticated idle control connections from one process`,
     rows: [
-      {
-        metric: 'relayed msg/s',
-        value: relayedResult.perSecond,
-        baseline: directResult.perSecond,
-        ratio: relayedResult.perSecond / directResult.perSecond,
-        goal: '>= 0.7x',
-      },
-      {
-        metric: 'relayed idle p50 (ms)',
-        value: relayedResult.latency.p50,
-        baseline: directResult.latency.p50,
-        ratio: relayedResult.latency.p50 / directResult.latency.p50,
-        goal: '<= direct + 0.5 ms',
-      },
+      ratioRow('relayed msg/s', relayedResult.perSecond, directResult.perSecond, '>= 0.7x'),
+      ratioRow('relayed idle p50 (ms)', relayedResult.latency.p50, directResult.latency.p50, '<= direct + 0.5 ms'),
       { metric: 'relayed idle p99 (ms)', value: relayedResult.latency.p99, baseline: directResult.latency.p99, goal: 'report' },
       ...(cross
         ? [
-            {
-              metric: 'relayed across 2 instances msg/s (baseline: relayed on one)',
-              value: cross.perSecond,
-              baseline: relayedResult.perSecond,
-              ratio: cross.perSecond / relayedResult.perSecond,
-              goal: 'report (same splice, one process)',
-            },
-            {
-              metric: 'relayed across 2 instances idle p50 (ms)',
-              value: cross.latency.p50,
-              baseline: relayedResult.latency.p50,
-              ratio: cross.latency.p50 / relayedResult.latency.p50,
-              goal: 'report',
-            },
+            ratioRow(
+              'relayed across 2 instances msg/s (baseline: relayed on one)',
+              cross.perSecond,
+              relayedResult.perSecond,
+              'report (same splice, one process)',
+            ),
+            ratioRow('relayed across 2 instances idle p50 (ms)', cross.latency.p50, relayedResult.latency.p50, 'report'),
           ]
         : []),
       { metric: 'server RSS while relaying the load (MB)', value: relayRss, goal: 'report' },
