@@ -174,11 +174,8 @@ export class Outbox {
    * Any session that still counts it in flight lets it go when the link's own ack comes, or dies.
    */
   ackedByMailbox(peer: string, id: string): void {
-    this.batcher
-      .run(() => this.store.markDepositedDelivered(peer, id))
-      .catch(() => {
-        // Not recorded: it stays queued, goes out again, and the peer acknowledges it again.
-      })
+    // Not recorded: it stays queued, goes out again, and the peer acknowledges it again.
+    this.batcher.record(() => this.store.markDepositedDelivered(peer, id))
     this.waiters.get(peer)?.get(id)?.('delivered')
   }
 
@@ -215,11 +212,9 @@ export class Outbox {
     session.lastProgressAt = Date.now()
     // The peer has spoken: the sender may hear it now. The status write is committed in this same
     // turn's batch, which runs before the answer is flushed to the control socket.
-    this.batcher
-      .run(() => write(sent.seq))
-      .catch(() => {
-        // Not recorded: the message stays queued, goes out again on the next link, and is acked again.
-      })
+    // Not recorded (a failed commit or a power cut): the message stays queued, goes out again on
+    // the next link, and is acked again.
+    this.batcher.record(() => write(sent.seq))
     this.waiters.get(peer)?.get(id)?.(status)
     // Refill once both windows are half empty: one query per half window, not one per ack.
     if (session.inFlight.size <= SEND_WINDOW / 2 && session.inFlightBytes <= SEND_WINDOW_BYTES / 2) this.pump(peer, link)

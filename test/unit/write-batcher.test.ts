@@ -64,6 +64,25 @@ describe('WriteBatcher durability', () => {
   })
 })
 
+describe('WriteBatcher.record', () => {
+  it('commits a mark with the turn; a batch of only marks asks for no fsync, a mixed one does', async () => {
+    const db = tempDb()
+    db.exec('CREATE TABLE t (v INTEGER UNIQUE)')
+    let syncs = 0
+    const batcher = new WriteBatcher(db, { sync: () => (syncs++, Promise.resolve()), close: () => {} })
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)')
+    batcher.record(() => insert.run(1))
+    batcher.record(() => insert.run(1)) // fails alone, and nobody is told
+    await new Promise((r) => setImmediate(r))
+    expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 1 })
+    expect(syncs).toBe(0)
+    batcher.record(() => insert.run(2))
+    await batcher.run(() => insert.run(3))
+    expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 3 })
+    expect(syncs).toBe(1)
+  })
+})
+
 describe('WalSync', () => {
   it('syncs the WAL; callers that come while a sync runs share the next one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'p2p-walsync-'))
