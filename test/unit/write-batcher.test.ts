@@ -69,7 +69,11 @@ describe('WriteBatcher.record', () => {
     const db = tempDb()
     db.exec('CREATE TABLE t (v INTEGER UNIQUE)')
     let syncs = 0
-    const batcher = new WriteBatcher(db, { sync: () => (syncs++, Promise.resolve()), close: () => {} })
+    const sync = () => {
+      syncs++
+      return Promise.resolve()
+    }
+    const batcher = new WriteBatcher(db, { sync, close: () => {} })
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)')
     batcher.record(() => insert.run(1))
     batcher.record(() => insert.run(1)) // fails alone, and nobody is told
