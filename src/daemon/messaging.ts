@@ -3,10 +3,10 @@
  * of the stores, the outbox and the link supervisor. The checks before a send run in the order a
  * user needs to hear them: yourself, blocked, key changed, unknown peer.
  */
-import { nanoid } from 'nanoid'
 import { DEFAULT_HISTORY_LIMIT, DEFAULT_SEND_TIMEOUT_S } from '../protocol/defaults.js'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import { fingerprint, fromHex, normalizeFingerprint } from '../protocol/identity.js'
+import { newMessageId } from '../protocol/message-id.js'
 import type { HistoryEntry, ParsedParamsOf, SendResult, TrustResult } from '../protocol/rpc.js'
 import type { KeyConflicts } from './key-conflicts.js'
 import type { LinkSupervisor } from './link-supervisor.js'
@@ -41,8 +41,9 @@ export class Messaging {
     // No await before the enqueue when the key is known: sends to one peer keep their order.
     const known = keys.resolve(to)
     const peerKey = typeof known === 'string' ? known : await known
-    const id = nanoid()
-    const { seq, durable } = await outbox.enqueue({ id, peer: to, peerKey, text, at: Date.now() })
+    const at = Date.now()
+    const id = newMessageId(at)
+    const { seq, durable } = await outbox.enqueue({ id, peer: to, peerKey, text, at })
     // Not before the enqueue resolves: the row's stored_at is no later than this.
     const storedBy = Date.now()
     const waitMs = (timeout ?? DEFAULT_SEND_TIMEOUT_S) * 1000

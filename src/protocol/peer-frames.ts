@@ -4,7 +4,7 @@
  * and the actors see whole, validated frames.
  *
  *   hello  first frame each way after the handshake: who I claim to be (checked against my key)
- *   msg    a chat message; `id` is the sender's nanoid, `at` the sender's clock (ms)
+ *   msg    a chat message; `id` is the sender's (message-id.ts), `at` the sender's clock (ms)
  *   ack    the receiver stored (or had already stored) message `id`
  *   nack   the receiver refused message `id` for good (too large, malformed); do not retry
  *   ping / pong   liveness
