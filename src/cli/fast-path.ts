@@ -1,9 +1,9 @@
 /**
- * The one-shot commands scripts run most (`msg PEER TEXT...`, `daemon status`, `peers`, `history`,
+ * The one-shot commands scripts run most (`msg PEER TEXT...`, `seq 100000 | p2p msg bob`, `daemon status`, `peers`, `history`,
  * `block`...) without loading @oclif/core: it is about half the start-up time of a one-shot command
  * (BENCHMARKS.md, B3). The build bundles this file with what it imports into one file
  * (scripts/bundle-fast-path.js), which bin/run.js asks first; anything this parser does not
- * recognise exactly (help, stdin input, an unknown or repeated flag, a short flag, `--flag=` on a
+ * recognise exactly (help, an unknown or repeated flag, a short flag, `--flag=` on a
  * boolean, `--`, any other command) goes to oclif, which runs the same command the same way.
  * Output, JSON documents and exit codes are the oclif commands' own (command-outcomes.ts and the
  * report module), and the CLI tests run both paths on the same inputs.
@@ -18,7 +18,6 @@ import {
   type Outcome,
   peersOutcome,
   policyOutcome,
-  sendOutcome,
   statusOutcome,
   trustOutcome,
 } from './command-outcomes.js'
@@ -26,7 +25,8 @@ import { ControlClient } from './control-client.js'
 import { stopOutcome } from './daemon-stop.js'
 import { paletteFor } from './format.js'
 import { notRespondingMessage, notRunningMessage, reportError, writeJson } from './report.js'
-import { checkText, peerId } from './validate.js'
+import { sendMessages } from './send-messages.js'
+import { peerId } from './validate.js'
 
 type FlagKind = { kind: 'boolean' } | { kind: 'string' } | { kind: 'integer'; min: number; max: number } | { kind: 'duration' }
 
@@ -43,7 +43,7 @@ const NO_ARGS: FastSpec = { args: [0, 0], flags: {} }
 
 /** The commands the fast path runs, by their words; each mirrors its oclif command in src/commands. */
 const FAST_COMMANDS = {
-  msg: { args: [2, Number.POSITIVE_INFINITY], flags: { timeout: { kind: 'integer', min: 0, max: MAX_SEND_TIMEOUT_S } } },
+  msg: { args: [1, Number.POSITIVE_INFINITY], flags: { timeout: { kind: 'integer', min: 0, max: MAX_SEND_TIMEOUT_S }, quiet: BOOLEAN } },
   'daemon status': { args: [0, 0], flags: { verbose: BOOLEAN } },
   'daemon stop': { args: [0, 0], flags: { force: BOOLEAN } },
   peers: NO_ARGS,
@@ -139,9 +139,7 @@ export async function runFastPath(argv: readonly string[]): Promise<number | und
     notRespondingMessage: notRespondingMessage(home, homeGiven),
   })
   try {
-    const { result, text } = await outcomeOf(parsed, client, paths)
-    if (parsed.json) writeJson(result)
-    else process.stdout.write(`${text}\n`)
+    await runCommand(parsed, client, paths)
     return 0
   } catch (error) {
     const { code, message } =
@@ -152,16 +150,31 @@ export async function runFastPath(argv: readonly string[]): Promise<number | und
   }
 }
 
-/** What the oclif command of the same name does, through the same outcome function. */
-function outcomeOf({ command, args, flags }: FastCommand, client: ControlClient, paths: ProfilePaths): Promise<Outcome<unknown>> {
+/** What the oclif command of the same name does, through the same functions, printed the same way. */
+async function runCommand(parsed: FastCommand, client: ControlClient, paths: ProfilePaths): Promise<void> {
+  const { command, args, flags, json } = parsed
+  if (command === 'msg') {
+    const timeout = (flags.timeout as number | undefined) ?? DEFAULT_SEND_TIMEOUT_S
+    const options = { to: peerId(args[0] as string), words: args.slice(1), timeout, quiet: flags.quiet === true, json }
+    const document = await sendMessages(client, options)
+    if (document && json) writeJson(document)
+    return
+  }
+  const { result, text } = await outcomeOf(command, args, flags, client, paths)
+  if (json) writeJson(result)
+  else process.stdout.write(`${text}\n`)
+}
+
+function outcomeOf(
+  command: Exclude<FastCommandId, 'msg'>,
+  args: string[],
+  flags: FastCommand['flags'],
+  client: ControlClient,
+  paths: ProfilePaths,
+): Promise<Outcome<unknown>> {
   const colors = paletteFor(process.stdout)
   const peer = () => peerId(args[0] as string)
   switch (command) {
-    case 'msg': {
-      const to = peer()
-      const timeout = (flags.timeout as number | undefined) ?? DEFAULT_SEND_TIMEOUT_S
-      return sendOutcome(client, to, checkText(args.slice(1).join(' ')), timeout)
-    }
     case 'daemon status':
       return statusOutcome(client, flags.verbose === true, colors)
     case 'daemon stop':

@@ -72,10 +72,60 @@ describe('the fast path answers like oclif', () => {
       }
       expect((await p2p(['msg', 'nobody-here', 'hi'], { home: net.alice.home })).code).toBe(4)
 
-      // --quiet is oclif's alone: the fast path hands it over, so both answer alike.
       const quiet = await bothPaths(['msg', 'bob', 'quietly', '--quiet'], net.alice.home)
       expect(quiet.fast).toEqual({ code: 0, stdout: '', stderr: 'sent 1: 1 delivered, 0 queued, 0 failed\n' })
       expect(quiet.oclif).toEqual(quiet.fast)
+    },
+    SLOW,
+  )
+
+  it(
+    'msg from stdin: status lines, JSON lines, --quiet summaries, and input errors after what was sent',
+    async () => {
+      const home = net.alice.home
+      const viaBoth = async (args: string[], input: string) => ({
+        fast: await p2p(args, { home, input }),
+        oclif: await p2p(args, { home, input, env: { P2P_NO_FAST_PATH: '1' } }),
+      })
+      const lines = 'one\n\ntwo\nthree\n'
+      const plain = await viaBoth(['msg', 'bob'], lines)
+      expect(plain.fast).toEqual({ code: 0, stdout: 'delivered\ndelivered\ndelivered\n', stderr: '' })
+      expect(plain.oclif).toEqual(plain.fast)
+
+      const json = await viaBoth(['msg', 'bob', '--json'], lines)
+      for (const r of [json.fast, json.oclif]) {
+        expect(r.code).toBe(0)
+        expect(
+          r.stdout
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l).status),
+        ).toEqual(['delivered', 'delivered', 'delivered'])
+      }
+
+      const quiet = await viaBoth(['msg', 'bob', '--quiet'], lines)
+      expect(quiet.fast).toEqual({ code: 0, stdout: '', stderr: 'sent 3: 3 delivered, 0 queued, 0 failed\n' })
+      expect(quiet.oclif).toEqual(quiet.fast)
+      const quietJson = await viaBoth(['msg', 'bob', '--quiet', '--json'], lines)
+      expect(JSON.parse(quietJson.fast.stdout)).toEqual({ sent: 3, delivered: 3, queued: 0, failed: 0 })
+      expect(quietJson.oclif).toEqual(quietJson.fast)
+
+      // A line over 64 KiB stops the command with exit 2; the line before it went out.
+      const tooLong = await viaBoth(['msg', 'bob', '--quiet'], `before\n${'x'.repeat(70_000)}\nafter\n`)
+      expect(tooLong.fast.code).toBe(2)
+      expect(tooLong.fast.stderr).toMatch(/^sent 1: 1 delivered, 0 queued, 0 failed\np2p: .*line 2/)
+      expect(tooLong.oclif).toEqual(tooLong.fast)
+
+      for (const [args, input] of [
+        [['msg', 'bob'], ''], // nothing to send
+        [['msg', 'bob', '--json'], '\n \n'],
+        [['msg', 'nobody-here'], 'hi\n'],
+        [['msg', 'nobody-here', '--json'], 'hi\nthere\n'],
+      ] as const) {
+        const { fast, oclif } = await viaBoth([...args], input)
+        expect(fast, `${args.join(' ')} < ${JSON.stringify(input)}`).toEqual(oclif)
+        expect(fast.code).not.toBe(0)
+      }
     },
     SLOW,
   )

@@ -24,6 +24,13 @@ describe('parseFastCommand', () => {
       flags: { timeout: 0 },
       args: ['bob', 'hi'],
     })
+    // No text: stdin lines, pipelined (`seq 100000 | p2p msg bob`).
+    expect(parseFastCommand(['msg', 'bob', '--quiet', '--json'])).toEqual({
+      command: 'msg',
+      args: ['bob'],
+      flags: { quiet: true },
+      json: true,
+    })
     expect(parseFastCommand(['daemon', 'status', '--json'])).toEqual({ command: 'daemon status', args: [], flags: {}, json: true })
     expect(parseFastCommand(['daemon', 'status', '--verbose'])).toMatchObject({ flags: { verbose: true } })
   })
@@ -59,9 +66,9 @@ describe('parseFastCommand', () => {
       ['daemon', 'status', 'extra'],
       ['daemon', 'status', '--help'],
       ['daemon', 'status', '-v'],
-      ['msg', 'bob'], // stdin mode
       ['msg', 'bob', 'hi', '--bogus'],
-      ['msg', 'bob', 'hi', '--quiet'],
+      ['msg', 'bob', '--quiet=yes'],
+      ['msg'],
       ['msg', 'bob', 'hi', '-q'],
       ['msg', 'bob', '--', '-1 degrees'],
       ['msg', 'bob', 'hi', '--timeout', 'soon'],
