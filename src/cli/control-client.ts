@@ -121,24 +121,29 @@ export class ControlClient implements DaemonClient {
     return this.connecting
   }
 
-  /** One request; resolves with its result or rejects with a P2PError carrying the daemon's code. */
-  async call<M extends Method>(method: M, ...[params]: ParamsArg<M>): Promise<ResultOf[M]> {
-    if (this.failure) throw this.failure
+  /**
+   * One request; resolves with its result or rejects with a P2PError carrying the daemon's code.
+   * Once connected it goes out without an await: a pipeline of 100,000 sends makes as many calls.
+   */
+  call<M extends Method>(method: M, ...[params]: ParamsArg<M>): Promise<ResultOf[M]> {
+    if (this.failure) return Promise.reject(this.failure)
     const id = this.nextId++
-    const request = { jsonrpc: '2.0', id, method, ...(params !== undefined ? { params } : {}) }
     const answer = new Promise<ResultOf[M]>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
     })
     // The deadline runs from now, connecting included.
     this.allowanceMs = Math.max(this.allowanceMs, this.options.timeoutMs ?? requestAllowanceMs(method, params))
     this.armWatchdog()
-    try {
-      const socket = await this.connect()
-      if (this.failure) throw this.failure
-      if (this.pending.has(id)) this.write(socket, `${JSON.stringify(request)}\n`)
-    } catch (error) {
-      this.settle(id)?.reject(error as Error)
-    }
+    const line = `${JSON.stringify(params !== undefined ? { jsonrpc: '2.0', id, method, params } : { jsonrpc: '2.0', id, method })}\n`
+    if (this.socket) this.write(this.socket, line)
+    else
+      this.connect().then(
+        (socket) => {
+          if (this.failure) this.settle(id)?.reject(this.failure)
+          else if (this.pending.has(id)) this.write(socket, line)
+        },
+        (error: Error) => this.settle(id)?.reject(error),
+      )
     return answer
   }
 
