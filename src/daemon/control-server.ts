@@ -176,27 +176,33 @@ export class ControlServer {
     }
     const handler = this.handlers[name] as (params: unknown, client: ClientContext) => unknown
     state.unanswered++
-    Promise.resolve()
-      .then(() => handler(request.params, context))
-      .then(
-        (result) => {
-          // Notifications (no id) get no response, as JSON-RPC says.
-          state.unanswered--
-          if (id !== undefined) write({ jsonrpc: '2.0', id: rpcId, result })
-          for (const fn of after) fn()
-          state.settled()
-        },
-        (error: unknown) => {
-          state.unanswered--
-          if (error instanceof P2PError) {
-            write(rpcError(rpcId, JSONRPC_APPLICATION_ERROR, error.message, error.code))
-          } else {
-            this.log.error({ err: error, method: name }, 'control request failed')
-            write(rpcError(rpcId, JSONRPC_INTERNAL_ERROR, `internal error: ${(error as Error)?.message ?? error}`, ErrorCode.Internal))
-          }
-          state.settled()
-        },
-      )
+    const answered = (result: unknown) => {
+      // Notifications (no id) get no response, as JSON-RPC says.
+      state.unanswered--
+      if (id !== undefined) write({ jsonrpc: '2.0', id: rpcId, result })
+      for (const fn of after) fn()
+      state.settled()
+    }
+    const failed = (error: unknown) => {
+      state.unanswered--
+      if (error instanceof P2PError) {
+        write(rpcError(rpcId, JSONRPC_APPLICATION_ERROR, error.message, error.code))
+      } else {
+        this.log.error({ err: error, method: name }, 'control request failed')
+        write(rpcError(rpcId, JSONRPC_INTERNAL_ERROR, `internal error: ${(error as Error)?.message ?? error}`, ErrorCode.Internal))
+      }
+      state.settled()
+    }
+    // Called at once, not from a promise chain: two promises fewer per `send`, the request sent most.
+    let outcome: unknown
+    try {
+      outcome = handler(request.params, context)
+    } catch (error) {
+      failed(error)
+      return
+    }
+    if (outcome instanceof Promise) outcome.then(answered, failed)
+    else answered(outcome)
   }
 }
 

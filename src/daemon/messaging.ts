@@ -43,18 +43,14 @@ export class Messaging {
     const peerKey = typeof known === 'string' ? known : await known
     const at = Date.now()
     const id = newMessageId(at)
-    const { seq, durable } = await outbox.enqueue({ id, peer: to, peerKey, text, at })
-    // Not before the enqueue resolves: the row's stored_at is no later than this.
-    const storedBy = Date.now()
     const waitMs = (timeout ?? DEFAULT_SEND_TIMEOUT_S) * 1000
-    const delivery = waitMs > 0 ? outbox.waitFor(to, id, waitMs) : Promise.resolve('queued' as const)
-    links.wake(to)
     // Our fsync and the peer's run at the same time; the answer waits for both.
-    let [status] = await Promise.all([delivery, durable])
+    const sent = await outbox.enqueueAndWait({ id, peer: to, peerKey, text, at }, waitMs, () => links.wake(to))
+    let status = sent.status
     // No link now: wait on, and answer `mailbox` once the message is left there.
-    const deadline = storedBy + waitMs
+    const deadline = sent.storedBy + waitMs
     if (status === 'queued' && this.deps.mailbox && Date.now() < deadline) {
-      status = await this.deps.mailbox.settleSend(to, { id, seq }, storedBy, deadline)
+      status = await this.deps.mailbox.settleSend(to, { id, seq: sent.seq }, sent.storedBy, deadline)
     }
     return { id, to, status }
   }

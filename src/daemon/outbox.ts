@@ -6,7 +6,7 @@
  */
 import type { DeliveryStatus } from '../protocol/rpc.js'
 import type { MessageStore, OutgoingRow } from './stores/message-store.js'
-import type { WriteBatcher } from './stores/write-batcher.js'
+import type { Outcome, WriteBatcher } from './stores/write-batcher.js'
 
 /** Unacknowledged messages in flight per link: enough to fill the pipe, bounded for memory. */
 export const SEND_WINDOW = 1024
@@ -37,6 +37,8 @@ interface Session {
 
 type Waiter = (status: DeliveryStatus) => void
 
+type NewMessage = Omit<OutgoingRow, 'seq' | 'storedAt'>
+
 /**
  * Rows enqueued for a peer since a session of its link last found the queue empty: the next
  * pump sends them from here instead of reading back from SQLite what was just written.
@@ -58,7 +60,7 @@ export class Outbox {
   private readonly tails = new Map<string, Tail>()
 
   constructor(
-    private readonly store: MessageStore,
+    private readonly messages: MessageStore,
     private readonly batcher: WriteBatcher,
   ) {}
 
@@ -68,44 +70,104 @@ export class Outbox {
    * Sending before our own fsync loses nothing: a power cut in between takes back only a message
    * the sender was never answered for.
    */
-  async enqueue(message: {
-    id: string
-    peer: string
-    peerKey: string
-    text: string
-    at: number
-  }): Promise<{ seq: number; durable: Promise<unknown> }> {
-    const row = { ...message, seq: 0, storedAt: Date.now() }
-    const { committed, durable } = this.batcher.stage(() => this.store.enqueue(row))
-    // When the commit fails, the caller hears it from `committed`; `durable` fails the same way, unheard.
-    durable.catch(() => {})
-    row.seq = await committed
-    // Counted and kept in the tail in one step: the tail's order is the count's.
-    this.enqueued.set(message.peer, (this.enqueued.get(message.peer) ?? 0) + 1)
-    const tail = this.tails.get(message.peer)
-    if (tail && tail.rows.length >= TAIL_MAX_ROWS) this.tails.delete(message.peer)
-    else tail?.rows.push(row)
-    return { seq: row.seq, durable }
+  enqueue(message: NewMessage): Promise<{ seq: number; durable: Promise<unknown> }> {
+    return new Promise((resolve, reject) => {
+      let tellDurable!: (outcome: Outcome<number>) => void
+      const durable = new Promise((res, rej) => {
+        tellDurable = (outcome) => (outcome.ok ? res(outcome.value) : rej(outcome.error))
+      })
+      // When the commit fails, the caller hears it from the first promise; `durable` fails the same way, unheard.
+      durable.catch(() => {})
+      this.stageRow(message, (outcome) => (outcome.ok ? resolve({ seq: outcome.value, durable }) : reject(outcome.error)), tellDurable)
+    })
+  }
+
+  /**
+   * `send`'s whole wait in one promise: stores the message, calls `wake` once it is committed (the
+   * link may send it now), and resolves once it is on disk and the peer acked or refused it, its
+   * link went down, or `waitMs` passed ("queued"); rejects if it could not be stored. One promise
+   * per message instead of the six that enqueue, waitFor and Promise.all made.
+   */
+  enqueueAndWait(
+    message: NewMessage,
+    waitMs: number,
+    wake: () => void,
+  ): Promise<{ seq: number; status: DeliveryStatus; storedBy: number }> {
+    return new Promise((resolve, reject) => {
+      let seq = 0
+      let storedBy = 0
+      let status: DeliveryStatus | undefined
+      let onDisk = false
+      let failed = false
+      const fail = (error: unknown) => {
+        if (failed) return
+        failed = true
+        reject(error)
+      }
+      const finish = () => {
+        if (!failed && onDisk && status !== undefined) resolve({ seq, status, storedBy })
+      }
+      const committed = (outcome: Outcome<number>) => {
+        if (!outcome.ok) return fail(outcome.error)
+        seq = outcome.value
+        storedBy = Date.now()
+        if (waitMs > 0)
+          this.addWaiter(message.peer, message.id, waitMs, (delivery) => {
+            status = delivery
+            finish()
+          })
+        else status = 'queued'
+        try {
+          wake()
+        } catch (error) {
+          fail(error)
+        }
+      }
+      this.stageRow(message, committed, (outcome) => {
+        if (!outcome.ok) return fail(outcome.error)
+        onDisk = true
+        finish()
+      })
+    })
+  }
+
+  /** Stages the row; once committed, counts it and keeps it in the peer's tail before `committed` hears of it. */
+  private stageRow(message: NewMessage, committed: (outcome: Outcome<number>) => void, durable: (outcome: Outcome<number>) => void): void {
+    const row: OutgoingRow = { ...message, seq: 0, storedAt: Date.now() }
+    const counted = (outcome: Outcome<number>) => {
+      if (outcome.ok) {
+        row.seq = outcome.value
+        // Counted and kept in the tail in one step: the tail's order is the count's.
+        this.enqueued.set(message.peer, (this.enqueued.get(message.peer) ?? 0) + 1)
+        const tail = this.tails.get(message.peer)
+        if (tail && tail.rows.length >= TAIL_MAX_ROWS) this.tails.delete(message.peer)
+        else tail?.rows.push(row)
+      }
+      committed(outcome)
+    }
+    this.batcher.stage(() => this.messages.enqueue(row), counted, durable)
   }
 
   hasQueued(peer: string): boolean {
-    return this.store.queuedFor(peer, 0, 1).length > 0
+    return this.messages.queuedFor(peer, 0, 1).length > 0
   }
 
   /** Resolves with the message's status once acked, refused, or the link to `peer` goes down; else after `timeoutMs`. */
   waitFor(peer: string, id: string, timeoutMs: number): Promise<DeliveryStatus> {
-    return new Promise((resolve) => {
-      const perPeer = this.waiters.get(peer) ?? new Map<string, Waiter>()
-      this.waiters.set(peer, perPeer)
-      const done = (status: DeliveryStatus) => {
-        clearTimeout(timer)
-        perPeer.delete(id)
-        if (perPeer.size === 0 && this.waiters.get(peer) === perPeer) this.waiters.delete(peer)
-        resolve(status)
-      }
-      const timer = setTimeout(() => done('queued'), timeoutMs)
-      perPeer.set(id, done)
-    })
+    return new Promise((resolve) => this.addWaiter(peer, id, timeoutMs, resolve))
+  }
+
+  private addWaiter(peer: string, id: string, timeoutMs: number, tell: Waiter): void {
+    const perPeer = this.waiters.get(peer) ?? new Map<string, Waiter>()
+    this.waiters.set(peer, perPeer)
+    const done = (status: DeliveryStatus) => {
+      clearTimeout(timer)
+      perPeer.delete(id)
+      if (perPeer.size === 0 && this.waiters.get(peer) === perPeer) this.waiters.delete(peer)
+      tell(status)
+    }
+    const timer = setTimeout(() => done('queued'), timeoutMs)
+    perPeer.set(id, done)
   }
 
   /** A new link to `peer`: everything still queued goes out on it, from the start. */
@@ -127,7 +189,7 @@ export class Outbox {
     const enqueued = this.enqueued.get(peer) ?? 0
     while (session.exhaustedAt !== enqueued && session.inFlight.size < SEND_WINDOW && session.inFlightBytes < SEND_WINDOW_BYTES) {
       const limit = SEND_WINDOW - session.inFlight.size
-      const rows = this.takeTail(peer, session, limit) ?? this.store.queuedFor(peer, session.lastSentSeq, limit)
+      const rows = this.takeTail(peer, session, limit) ?? this.messages.queuedFor(peer, session.lastSentSeq, limit)
       if (rows.length < limit) {
         session.exhaustedAt = enqueued
         this.tails.set(peer, { startCount: enqueued, rows: [] })
@@ -166,7 +228,7 @@ export class Outbox {
   }
 
   acked(peer: string, link: OutboxLink, id: string): void {
-    this.settle(peer, link, id, 'delivered', (seq) => this.store.markDelivered(seq))
+    this.settle(peer, link, id, 'delivered', (seq) => this.messages.markDelivered(seq))
   }
 
   /**
@@ -175,12 +237,12 @@ export class Outbox {
    */
   ackedByMailbox(peer: string, id: string): void {
     // Not recorded: it stays queued, goes out again, and the peer acknowledges it again.
-    this.batcher.record(() => this.store.markDepositedDelivered(peer, id))
+    this.batcher.record(() => this.messages.markDepositedDelivered(peer, id))
     this.waiters.get(peer)?.get(id)?.('delivered')
   }
 
   refused(peer: string, link: OutboxLink, id: string, reason: string): void {
-    this.settle(peer, link, id, 'failed', (seq) => this.store.markFailed(seq, reason))
+    this.settle(peer, link, id, 'failed', (seq) => this.messages.markFailed(seq, reason))
   }
 
   /**
@@ -194,7 +256,7 @@ export class Outbox {
 
   /** Queued messages older than the outbox lifetime become failed. */
   expire(storedBefore: number): number {
-    const expired = this.store.expire(storedBefore)
+    const expired = this.messages.expire(storedBefore)
     for (const { peer, id } of expired) this.waiters.get(peer)?.get(id)?.('failed')
     return expired.length
   }

@@ -192,3 +192,48 @@ describe('Outbox tail (rows sent from memory while the link keeps up)', () => {
     }
   })
 })
+
+describe('Outbox.enqueueAndWait', () => {
+  /** A durability the test finishes by hand. */
+  const manualSync = () => {
+    const waiting: Array<() => void> = []
+    return { waiting, durability: { sync: () => new Promise<void>((resolve) => waiting.push(resolve)), close: () => {} } }
+  }
+  const turn = () => new Promise((r) => setImmediate(r))
+
+  it('wakes the link once the row is committed, and answers once both the ack and our fsync are in', async () => {
+    const db = tempDb()
+    const sync = manualSync()
+    const outbox = new Outbox(new MessageStore(db), new WriteBatcher(db, sync.durability))
+    const sent: string[] = []
+    const link = { remoteKey: 'kb', closed: false, send: (frame: { id: string }) => sent.push(frame.id) }
+    outbox.linkUp('bob', link)
+    let answer: { status: string } | undefined
+    const sending = outbox
+      .enqueueAndWait({ id: 'both-halves', peer: 'bob', peerKey: 'kb', text: 'hi', at: 1 }, 60_000, () => outbox.pump('bob', link))
+      .then((a) => (answer = a))
+    await turn()
+    expect(sent).toEqual(['both-halves']) // committed, so it went out before our fsync
+    outbox.acked('bob', link, 'both-halves')
+    await turn()
+    expect(answer).toBeUndefined() // acked, but not yet on our disk
+    for (const finish of sync.waiting) finish()
+    await sending
+    expect(answer).toMatchObject({ status: 'delivered' })
+  })
+
+  it('answers queued after the fsync when it may not wait, and fails when the row cannot be stored', async () => {
+    const db = tempDb()
+    const outbox = new Outbox(new MessageStore(db), new WriteBatcher(db, NO_SYNC))
+    let woken = 0
+    const queued = await outbox.enqueueAndWait({ id: 'no-waiting', peer: 'bob', peerKey: 'kb', text: 'hi', at: 1 }, 0, () => woken++)
+    expect(queued).toMatchObject({ status: 'queued' })
+    expect(queued.seq).toBeGreaterThan(0)
+    expect(woken).toBe(1)
+    db.exec('DROP TABLE messages')
+    await expect(
+      outbox.enqueueAndWait({ id: 'no-table', peer: 'bob', peerKey: 'kb', text: 'hi', at: 1 }, 1000, () => woken++),
+    ).rejects.toThrow(/messages/)
+    expect(woken).toBe(1)
+  })
+})

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { openDatabase } from '../../src/daemon/stores/database.js'
 import { NO_SYNC, WalSync } from '../../src/daemon/stores/wal-sync.js'
-import { WriteBatcher } from '../../src/daemon/stores/write-batcher.js'
+import { type Outcome, WriteBatcher } from '../../src/daemon/stores/write-batcher.js'
 import { tempDb } from '../helpers/temp-db.js'
 
 describe('WriteBatcher', () => {
@@ -110,21 +110,26 @@ describe('WalSync', () => {
 })
 
 describe('WriteBatcher.stage', () => {
-  it('tells the commit at once and the durability after the sync', async () => {
+  it('tells the commit at once and the durability after the sync; a failing write hears of it twice', async () => {
     const db = tempDb()
     db.exec('CREATE TABLE t (v INTEGER UNIQUE)')
     let finishSync!: () => void
     const batcher = new WriteBatcher(db, { sync: () => new Promise<void>((r) => (finishSync = r)), close: () => {} })
-    const { committed, durable } = batcher.stage(() => db.prepare('INSERT INTO t (v) VALUES (1)').run().changes)
-    let isDurable = false
-    void durable.then(() => (isDurable = true))
-    expect(await committed).toBe(1)
-    expect(isDurable).toBe(false)
+    const heard: string[] = []
+    const tell = (what: string) => (outcome: Outcome<unknown>) =>
+      heard.push(`${what} ${outcome.ok ? `ok ${outcome.value}` : `failed ${(outcome.error as Error).message.slice(0, 24)}`}`)
+    batcher.stage(() => db.prepare('INSERT INTO t (v) VALUES (1)').run().changes, tell('committed'), tell('durable'))
+    await new Promise((r) => setImmediate(r))
+    expect(heard).toEqual(['committed ok 1'])
     finishSync()
-    expect(await durable).toBe(1)
-    const failing = batcher.stage(() => db.prepare('INSERT INTO t (v) VALUES (1)').run())
-    await expect(failing.committed).rejects.toThrow(/UNIQUE/)
+    await new Promise((r) => setImmediate(r))
+    expect(heard).toEqual(['committed ok 1', 'durable ok 1'])
+    heard.length = 0
+    batcher.stage(() => db.prepare('INSERT INTO t (v) VALUES (1)').run(), tell('committed'), tell('durable'))
+    await new Promise((r) => setImmediate(r))
+    expect(heard).toEqual(['committed failed UNIQUE constraint failed'])
     finishSync()
-    await expect(failing.durable).rejects.toThrow(/UNIQUE/)
+    await new Promise((r) => setImmediate(r))
+    expect(heard).toEqual(['committed failed UNIQUE constraint failed', 'durable failed UNIQUE constraint failed'])
   })
 })
