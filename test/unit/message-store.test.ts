@@ -27,6 +27,24 @@ describe('MessageStore', () => {
     expect(store.counts()).toEqual({ queued: 1, failed: 1 })
   })
 
+  it('enqueues many rows in order, in statements of up to 64, each with the seq it was stored under', () => {
+    const store = new MessageStore(tempDb())
+    store.receive({ id: 'before-them', peer: 'bob', peerKey: 'kb', text: 'in', at: 1, muted: false })
+    const rows = Array.from({ length: 150 }, (_, i) => ({
+      id: `many-${i}`,
+      peer: i % 3 ? 'bob' : 'carol',
+      peerKey: 'kb',
+      text: `t${i}`,
+      at: i,
+      storedAt: i,
+    }))
+    const seqs = store.enqueueMany(rows)
+    expect(seqs).toHaveLength(150)
+    const queued = [...store.queuedFor('bob', 0, 200), ...store.queuedFor('carol', 0, 200)].sort((a, b) => a.seq - b.seq)
+    expect(queued.map((r) => [r.seq, r.id])).toEqual(rows.map((r, i) => [seqs[i], r.id]))
+    expect(store.enqueueMany([])).toEqual([])
+  })
+
   it('history returns the newest N, oldest first, hiding muted unless asked', () => {
     const store = new MessageStore(tempDb())
     for (let i = 0; i < 5; i++) store.receive({ id: `incoming${i}`, peer: 'alice', peerKey: 'ka', text: `m${i}`, at: i, muted: i === 4 })

@@ -4,6 +4,7 @@
  * message is stored once however often it arrives. The row's seq is the cursor that `watch` and
  * `subscribe` use.
  */
+import type { Statement } from 'better-sqlite3'
 import type { Db } from './database.js'
 
 export interface OutgoingRow {
@@ -38,6 +39,9 @@ export interface IncomingMessage {
   muted: boolean
 }
 
+/** Rows per multi-row INSERT: 64 x 6 parameters, well under SQLite's limit of 32,766. */
+const INSERT_GROUP = 64
+
 const MESSAGE_COLUMNS = 'seq, direction, id, peer, text, at, status, muted, deposited_at AS depositedAt'
 
 /**
@@ -49,6 +53,8 @@ export const OUTBOX_COUNTS_SQL = `SELECT (SELECT count(*) FROM messages WHERE st
 
 export class MessageStore {
   private readonly insertOut
+  /** Multi-row INSERTs of outgoing rows, by row count (prepared on first use). */
+  private readonly insertOutBySize = new Map<number, Statement<[Array<string | number>]>>()
   private readonly insertIn
   private readonly queuedStmt
   private readonly deliverStmt
@@ -63,7 +69,7 @@ export class MessageStore {
   private readonly latestStmt
   private readonly rekeyStmt
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.insertOut = db.prepare<[string, string, string, string, number, number]>(
       `INSERT INTO messages (direction, id, peer, peer_key, text, at, stored_at, status) VALUES ('out', ?, ?, ?, ?, ?, ?, 'queued')`,
     )
@@ -106,6 +112,35 @@ export class MessageStore {
   /** Adds a message to the outbox; returns its seq. */
   enqueue(message: Omit<OutgoingRow, 'seq'>): number {
     return Number(this.insertOut.run(message.id, message.peer, message.peerKey, message.text, message.at, message.storedAt).lastInsertRowid)
+  }
+
+  /**
+   * Adds messages to the outbox in order, up to INSERT_GROUP rows per statement; returns their
+   * seqs. The rows of one statement get consecutive seqs: SQLite gives each new row the largest
+   * rowid so far plus one (no AUTOINCREMENT, and rows are never deleted).
+   */
+  enqueueMany(messages: ReadonlyArray<Omit<OutgoingRow, 'seq'>>): number[] {
+    const seqs: number[] = []
+    for (let at = 0; at < messages.length; at += INSERT_GROUP) {
+      const chunk = messages.slice(at, at + INSERT_GROUP)
+      const params: Array<string | number> = []
+      for (const m of chunk) params.push(m.id, m.peer, m.peerKey, m.text, m.at, m.storedAt)
+      const last = Number(this.insertOutMany(chunk.length).run(params).lastInsertRowid)
+      for (let i = 0; i < chunk.length; i++) seqs.push(last - chunk.length + 1 + i)
+    }
+    return seqs
+  }
+
+  private insertOutMany(rows: number): Statement<[Array<string | number>]> {
+    let statement = this.insertOutBySize.get(rows)
+    if (!statement) {
+      const values = Array.from({ length: rows }, () => "('out', ?, ?, ?, ?, ?, ?, 'queued')").join(', ')
+      statement = this.db.prepare<[Array<string | number>]>(
+        `INSERT INTO messages (direction, id, peer, peer_key, text, at, stored_at, status) VALUES ${values}`,
+      )
+      this.insertOutBySize.set(rows, statement)
+    }
+    return statement
   }
 
   /** Stores an incoming message; returns its seq, or undefined when (sender key, id) was stored before. */

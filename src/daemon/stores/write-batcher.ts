@@ -29,10 +29,24 @@ export class WriteBatcher {
   private pending: PendingWrite[] = []
   private scheduled = false
 
+  /** Made once: better-sqlite3 builds four wrapper functions per `transaction()`, and an idle sender commits per message. */
+  private readonly commitBatch: (batch: PendingWrite[], results: Outcome[]) => void
+
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly durability: Durability,
-  ) {}
+  ) {
+    this.commitBatch = db.transaction((batch: PendingWrite[], results: Outcome[]) => {
+      for (const op of batch) {
+        // A failing statement is rolled back alone by SQLite; the rest of the batch still commits.
+        try {
+          results.push({ ok: true, value: op.write() })
+        } catch (error) {
+          results.push({ ok: false, error })
+        }
+      }
+    })
+  }
 
   /** Resolves with what `write` returned once its commit is on disk. */
   run<T>(write: () => T): Promise<T> {
@@ -68,16 +82,7 @@ export class WriteBatcher {
     this.pending = []
     const results: Outcome[] = []
     try {
-      this.db.transaction(() => {
-        for (const op of batch) {
-          // A failing statement is rolled back alone by SQLite; the rest of the batch still commits.
-          try {
-            results.push({ ok: true, value: op.write() })
-          } catch (error) {
-            results.push({ ok: false, error })
-          }
-        }
-      })()
+      this.commitBatch(batch, results)
     } catch (error) {
       for (const op of batch) {
         op.committed?.({ ok: false, error })
