@@ -26,18 +26,21 @@ export class Inbox {
 
   receive(peer: string, link: InboxLink, frame: MsgFrame): void {
     const muted = this.policy.isMuted(peer)
-    this.batcher
-      .run(() => this.store.receive({ id: frame.id, peer, peerKey: link.remoteKey, text: frame.text, at: frame.at, muted }))
-      .then((seq) => {
+    const store = () => this.store.receive({ id: frame.id, peer, peerKey: link.remoteKey, text: frame.text, at: frame.at, muted })
+    // A callback, not a promise chain: this runs for every message received.
+    this.batcher.stage(store, undefined, (outcome) => {
+      try {
+        if (!outcome.ok) throw outcome.error
         link.send({ t: 'ack', id: frame.id })
-        if (seq !== undefined && !muted) {
+        const seq = outcome.value
+        if (seq !== undefined && !muted && this.events.size > 0) {
           this.events.publish(messageEvent({ seq, id: frame.id, peer, text: frame.text, at: frame.at }))
         }
-      })
-      .catch((error: unknown) => {
+      } catch (error) {
         // Not stored, so not acknowledged: closing the link makes the sender send it again later.
         this.onError(error)
         link.close('could not store an incoming message')
-      })
+      }
+    })
   }
 }

@@ -70,8 +70,8 @@ export class WriteBatcher {
    * sender may hear that it is stored. Callbacks, not promises: this is the path of every message
    * sent, where two promises and their closures per message were a measurable share of the GC.
    */
-  stage<T>(write: () => T, committed: (outcome: Outcome<T>) => void, durable: (outcome: Outcome<T>) => void): void {
-    this.add({ write, committed: committed as (outcome: Outcome) => void, durable: durable as (outcome: Outcome) => void })
+  stage<T>(write: () => T, committed: ((outcome: Outcome<T>) => void) | undefined, durable: (outcome: Outcome<T>) => void): void {
+    this.add({ write, committed: committed as ((outcome: Outcome) => void) | undefined, durable: durable as (outcome: Outcome) => void })
   }
 
   /** Commits whatever is pending now (also called on shutdown). */
