@@ -9,7 +9,7 @@ import { sendOutcome } from './command-outcomes.js'
 import type { DaemonClient } from './control-client.js'
 import { LineOutput } from './line-output.js'
 import { countSend, emptyTally, type SendTally, sendSummary } from './render.js'
-import { stdinLines } from './stdin-lines.js'
+import { stdinLineBatches } from './stdin-lines.js'
 import { checkText } from './validate.js'
 
 /** Sends in flight at once when reading stdin: enough to keep the daemon busy, bounded for memory. */
@@ -49,30 +49,52 @@ export async function sendMessages(client: DaemonClient, options: SendOptions): 
   }
 }
 
-/** Pipelined: up to WINDOW sends in flight, results printed in input order. */
+/**
+ * Pipelined: up to WINDOW sends in flight, results printed in input order. Answers land in a ring
+ * of WINDOW slots by callback; the loop waits only when the window is full (or for the first
+ * answer), then prints every answer that is in, in order.
+ */
 async function sendLines(client: DaemonClient, { to, timeout, quiet, json }: SendOptions, tally: SendTally): Promise<void> {
   if (process.stdin.isTTY) process.stderr.write(`type one message per line to ${to}; end with Ctrl-D\n`)
   const progress = progressLine(Boolean(process.stderr.isTTY && (quiet || !process.stdout.isTTY)))
-  const inFlight: Array<Promise<SendResult>> = []
   const out = new LineOutput()
-  const report = (result: SendResult) => {
-    countSend(tally, result.status)
-    progress(tally)
-    if (quiet) return
-    out.line(json ? JSON.stringify(result) : result.status)
+  const answers: Array<SendResult | { failed: Error } | undefined> = new Array(WINDOW)
+  let sent = 0
+  let reported = 0
+  let wake: (() => void) | undefined
+  const answered = (slot: number) => (error: Error | undefined, result?: SendResult) => {
+    answers[slot] = error ? { failed: error } : result
+    if (slot === reported % WINDOW) wake?.()
   }
-  let read = 0
+  /** Prints the answers that are in, in order; throws the first failed send's error. */
+  const reportReady = () => {
+    for (let answer = answers[reported % WINDOW]; answer !== undefined; answer = answers[reported % WINDOW]) {
+      answers[reported % WINDOW] = undefined
+      reported++
+      if ('failed' in answer) throw answer.failed
+      countSend(tally, answer.status)
+      progress(tally)
+      if (!quiet) out.line(json ? JSON.stringify(answer) : answer.status)
+      if (reported === sent) return
+    }
+  }
+  /** Waits until the oldest answer not yet printed is in, then prints what is in. */
+  const reportNext = async () => {
+    if (answers[reported % WINDOW] === undefined) await new Promise<void>((resolve) => (wake = resolve))
+    wake = undefined
+    reportReady()
+  }
   let inputError: unknown
   try {
     try {
-      for await (const text of stdinLines(process.stdin)) {
-        const call = client.call('send', { to, text, timeout })
-        call.catch(() => undefined) // reported in order below, not as an unhandled rejection
-        inFlight.push(call)
-        read++
-        // The first message goes alone: a blocked or unknown peer then fails the command at once
-        // instead of after a window full of doomed sends.
-        if (read === 1 || inFlight.length >= WINDOW) report(await (inFlight.shift() as Promise<SendResult>))
+      for await (const texts of stdinLineBatches(process.stdin)) {
+        for (const text of texts) {
+          client.request('send', { to, text, timeout }, answered(sent % WINDOW))
+          sent++
+          // The first message goes alone: a blocked or unknown peer then fails the command at once
+          // instead of after a window full of doomed sends.
+          if (sent === 1 || sent - reported >= WINDOW) await reportNext()
+        }
       }
     } catch (error) {
       if (
@@ -84,13 +106,13 @@ async function sendLines(client: DaemonClient, { to, timeout, quiet, json }: Sen
       inputError = error
     }
     // What was sent is reported before any input error, so the output says exactly what went out.
-    for (const call of inFlight) report(await call)
+    while (reported < sent) await reportNext()
   } finally {
     out.flush()
     progress(undefined)
   }
   if (inputError) throw inputError
-  if (read === 0) throw new P2PError(ErrorCode.Usage, 'no message: give TEXT, or pipe lines on stdin')
+  if (sent === 0) throw new P2PError(ErrorCode.Usage, 'no message: give TEXT, or pipe lines on stdin')
 }
 
 /** A progress line on a terminal's stderr, redrawn at most every 200 ms; `undefined` clears it. */

@@ -20,6 +20,17 @@ export class FakeClient implements DaemonClient {
     return answer(params)
   }
 
+  request<M extends Method>(
+    method: M,
+    params: ParamsOf<M> | undefined,
+    done: (error: Error | undefined, result?: ResultOf[M]) => void,
+  ): void {
+    ;(this.call as (method: M, params: unknown) => Promise<ResultOf[M]>)(method, params).then(
+      (result) => done(undefined, result),
+      (error: Error) => done(error),
+    )
+  }
+
   onNotification(listener: (method: string, params: unknown) => void): void {
     this.notificationListeners.push(listener)
   }

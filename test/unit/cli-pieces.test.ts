@@ -7,7 +7,7 @@ import { exitCodeFor } from '../../src/cli/exit-codes.js'
 import { daemonSettings, daemonSettingsArgs } from '../../src/cli/flags.js'
 import { sanitize } from '../../src/cli/format.js'
 import { countSend, emptyTally, sendSummary } from '../../src/cli/render.js'
-import { stdinLines } from '../../src/cli/stdin-lines.js'
+import { stdinLineBatches } from '../../src/cli/stdin-lines.js'
 import Chat from '../../src/commands/chat.js'
 import { resolveHome } from '../../src/protocol/profile.js'
 
@@ -108,14 +108,37 @@ describe('the msg --quiet summary', () => {
   })
 })
 
-describe('stdinLines', () => {
-  it('skips blank lines (empty, white space, a lone CR) but keeps counting them', async () => {
+describe('stdinLineBatches', () => {
+  const linesOf = async (chunks: Array<Buffer | string>) => {
     const lines: string[] = []
-    for await (const line of stdinLines(Readable.from([Buffer.from('a\n\n \t\r\n\r\nb\r\n\n')]))) lines.push(line)
-    expect(lines).toEqual(['a', 'b'])
-    const bad = async () => {
-      for await (const _ of stdinLines(Readable.from([Buffer.from('\n\n'), Buffer.from([0xff, 0x0a])])));
-    }
-    await expect(bad()).rejects.toThrow('line 3 of stdin is not valid UTF-8')
+    for await (const batch of stdinLineBatches(Readable.from(chunks))) lines.push(...batch)
+    return lines
+  }
+
+  it('skips blank lines (empty, white space, a lone CR) but keeps counting them', async () => {
+    expect(await linesOf([Buffer.from('a\n\n \t\r\n\r\nb\r\n\n')])).toEqual(['a', 'b'])
+    await expect(linesOf([Buffer.from('\n\n'), Buffer.from([0xff, 0x0a])])).rejects.toThrow('line 3 of stdin is not valid UTF-8')
+  })
+
+  it('joins lines split across chunks, keeps the last line without a newline, and names the bad line', async () => {
+    expect(await linesOf(['one\ntw', 'o\nthr', 'ee'])).toEqual(['one', 'two', 'three'])
+    // A character split between two chunks is still one character.
+    const euro = Buffer.from('€\n')
+    expect(await linesOf([euro.subarray(0, 1), euro.subarray(1)])).toEqual(['€'])
+    // Lines before a bad one come out first; the error names the line, counting blank ones.
+    const seen: string[] = []
+    const reading = (async () => {
+      for await (const batch of stdinLineBatches(
+        Readable.from([Buffer.concat([Buffer.from('a\n\nb\n'), Buffer.from([0xc3, 0x0a]), Buffer.from('c\n')])]),
+      ))
+        seen.push(...batch)
+    })()
+    await expect(reading).rejects.toThrow('line 4 of stdin is not valid UTF-8')
+    expect(seen).toEqual(['a', 'b'])
+    const long = 'x'.repeat(64 * 1024 + 1)
+    await expect(linesOf([`ok\n${long}\n`])).rejects.toThrow(/line 2 of stdin is over/)
+    await expect(linesOf(['ok\n', long])).rejects.toThrow(/line 2 of stdin is over/)
+    expect(await linesOf([`${'é'.repeat(32 * 1024)}\n`])).toHaveLength(1)
+    await expect(linesOf([`${'é'.repeat(32 * 1024 + 1)}\n`])).rejects.toThrow(/line 1 of stdin is over/)
   })
 })
