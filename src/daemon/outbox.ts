@@ -47,12 +47,12 @@ interface StagedRow {
 }
 
 /**
- * Rows enqueued for a peer since a session of its link last found the queue empty: the next
- * pump sends them from here instead of reading back from SQLite what was just written.
- * `rows[i]` is the peer's enqueue number `startCount + i + 1`.
+ * Rows enqueued for a peer since `owner`, the session of its link, last found the queue empty, less
+ * those it has taken since: its next pumps send them from here instead of reading back from SQLite
+ * what was just written, also when a full window made it take only part of them.
  */
 interface Tail {
-  startCount: number
+  owner: Session
   rows: OutgoingRow[]
 }
 
@@ -232,13 +232,15 @@ export class Outbox {
       const rows = this.takeTail(peer, session, limit) ?? this.messages.queuedFor(peer, session.lastSentSeq, limit)
       if (rows.length < limit) {
         session.exhaustedAt = enqueued
-        this.tails.set(peer, { startCount: enqueued, rows: [] })
+        this.tails.set(peer, { owner: session, rows: [] })
       }
       if (rows.length === 0) return
       for (const row of rows) {
         if (session.inFlightBytes >= SEND_WINDOW_BYTES) {
-          // The rest of these rows go out as acks free the window.
+          // The rest of these rows go out as acks free the window, read again from SQLite: they
+          // are no longer in the tail.
           session.exhaustedAt = undefined
+          if (this.tails.get(peer)?.owner === session) this.tails.delete(peer)
           return
         }
         if (session.inFlight.size === 0) session.lastProgressAt = Date.now()
@@ -252,18 +254,16 @@ export class Outbox {
 
   /**
    * What `session` has not sent of the peer's tail, oldest first, up to `limit`; undefined when
-   * the tail cannot say (the session was not caught up when the tail began): then SQLite does.
+   * the tail is not this session's (it was not caught up when the tail began): then SQLite says.
    */
   private takeTail(peer: string, session: Session, limit: number): OutgoingRow[] | undefined {
     const tail = this.tails.get(peer)
-    if (!tail || session.exhaustedAt === undefined || session.exhaustedAt < tail.startCount) return undefined
-    let at = session.exhaustedAt - tail.startCount
+    if (!tail || tail.owner !== session) return undefined
+    let at = 0
     // A pump between a batch's commit and its count may have read some of these rows already.
     while (at < tail.rows.length && (tail.rows[at] as OutgoingRow).seq <= session.lastSentSeq) at++
     const taken = tail.rows.slice(at, at + limit)
-    at += taken.length
-    tail.rows = tail.rows.slice(at)
-    tail.startCount += at
+    tail.rows = tail.rows.slice(at + taken.length)
     return taken
   }
 

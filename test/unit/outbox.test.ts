@@ -135,62 +135,73 @@ describe('Outbox tail (rows sent from memory while the link keeps up)', () => {
     expect(sent).toEqual(['raced-message'])
   })
 
-  it('keeps order with no message twice and none left behind, whatever the interleaving', async () => {
-    for (let trial = 0; trial < 20; trial++) {
-      const db = tempDb()
-      const store = new MessageStore(db)
-      const outbox = new Outbox(store, new WriteBatcher(db, NO_SYNC))
-      let random = trial + 1
-      const next = (n: number) => {
-        random = (random * 1103515245 + 12345) % 2 ** 31
-        return random % n
-      }
-      const links: Array<{ remoteKey: string; closed: boolean; sent: string[]; send(frame: { id: string }): void }> = []
-      const newLink = () => {
-        const current = links.at(-1)
-        if (current) current.closed = true
-        const link = { remoteKey: 'kb', closed: false, sent: [] as string[], send: (frame: { id: string }) => link.sent.push(frame.id) }
-        links.push(link)
-        outbox.linkUp('bob', link)
-      }
-      newLink()
-      let count = 0
-      const pending: Array<Promise<unknown>> = []
-      for (let step = 0; step < 300; step++) {
-        const link = links.at(-1) as (typeof links)[number]
-        const op = next(10)
-        if (op < 5) {
-          // Enqueue a burst without waiting: several rows commit in one batch before they are counted.
-          for (let k = next(4) + 1; k > 0; k--) {
-            const id = `m-${String(count++).padStart(5, '0')}`
-            pending.push(outbox.enqueue({ id, peer: 'bob', peerKey: 'kb', text: id, at: 0 }).then(() => outbox.pump('bob', link)))
-          }
-        } else if (op < 8) {
-          for (const id of link.sent.slice(0, next(link.sent.length + 1))) outbox.acked('bob', link, id)
-        } else if (op === 8) {
-          outbox.pump('bob', link)
-        } else {
-          newLink()
+  // The second shape fills the window (bursts past SEND_WINDOW messages) and the byte window
+  // (some texts of 100 KiB), so that pumps take only part of the tail, or stop inside it.
+  it.each([
+    { shape: 'small bursts', trials: 20, steps: 300, maxBurst: 4, bigEvery: 0 },
+    { shape: 'full windows', trials: 2, steps: 20, maxBurst: 700, bigEvery: 20 },
+  ])(
+    'keeps order with no message twice and none left behind, whatever the interleaving ($shape)',
+    async ({ trials, steps, maxBurst, bigEvery }) => {
+      for (let trial = 0; trial < trials; trial++) {
+        const db = tempDb()
+        const store = new MessageStore(db)
+        const outbox = new Outbox(store, new WriteBatcher(db, NO_SYNC))
+        let random = trial + 1
+        const next = (n: number) => {
+          random = (random * 1103515245 + 12345) % 2 ** 31
+          return random % n
         }
-        if (next(3) === 0) await Promise.all(pending.splice(0))
+        const links: Array<{ remoteKey: string; closed: boolean; sent: string[]; send(frame: { id: string }): void }> = []
+        const newLink = () => {
+          const current = links.at(-1)
+          if (current) current.closed = true
+          const link = { remoteKey: 'kb', closed: false, sent: [] as string[], send: (frame: { id: string }) => link.sent.push(frame.id) }
+          links.push(link)
+          outbox.linkUp('bob', link)
+        }
+        newLink()
+        let count = 0
+        const pending: Array<Promise<unknown>> = []
+        for (let step = 0; step < steps; step++) {
+          const link = links.at(-1) as (typeof links)[number]
+          const op = next(10)
+          if (op < 5) {
+            // Enqueue a burst without waiting: several rows commit in one batch before they are counted.
+            for (let k = next(maxBurst) + 1; k > 0; k--) {
+              const id = `m-${String(count++).padStart(6, '0')}`
+              const text = bigEvery > 0 && next(bigEvery) === 0 ? id.padEnd(100 * 1024, '.') : id
+              pending.push(outbox.enqueue({ id, peer: 'bob', peerKey: 'kb', text, at: 0 }).then(() => outbox.pump('bob', link)))
+            }
+          } else if (op < 8) {
+            for (const id of link.sent.slice(0, next(link.sent.length + 1))) outbox.acked('bob', link, id)
+          } else if (op === 8) {
+            outbox.pump('bob', link)
+          } else {
+            newLink()
+          }
+          if (next(3) === 0) await Promise.all(pending.splice(0))
+        }
+        await Promise.all(pending.splice(0))
+        for (const link of links) {
+          // Each link carries messages in order, none twice.
+          expect([...link.sent].sort()).toEqual(link.sent)
+          expect(new Set(link.sent).size).toBe(link.sent.length)
+        }
+        // The last link, acking everything it carries, empties the outbox.
+        const last = links.at(-1) as (typeof links)[number]
+        for (let round = 0; round < 100 && store.counts().queued > 0; round++) {
+          outbox.pump('bob', last)
+          for (const id of last.sent) outbox.acked('bob', last, id)
+          await new Promise((resolve) => setImmediate(resolve))
+        }
+        expect(store.counts().queued).toBe(0)
+        expect(new Set(last.sent).size).toBe(last.sent.length)
       }
-      await Promise.all(pending.splice(0))
-      for (const link of links) {
-        // Each link carries messages in order, none twice.
-        expect([...link.sent].sort()).toEqual(link.sent)
-        expect(new Set(link.sent).size).toBe(link.sent.length)
-      }
-      // The last link, acking everything it carries, empties the outbox.
-      const last = links.at(-1) as (typeof links)[number]
-      for (let round = 0; round < 100 && store.counts().queued > 0; round++) {
-        outbox.pump('bob', last)
-        for (const id of last.sent) outbox.acked('bob', last, id)
-        await new Promise((resolve) => setImmediate(resolve))
-      }
-      expect(store.counts().queued).toBe(0)
-      expect(new Set(last.sent).size).toBe(last.sent.length)
-    }
-  })
+    },
+    // Thousands of rows of up to 100 KiB: seconds alone, more on a busy machine.
+    180_000,
+  )
 })
 
 describe('Outbox.enqueueAndWait', () => {
