@@ -7,9 +7,10 @@
 const { join } = require('node:path')
 
 async function main(argv) {
-  // The daemon runs all day: it must not keep oclif in memory for five flags (src/cli/daemon-run-path.ts).
+  // The daemon runs all day: not oclif for five flags (src/cli/daemon-run-path.ts), and one
+  // CommonJS file rather than ES modules (scripts/bundle-daemon.js): both cost it memory.
   if (argv[0] === 'daemon' && argv[1] === 'run' && !process.env.P2P_NO_FAST_PATH) {
-    const code = await (await import('../dist/cli/daemon-run-path.js')).runDaemonPath(argv.slice(2))
+    const code = await require('../dist/daemon/run.bundle.cjs').runDaemonPath(argv.slice(2))
     if (code !== undefined) {
       process.exitCode = code
       return
