@@ -3,10 +3,19 @@
 // a tenth of its start-up (BENCHMARKS.md, B3). The one-shot commands scripts run most (`msg PEER
 // TEXT...`, `daemon status`, `peers`, `history`, `block`...) run from one bundled file without
 // loading oclif (src/cli/fast-path.ts, bundled by scripts/bundle-fast-path.js); everything else,
-// and anything the fast path does not recognise exactly, goes to oclif.
+// and anything the fast path does not recognise exactly, goes to oclif. So does `daemon run`.
 const { join } = require('node:path')
 
 async function main(argv) {
+  // The daemon runs all day: not oclif for five flags (src/cli/daemon-run-path.ts), and one
+  // CommonJS file rather than ES modules (scripts/bundle-daemon.js): both cost it memory.
+  if (argv[0] === 'daemon' && argv[1] === 'run' && !process.env.P2P_NO_FAST_PATH) {
+    const code = await require('../dist/daemon/run.bundle.cjs').runDaemonPath(argv.slice(2))
+    if (code !== undefined) {
+      process.exitCode = code
+      return
+    }
+  }
   if (argv.length > 0 && !process.env.P2P_NO_FAST_PATH) {
     const code = await require('../dist/fast-path.bundle.cjs').runFastPath(argv)
     if (code !== undefined) {

@@ -12,7 +12,7 @@ import { type ProfilePaths, profilePaths, resolveHome } from '../protocol/profil
 import { ControlClient, type DaemonClient } from './control-client.js'
 import { ExitCode } from './exit-codes.js'
 import { type Palette, paletteFor } from './format.js'
-import { notRespondingMessage, notRunningMessage, reportError, writeJson } from './report.js'
+import { describeFailure, notRespondingMessage, notRunningMessage, reportError, writeJson } from './report.js'
 
 // oclif's own FlagOutput/ArgOutput, which its package does not export.
 type AnyOutput = { [name: string]: unknown }
@@ -128,8 +128,7 @@ export function describeError(err: unknown, commandId?: string): { code: string;
     const help = commandId ? ` (see: p2p ${commandId.replaceAll(':', ' ')} --help)` : ''
     return { code: ErrorCode.Usage, message: `${lines.join(' ')}${help}` }
   }
-  const message = err instanceof Error ? err.message : String(err)
-  return { code: ErrorCode.Internal, message: message || 'unexpected error' }
+  return describeFailure(err)
 }
 
 /**

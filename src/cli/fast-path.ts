@@ -9,7 +9,6 @@
  * report module), and the CLI tests run both paths on the same inputs.
  */
 import { DEFAULT_HISTORY_LIMIT, DEFAULT_SEND_TIMEOUT_S, MAX_HISTORY_LIMIT, MAX_SEND_TIMEOUT_S } from '../protocol/defaults.js'
-import { parseDurationSeconds } from '../protocol/duration.js'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import { type ProfilePaths, profilePaths, resolveHome } from '../protocol/profile.js'
 import {
@@ -23,23 +22,14 @@ import {
 } from './command-outcomes.js'
 import { ControlClient } from './control-client.js'
 import { stopOutcome } from './daemon-stop.js'
+import { BOOLEAN, type ExactArgv, type ExactSpec, parseExactArgv } from './exact-argv.js'
 import { paletteFor } from './format.js'
 import { notRespondingMessage, notRunningMessage, reportError, writeJson } from './report.js'
 import { sendMessages } from './send-messages.js'
 import { peerId } from './validate.js'
 
-type FlagKind = { kind: 'boolean' } | { kind: 'string' } | { kind: 'integer'; min: number; max: number } | { kind: 'duration' }
-
-interface FastSpec {
-  /** Positional arguments: at least, at most. */
-  args: [number, number]
-  /** The command's own flags, as oclif declares them (--json and --home are everyone's). */
-  flags: Record<string, FlagKind>
-}
-
-const BOOLEAN: FlagKind = { kind: 'boolean' }
-const ONE_PEER: FastSpec = { args: [1, 1], flags: {} }
-const NO_ARGS: FastSpec = { args: [0, 0], flags: {} }
+const ONE_PEER: ExactSpec = { args: [1, 1], flags: {} }
+const NO_ARGS: ExactSpec = { args: [0, 0], flags: {} }
 
 /** The commands the fast path runs, by their words; each mirrors its oclif command in src/commands. */
 const FAST_COMMANDS = {
@@ -54,17 +44,12 @@ const FAST_COMMANDS = {
   mute: { args: [1, 1], flags: { for: { kind: 'duration' } } },
   unmute: ONE_PEER,
   trust: { args: [1, 1], flags: { fingerprint: { kind: 'string' } } },
-} satisfies Record<string, FastSpec>
+} satisfies Record<string, ExactSpec>
 
 export type FastCommandId = keyof typeof FAST_COMMANDS
 
-export interface FastCommand {
+export interface FastCommand extends ExactArgv {
   command: FastCommandId
-  args: string[]
-  /** The command's own flags that were given, parsed (integers and durations as numbers). */
-  flags: Record<string, string | number | boolean>
-  json: boolean
-  home?: string
 }
 
 const isFastCommand = (id: string): id is FastCommandId => Object.hasOwn(FAST_COMMANDS, id)
@@ -74,57 +59,8 @@ export function parseFastCommand(argv: readonly string[]): FastCommand | undefin
   const [first = '', second = ''] = argv
   const command = isFastCommand(first) ? first : isFastCommand(`${first} ${second}`) ? (`${first} ${second}` as FastCommandId) : undefined
   if (!command) return undefined
-  const spec: FastSpec = FAST_COMMANDS[command]
-  const parsed: FastCommand = { command, args: [], flags: {}, json: false }
-  const seen = new Set<string>()
-  const rest = argv.slice(command.split(' ').length)
-  for (let i = 0; i < rest.length; i++) {
-    const token = rest[i] as string
-    if (!token.startsWith('-')) {
-      parsed.args.push(token)
-      continue
-    }
-    const equals = token.indexOf('=')
-    const name = (equals < 0 ? token : token.slice(0, equals)).replace(/^--/, '')
-    // Short flags (-v, -q, -h), `--`, repeated flags: oclif's to judge.
-    if (!token.startsWith('--') || name === '' || seen.has(name)) return undefined
-    seen.add(name)
-    const kind = name === 'json' ? BOOLEAN : name === 'home' ? ({ kind: 'string' } as const) : spec.flags[name]
-    if (!kind) return undefined
-    if (kind.kind === 'boolean') {
-      if (equals >= 0) return undefined
-      if (name === 'json') parsed.json = true
-      else parsed.flags[name] = true
-      continue
-    }
-    const raw = equals < 0 ? rest[++i] : token.slice(equals + 1)
-    // A missing or empty value, or one that looks like a flag: oclif says what is wrong.
-    if (raw === undefined || raw === '' || raw.startsWith('-')) return undefined
-    const value = flagValue(kind, raw)
-    if (value === undefined) return undefined
-    if (name === 'home') parsed.home = raw
-    else parsed.flags[name] = value
-  }
-  const [min, max] = spec.args
-  if (parsed.args.length < min || parsed.args.length > max) return undefined
-  // A peer argument oclif would read as missing.
-  if (parsed.args[0] === '') return undefined
-  return parsed
-}
-
-/** Pure: a flag's value as oclif parses it, or undefined when oclif would refuse it (it then reports why). */
-function flagValue(kind: FlagKind, raw: string): string | number | undefined {
-  switch (kind.kind) {
-    case 'integer': {
-      if (!/^\d+$/.test(raw)) return undefined
-      const n = Number(raw)
-      return n >= kind.min && n <= kind.max ? n : undefined
-    }
-    case 'duration':
-      return parseDurationSeconds(raw)
-    default:
-      return raw
-  }
+  const parsed = parseExactArgv(argv.slice(command.split(' ').length), FAST_COMMANDS[command])
+  return parsed && { command, ...parsed }
 }
 
 /** Runs `argv` when it is a fast command; returns its exit code, or undefined to hand it to oclif. */

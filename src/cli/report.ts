@@ -4,7 +4,7 @@
  * Light on purpose: the fast path must not load @oclif/core.
  */
 import { existsSync, readFileSync } from 'node:fs'
-import { ErrorCode } from '../protocol/errors.js'
+import { ErrorCode, P2PError } from '../protocol/errors.js'
 import { profilePaths } from '../protocol/profile.js'
 import { exitCodeFor } from './exit-codes.js'
 import { sanitize } from './format.js'
@@ -28,6 +28,13 @@ export function reportError(code: string, message: string, options: { json: bool
     process.stderr.write(`p2p: ${sanitize(message)}\n`)
   }
   return exitCodeFor(code)
+}
+
+/** The stable code and message of a failure that is not oclif's own (base-command.ts words those). */
+export function describeFailure(err: unknown): { code: string; message: string } {
+  if (err instanceof P2PError) return { code: err.code, message: err.message }
+  const message = err instanceof Error ? err.message : String(err)
+  return { code: ErrorCode.Internal, message: message || 'unexpected error' }
 }
 
 /** "The daemon is not running" always says how to start it (with --user only when the profile is new). */

@@ -14,6 +14,7 @@ describe('the npm package', () => {
       'oclif.manifest.json',
       'dist/commands/msg.js',
       'dist/daemon/main.js',
+      'dist/daemon/run.bundle.cjs',
       'dist/server/main.js',
       'package.json',
     ]) {

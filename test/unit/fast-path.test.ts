@@ -127,6 +127,10 @@ describe('start-up cost', () => {
     expect([...packagesLoadedBy('cli/fast-path.ts')]).toEqual([])
   })
 
+  it('daemon run without oclif loads no package before the daemon itself', () => {
+    expect([...packagesLoadedBy('cli/daemon-run-path.ts')]).toEqual([])
+  })
+
   it('no command file loads zod, xstate, SQLite or pino when it is imported', () => {
     const commands = readdirSync(resolve(SRC, 'commands'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))
     expect(commands.length).toBeGreaterThan(10)

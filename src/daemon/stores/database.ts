@@ -76,5 +76,9 @@ export function openDatabase(path: string): Db {
   return openSqlite(path, PROFILE_MIGRATIONS, `the profile database ${path}`, [
     'wal_autocheckpoint = 50000',
     'journal_size_limit = 67108864',
+    // better-sqlite3 builds SQLite with a 16 MB page cache per connection; once a burst had filled
+    // it, it stayed in the daemon's memory for good (BENCHMARKS.md, B10). The pages the hot path
+    // touches (the ends of the tables and indexes) fit in SQLite's own default of 2 MB.
+    'cache_size = -2000',
   ])
 }

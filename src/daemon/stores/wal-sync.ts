@@ -42,6 +42,7 @@ export class WalSync implements Durability {
   private running: Promise<void> | undefined
   /** Callers that came while a sync ran: the next sync covers them. */
   private next: Waiters | undefined
+  private closing = false
 
   /** `databasePath`'s WAL must exist (the database is open in WAL mode and was written to). */
   constructor(databasePath: string) {
@@ -62,8 +63,10 @@ export class WalSync implements Durability {
     return this.next.promise
   }
 
+  /** Closes the WAL's fd once no sync is in flight: one still in the thread pool would find it closed (EBADF), or another file under its number. */
   close(): void {
-    closeSync(this.fd)
+    this.closing = true
+    if (!this.running) closeSync(this.fd)
   }
 
   private start(): Promise<void> {
@@ -74,6 +77,7 @@ export class WalSync implements Durability {
       const queued = this.next
       this.next = undefined
       if (queued) this.start().then(queued.resolve, queued.reject)
+      else if (this.closing) closeSync(this.fd)
     }
     run.then(settle, settle)
     return run
