@@ -4,41 +4,26 @@
 // larger than their CommonJS ones. Loading the same packages through require() instead of import
 // held about 9 MB less, and the bundled daemon idles about 6 MB lower (BENCHMARKS.md, B9). The
 // packages stay outside the bundle, loaded by require() (their CommonJS builds: zod alone held
-// 3 MB more when bundled); nanoid has no CommonJS build and goes in. Not minified: it measured no
-// smaller once idle, and stack traces and CPU profiles keep their names.
-import { readFileSync, statSync } from 'node:fs'
-import { dirname, join, relative } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
+// 3 MB more when bundled); nanoid has no CommonJS build and goes in.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { bundleCjs, root } from './bundle-cjs.js'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 // Two levels below the root, like dist/daemon/*.js: import.meta.url (below) then names the same
 // files relative to it (../../package.json for the version, node_modules for the checkpointer).
 const outfile = join(root, 'dist', 'daemon', 'run.bundle.cjs')
 // nanoid has no CommonJS build (require() of it fails on Node 20), so it goes in the bundle.
 const BUNDLED_PACKAGES = ['nanoid']
 const { dependencies } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-const external = Object.keys(dependencies).filter((name) => !BUNDLED_PACKAGES.includes(name))
-const result = await build({
-  entryPoints: [join(root, 'src', 'cli', 'daemon-run-path.ts')],
+await bundleCjs({
+  name: 'daemon',
+  entry: 'src/cli/daemon-run-path.ts',
   outfile,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  external,
-  // CommonJS has no import.meta: the bundle's own URL stands in for each module's.
-  define: { 'import.meta.url': '__bundleUrl' },
-  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  legalComments: 'none',
-  metafile: true,
-  logLevel: 'warning',
+  allowed: BUNDLED_PACKAGES,
+  options: {
+    external: Object.keys(dependencies).filter((name) => !BUNDLED_PACKAGES.includes(name)),
+    // CommonJS has no import.meta: the bundle's own URL stands in for each module's.
+    define: { 'import.meta.url': '__bundleUrl' },
+    banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  },
 })
-const packages = new Set(
-  Object.keys(result.metafile.inputs)
-    .map((input) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1])
-    .filter(Boolean),
-)
-const unexpected = [...packages].filter((name) => !BUNDLED_PACKAGES.includes(name))
-if (unexpected.length > 0) throw new Error(`the daemon bundle pulled in packages: ${unexpected.join(', ')}`)
-console.log(`${relative(root, outfile)}: ${Object.keys(result.metafile.inputs).length} modules, ${statSync(outfile).size} bytes`)
