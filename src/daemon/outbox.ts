@@ -77,7 +77,8 @@ export class Outbox {
    * Stores a message for `peer`; resolves once it is committed, so it may go out at once, with
    * `durable`, which resolves once it is on disk: only then may the sender be told it is stored.
    * Sending before our own fsync loses nothing: a power cut in between takes back only a message
-   * the sender was never answered for.
+   * the sender was never answered for. `send` uses enqueueAndWait; this is for callers that wait
+   * on no delivery (the mailbox's and the outbox's tests).
    */
   enqueue(message: NewMessage): Promise<{ seq: number; durable: Promise<unknown> }> {
     return new Promise((resolve, reject) => {

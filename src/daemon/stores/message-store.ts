@@ -52,7 +52,6 @@ export const OUTBOX_COUNTS_SQL = `SELECT (SELECT count(*) FROM messages WHERE st
   (SELECT count(*) FROM messages WHERE status = 'failed') AS failed`
 
 export class MessageStore {
-  private readonly insertOut
   /** Multi-row INSERTs of outgoing rows, by row count (prepared on first use). */
   private readonly insertOutBySize = new Map<number, Statement<[Array<string | number>]>>()
   private readonly insertIn
@@ -70,9 +69,6 @@ export class MessageStore {
   private readonly rekeyStmt
 
   constructor(private readonly db: Db) {
-    this.insertOut = db.prepare<[string, string, string, string, number, number]>(
-      `INSERT INTO messages (direction, id, peer, peer_key, text, at, stored_at, status) VALUES ('out', ?, ?, ?, ?, ?, ?, 'queued')`,
-    )
     this.insertIn = db.prepare<[string, string, string, string, number, number, number]>(
       `INSERT INTO messages (direction, id, peer, peer_key, text, at, stored_at, muted) VALUES ('in', ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT DO NOTHING RETURNING seq`,
@@ -111,7 +107,7 @@ export class MessageStore {
 
   /** Adds a message to the outbox; returns its seq. */
   enqueue(message: Omit<OutgoingRow, 'seq'>): number {
-    return Number(this.insertOut.run(message.id, message.peer, message.peerKey, message.text, message.at, message.storedAt).lastInsertRowid)
+    return this.enqueueMany([message])[0] as number
   }
 
   /**
