@@ -67,6 +67,8 @@ export class Outbox {
   private readonly tails = new Map<string, Tail>()
   /** Rows staged in this turn, inserted together (see stageRow). */
   private openGroup: StagedRow[] | undefined
+  /** Delivered marks of this turn, written together (see markDelivered). */
+  private deliveredSeqs: number[] | undefined
 
   constructor(
     private readonly messages: MessageStore,
@@ -272,7 +274,25 @@ export class Outbox {
   }
 
   acked(peer: string, link: OutboxLink, id: string): void {
-    this.settle(peer, link, id, 'delivered', (seq) => this.messages.markDelivered(seq))
+    this.settle(peer, link, id, 'delivered', (seq) => this.markDelivered(seq))
+  }
+
+  /**
+   * A turn's delivered marks go to SQLite together, up to 64 rows per UPDATE: half the cost per
+   * row of an UPDATE each (BENCHMARKS.md, B1).
+   */
+  private markDelivered(seq: number): void {
+    let seqs = this.deliveredSeqs
+    if (!seqs) {
+      const marks: number[] = []
+      seqs = marks
+      this.deliveredSeqs = marks
+      this.batcher.record(() => {
+        if (this.deliveredSeqs === marks) this.deliveredSeqs = undefined
+        return this.messages.markDeliveredMany(marks)
+      })
+    }
+    seqs.push(seq)
   }
 
   /**
@@ -286,7 +306,7 @@ export class Outbox {
   }
 
   refused(peer: string, link: OutboxLink, id: string, reason: string): void {
-    this.settle(peer, link, id, 'failed', (seq) => this.messages.markFailed(seq, reason))
+    this.settle(peer, link, id, 'failed', (seq) => this.batcher.record(() => this.messages.markFailed(seq, reason)))
   }
 
   /**
@@ -309,7 +329,7 @@ export class Outbox {
    * An answer from the peer about a message sent on `link`. One about a message this link did not
    * carry (or already answered) changes nothing: a peer can only settle what it was sent.
    */
-  private settle(peer: string, link: OutboxLink, id: string, status: DeliveryStatus, write: (seq: number) => boolean): void {
+  private settle(peer: string, link: OutboxLink, id: string, status: DeliveryStatus, mark: (seq: number) => void): void {
     const session = this.sessions.get(link)
     const sent = session?.inFlight.get(id)
     if (!session || !sent) return
@@ -320,7 +340,7 @@ export class Outbox {
     // turn's batch, which runs before the answer is flushed to the control socket.
     // Not recorded (a failed commit or a power cut): the message stays queued, goes out again on
     // the next link, and is acked again.
-    this.batcher.record(() => write(sent.seq))
+    mark(sent.seq)
     this.waiters.get(peer)?.get(id)?.(status)
     // Refill once both windows are half empty: one query per half window, not one per ack.
     if (session.inFlight.size <= SEND_WINDOW / 2 && session.inFlightBytes <= SEND_WINDOW_BYTES / 2) this.pump(peer, link)

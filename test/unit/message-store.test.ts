@@ -30,19 +30,29 @@ describe('MessageStore', () => {
   it('enqueues many rows in order, in statements of up to 64, each with the seq it was stored under', () => {
     const store = new MessageStore(tempDb())
     store.receive({ id: 'before-them', peer: 'bob', peerKey: 'kb', text: 'in', at: 1, muted: false })
-    const rows = Array.from({ length: 150 }, (_, i) => ({
-      id: `many-${i}`,
-      peer: i % 3 ? 'bob' : 'carol',
-      peerKey: 'kb',
-      text: `t${i}`,
-      at: i,
-      storedAt: i,
-    }))
+    const rows = outgoingRows(150)
     const seqs = store.enqueueMany(rows)
     expect(seqs).toHaveLength(150)
     const queued = [...store.queuedFor('bob', 0, 200), ...store.queuedFor('carol', 0, 200)].sort((a, b) => a.seq - b.seq)
     expect(queued.map((r) => [r.seq, r.id])).toEqual(rows.map((r, i) => [seqs[i], r.id]))
     expect(store.enqueueMany([])).toEqual([])
+  })
+
+  it('marks many rows delivered at once, in statements of up to 64, only those named and only once', () => {
+    const store = new MessageStore(tempDb())
+    const rows = outgoingRows(150)
+    const seqs = store.enqueueMany(rows)
+    // 70 rows: one full statement and one padded to 8 with the last seq repeated; then 3 (padded to 4).
+    const first = seqs.filter((_, i) => i % 2 === 1).slice(0, 70)
+    const second = [seqs[0], seqs[2], seqs[4]] as number[]
+    expect(store.markDeliveredMany(first)).toBe(70)
+    expect(store.markDeliveredMany(second)).toBe(3)
+    expect(store.markDeliveredMany([...second, ...first.slice(0, 5)])).toBe(0)
+    expect(store.markDeliveredMany([])).toBe(0)
+    const marked = new Set([...first, ...second])
+    const queued = [...store.queuedFor('bob', 0, 200), ...store.queuedFor('carol', 0, 200)].map((r) => r.seq).sort((a, b) => a - b)
+    expect(queued).toEqual(seqs.filter((seq) => !marked.has(seq)))
+    expect(store.history({ limit: 200, includeMuted: true }).filter((m) => m.status === 'delivered')).toHaveLength(73)
   })
 
   it('history returns the newest N, oldest first, hiding muted unless asked', () => {
@@ -107,3 +117,15 @@ describe('MessageStore writes on the hot path', () => {
     expect(store.counts()).toEqual({ queued: 0, failed: 0 })
   })
 })
+
+/** Outgoing rows to bob and carol in turn. */
+function outgoingRows(count: number) {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `m-${i}`,
+    peer: i % 2 ? 'bob' : 'carol',
+    peerKey: 'k',
+    text: `t${i}`,
+    at: i,
+    storedAt: i,
+  }))
+}

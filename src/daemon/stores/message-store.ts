@@ -41,6 +41,8 @@ export interface IncomingMessage {
 
 /** Rows per multi-row INSERT: 64 x 6 parameters, well under SQLite's limit of 32,766. */
 const INSERT_GROUP = 64
+/** Rows per delivered mark (UPDATE ... IN): a power of two. */
+const MARK_GROUP = 64
 
 const MESSAGE_COLUMNS = 'seq, direction, id, peer, text, at, status, muted, deposited_at AS depositedAt'
 
@@ -54,9 +56,10 @@ export const OUTBOX_COUNTS_SQL = `SELECT (SELECT count(*) FROM messages WHERE st
 export class MessageStore {
   /** Multi-row INSERTs of outgoing rows, by row count (prepared on first use). */
   private readonly insertOutBySize = new Map<number, Statement<[Array<string | number>]>>()
+  /** UPDATEs marking that many rows delivered (prepared on first use). */
+  private readonly deliverBySize = new Map<number, Statement<[readonly number[]]>>()
   private readonly insertIn
   private readonly queuedStmt
-  private readonly deliverStmt
   private readonly deliverDepositedStmt
   private readonly failStmt
   private readonly expireStmt
@@ -77,7 +80,6 @@ export class MessageStore {
       `SELECT seq, id, peer, peer_key AS peerKey, text, at, stored_at AS storedAt FROM messages
        WHERE peer = ? AND status = 'queued' AND seq > ? ORDER BY seq LIMIT ?`,
     )
-    this.deliverStmt = db.prepare<[number]>(`UPDATE messages SET status = 'delivered' WHERE seq = ? AND status = 'queued'`)
     // A sealed ack names the message by id; only a deposited message can have one, and those are few.
     this.deliverDepositedStmt = db.prepare<[string, string]>(
       `UPDATE messages INDEXED BY messages_deposited SET status = 'delivered'
@@ -159,7 +161,37 @@ export class MessageStore {
 
   /** Returns whether the message was queued (a repeated ack changes nothing). */
   markDelivered(seq: number): boolean {
-    return this.deliverStmt.run(seq).changes > 0
+    return this.markDeliveredMany([seq]) > 0
+  }
+
+  /**
+   * The same for many, up to MARK_GROUP per statement: a turn's acks cost about half as much per
+   * row as an UPDATE each (BENCHMARKS.md, B1). Returns how many were queued.
+   */
+  markDeliveredMany(seqs: readonly number[]): number {
+    let changed = 0
+    for (let at = 0; at < seqs.length; at += MARK_GROUP) {
+      const chunk = seqs.slice(at, at + MARK_GROUP)
+      // Padded to a power of two with the last seq again (a row listed twice is updated once), so
+      // seven statements serve every size.
+      let size = 1
+      while (size < chunk.length) size *= 2
+      const last = chunk[chunk.length - 1] as number
+      while (chunk.length < size) chunk.push(last)
+      changed += this.deliverManyStmt(size).run(chunk).changes
+    }
+    return changed
+  }
+
+  private deliverManyStmt(rows: number): Statement<[readonly number[]]> {
+    let statement = this.deliverBySize.get(rows)
+    if (!statement) {
+      statement = this.db.prepare<[readonly number[]]>(
+        `UPDATE messages SET status = 'delivered' WHERE status = 'queued' AND seq IN (${Array(rows).fill('?').join(', ')})`,
+      )
+      this.deliverBySize.set(rows, statement)
+    }
+    return statement
   }
 
   /** The same, for a message acknowledged through the mailbox: it was deposited there, so it is found among those. */
