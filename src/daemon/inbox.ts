@@ -5,14 +5,19 @@
  */
 import type { MsgFrame } from '../protocol/peer-frames.js'
 import { type EventHub, messageEvent } from './event-hub.js'
-import type { MessageStore } from './stores/message-store.js'
+import type { IncomingMessage, MessageStore } from './stores/message-store.js'
 import type { Policies } from './stores/policy-store.js'
-import type { WriteBatcher } from './stores/write-batcher.js'
+import type { Outcome, WriteBatcher } from './stores/write-batcher.js'
 
 export interface InboxLink {
   readonly remoteKey: string
   send(frame: { t: 'ack'; id: string }): void
   close(reason: string): void
+}
+
+interface StagedMessage {
+  message: IncomingMessage
+  link: InboxLink
 }
 
 export class Inbox {
@@ -24,23 +29,48 @@ export class Inbox {
     private readonly onError: (error: unknown) => void,
   ) {}
 
+  /** Messages of this turn, stored together (see receive). */
+  private openGroup: StagedMessage[] | undefined
+
+  /**
+   * Stores the message with the others of this turn, in multi-row INSERTs (about half the cost per
+   * row of a statement each), then acks each once that commit is on disk.
+   */
   receive(peer: string, link: InboxLink, frame: MsgFrame): void {
-    const muted = this.policy.isMuted(peer)
-    const store = () => this.store.receive({ id: frame.id, peer, peerKey: link.remoteKey, text: frame.text, at: frame.at, muted })
-    // A callback, not a promise chain: this runs for every message received.
-    this.batcher.stage(store, undefined, (outcome) => {
-      try {
-        if (!outcome.ok) throw outcome.error
-        link.send({ t: 'ack', id: frame.id })
-        const seq = outcome.value
-        if (seq !== undefined && !muted && this.events.size > 0) {
-          this.events.publish(messageEvent({ seq, id: frame.id, peer, text: frame.text, at: frame.at }))
-        }
-      } catch (error) {
-        // Not stored, so not acknowledged: closing the link makes the sender send it again later.
-        this.onError(error)
-        link.close('could not store an incoming message')
+    const message = { id: frame.id, peer, peerKey: link.remoteKey, text: frame.text, at: frame.at, muted: this.policy.isMuted(peer) }
+    let group = this.openGroup
+    if (!group) {
+      const staged: StagedMessage[] = []
+      group = staged
+      this.openGroup = staged
+      // A callback, not a promise chain: this runs for every message received.
+      this.batcher.stage(
+        () => {
+          if (this.openGroup === staged) this.openGroup = undefined
+          return this.store.receiveMany(staged.map((m) => m.message))
+        },
+        undefined,
+        (outcome) => {
+          if (this.openGroup === staged) this.openGroup = undefined
+          for (const [i, m] of staged.entries()) this.stored(m, outcome.ok ? { ok: true, value: outcome.value[i] } : outcome)
+        },
+      )
+    }
+    group.push({ message, link })
+  }
+
+  private stored({ message, link }: StagedMessage, outcome: Outcome<number | undefined>): void {
+    try {
+      if (!outcome.ok) throw outcome.error
+      link.send({ t: 'ack', id: message.id })
+      const seq = outcome.value
+      if (seq !== undefined && !message.muted && this.events.size > 0) {
+        this.events.publish(messageEvent({ seq, id: message.id, peer: message.peer, text: message.text, at: message.at }))
       }
-    })
+    } catch (error) {
+      // Not stored, so not acknowledged: closing the link makes the sender send it again later.
+      this.onError(error)
+      link.close('could not store an incoming message')
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MessageStore, OUTBOX_COUNTS_SQL } from '../../src/daemon/stores/message-store.js'
+import { MessageStore, OUTBOX_COUNTS_SQL, statementSizes } from '../../src/daemon/stores/message-store.js'
 import { tempDb } from '../helpers/temp-db.js'
 
 describe('MessageStore', () => {
@@ -38,11 +38,42 @@ describe('MessageStore', () => {
     expect(store.enqueueMany([])).toEqual([])
   })
 
+  it('stores many incoming messages at once, in order, each once per (sender, id), also within one statement', () => {
+    const store = new MessageStore(tempDb())
+    const m = (i: number, peer = i % 2 ? 'alice' : 'carol') => ({ id: `in-${i}`, peer, peerKey: 'k', text: `t${i}`, at: i, muted: false })
+    expect(store.receive(m(5))).toBeTypeOf('number')
+    // 150 messages in statements of 64, 64, 16, 4 and 2: in-5 was stored before; in-7 comes again
+    // in another statement; in-9 from another sender is another message; in-200 comes twice in the
+    // last statement.
+    const batch = Array.from({ length: 146 }, (_, i) => m(i))
+    batch.push(m(7), m(9, 'dave'), m(200), m(200))
+    const seqs = store.receiveMany(batch)
+    expect(seqs).toHaveLength(150)
+    const duplicates = [5, 146, 149]
+    for (const [i, seq] of seqs.entries()) {
+      if (duplicates.includes(i)) expect(seq, `message ${i}`).toBeUndefined()
+      else expect(seq, `message ${i}`).toBeTypeOf('number')
+    }
+    const stored = seqs.filter((seq): seq is number => seq !== undefined)
+    expect(stored).toEqual([...stored].sort((a, b) => a - b))
+    expect(new Set(stored).size).toBe(147)
+    expect(store.history({ limit: 500, includeMuted: true }).map((row) => `${row.peer} ${row.id}`)).toContain('dave in-9')
+  })
+
+  it('cuts a batch into statements of powers of two up to 64, so few statements are ever prepared', () => {
+    expect(statementSizes(0)).toEqual([])
+    expect(statementSizes(1)).toEqual([1])
+    expect(statementSizes(37)).toEqual([32, 4, 1])
+    expect(statementSizes(64)).toEqual([64])
+    expect(statementSizes(150)).toEqual([64, 64, 16, 4, 2])
+    for (let n = 0; n < 300; n++) expect(statementSizes(n).reduce((a, b) => a + b, 0)).toBe(n)
+  })
+
   it('marks many rows delivered at once, in statements of up to 64, only those named and only once', () => {
     const store = new MessageStore(tempDb())
     const rows = outgoingRows(150)
     const seqs = store.enqueueMany(rows)
-    // 70 rows: one full statement and one padded to 8 with the last seq repeated; then 3 (padded to 4).
+    // 70 rows: statements of 64, 4 and 2; then 3: of 2 and 1.
     const first = seqs.filter((_, i) => i % 2 === 1).slice(0, 70)
     const second = [seqs[0], seqs[2], seqs[4]] as number[]
     expect(store.markDeliveredMany(first)).toBe(70)

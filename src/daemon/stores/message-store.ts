@@ -39,10 +39,29 @@ export interface IncomingMessage {
   muted: boolean
 }
 
-/** Rows per multi-row INSERT: 64 x 6 parameters, well under SQLite's limit of 32,766. */
-const INSERT_GROUP = 64
-/** Rows per delivered mark (UPDATE ... IN): a power of two. */
-const MARK_GROUP = 64
+/** Rows per multi-row statement at most: 64 x 7 parameters, well under SQLite's limit of 32,766. */
+const MAX_ROWS_PER_STATEMENT = 64
+
+/**
+ * Pure: `count` rows cut into pieces of powers of two up to MAX_ROWS_PER_STATEMENT, largest first
+ * (37 -> 32, 4, 1), so that seven prepared statements of each kind serve every batch size; a
+ * statement for each size up to 64 would hold memory in an idle daemon for sizes seen once.
+ */
+export function statementSizes(count: number): number[] {
+  const sizes: number[] = []
+  let left = count
+  while (left >= MAX_ROWS_PER_STATEMENT) {
+    sizes.push(MAX_ROWS_PER_STATEMENT)
+    left -= MAX_ROWS_PER_STATEMENT
+  }
+  for (let size = MAX_ROWS_PER_STATEMENT / 2; size >= 1; size /= 2) {
+    if (left >= size) {
+      sizes.push(size)
+      left -= size
+    }
+  }
+  return sizes
+}
 
 const MESSAGE_COLUMNS = 'seq, direction, id, peer, text, at, status, muted, deposited_at AS depositedAt'
 
@@ -56,9 +75,11 @@ export const OUTBOX_COUNTS_SQL = `SELECT (SELECT count(*) FROM messages WHERE st
 export class MessageStore {
   /** Multi-row INSERTs of outgoing rows, by row count (prepared on first use). */
   private readonly insertOutBySize = new Map<number, Statement<[Array<string | number>]>>()
+  /** Multi-row INSERTs of incoming rows, by row count (prepared on first use). */
+  private readonly insertInBySize = new Map<number, Statement<[Array<string | number>]>>()
+  private readonly insertedInStmt
   /** UPDATEs marking that many rows delivered (prepared on first use). */
   private readonly deliverBySize = new Map<number, Statement<[readonly number[]]>>()
-  private readonly insertIn
   private readonly queuedStmt
   private readonly deliverDepositedStmt
   private readonly failStmt
@@ -72,9 +93,8 @@ export class MessageStore {
   private readonly rekeyStmt
 
   constructor(private readonly db: Db) {
-    this.insertIn = db.prepare<[string, string, string, string, number, number, number]>(
-      `INSERT INTO messages (direction, id, peer, peer_key, text, at, stored_at, muted) VALUES ('in', ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT DO NOTHING RETURNING seq`,
+    this.insertedInStmt = db.prepare<[number, number], { seq: number; peer: string; id: string }>(
+      'SELECT seq, peer, id FROM messages WHERE seq BETWEEN ? AND ?',
     )
     this.queuedStmt = db.prepare<[string, number, number], OutgoingRow>(
       `SELECT seq, id, peer, peer_key AS peerKey, text, at, stored_at AS storedAt FROM messages
@@ -113,18 +133,22 @@ export class MessageStore {
   }
 
   /**
-   * Adds messages to the outbox in order, up to INSERT_GROUP rows per statement; returns their
+   * Adds messages to the outbox in order, in statements of up to 64 rows; returns their
    * seqs. The rows of one statement get consecutive seqs: SQLite gives each new row the largest
    * rowid so far plus one (no AUTOINCREMENT, and rows are never deleted).
    */
   enqueueMany(messages: ReadonlyArray<Omit<OutgoingRow, 'seq'>>): number[] {
     const seqs: number[] = []
-    for (let at = 0; at < messages.length; at += INSERT_GROUP) {
-      const chunk = messages.slice(at, at + INSERT_GROUP)
+    let at = 0
+    for (const size of statementSizes(messages.length)) {
       const params: Array<string | number> = []
-      for (const m of chunk) params.push(m.id, m.peer, m.peerKey, m.text, m.at, m.storedAt)
-      const last = Number(this.insertOutMany(chunk.length).run(params).lastInsertRowid)
-      for (let i = 0; i < chunk.length; i++) seqs.push(last - chunk.length + 1 + i)
+      for (let i = at; i < at + size; i++) {
+        const m = messages[i] as Omit<OutgoingRow, 'seq'>
+        params.push(m.id, m.peer, m.peerKey, m.text, m.at, m.storedAt)
+      }
+      const last = Number(this.insertOutMany(size).run(params).lastInsertRowid)
+      for (let i = 0; i < size; i++) seqs.push(last - size + 1 + i)
+      at += size
     }
     return seqs
   }
@@ -141,12 +165,58 @@ export class MessageStore {
     return statement
   }
 
-  /** Stores an incoming message; returns its seq, or undefined when (sender key, id) was stored before. */
+  /** Stores an incoming message; returns its seq, or undefined when (sender, id) was stored before. */
   receive(message: IncomingMessage, now = Date.now()): number | undefined {
-    const row = this.insertIn.get(message.id, message.peer, message.peerKey, message.text, message.at, now, message.muted ? 1 : 0) as
-      | { seq: number }
-      | undefined
-    return row?.seq
+    return this.receiveMany([message], now)[0]
+  }
+
+  /**
+   * Stores incoming messages in order, in statements of up to 64 rows; returns each one's
+   * seq, or undefined for one stored before (by an earlier statement, or earlier in this list).
+   * A turn's messages in one statement cost about half as much per row as a statement each.
+   */
+  receiveMany(messages: readonly IncomingMessage[], now = Date.now()): Array<number | undefined> {
+    const seqs: Array<number | undefined> = []
+    let at = 0
+    for (const size of statementSizes(messages.length)) {
+      const chunk = messages.slice(at, at + size)
+      at += size
+      const params: Array<string | number> = []
+      for (const m of chunk) params.push(m.id, m.peer, m.peerKey, m.text, m.at, now, m.muted ? 1 : 0)
+      const { changes, lastInsertRowid } = this.insertInMany(size).run(params)
+      // The rows a statement inserts get consecutive seqs (largest rowid so far plus one each, as
+      // in enqueueMany), in the order of its VALUES: all new (the usual case) needs no query.
+      const last = Number(lastInsertRowid)
+      if (changes === size) for (let i = 0; i < size; i++) seqs.push(last - size + 1 + i)
+      else if (changes === 0) for (let i = 0; i < size; i++) seqs.push(undefined)
+      else seqs.push(...this.matchInserted(chunk, last - changes + 1, last))
+    }
+    return seqs
+  }
+
+  /** Which of `chunk` got the seqs from `first` to `last`; the others were stored before (or twice in it). */
+  private matchInserted(chunk: readonly IncomingMessage[], first: number, last: number): Array<number | undefined> {
+    const inserted = new Map<string, number>()
+    for (const row of this.insertedInStmt.all(first, last)) inserted.set(`${row.peer} ${row.id}`, row.seq)
+    return chunk.map((m) => {
+      const key = `${m.peer} ${m.id}`
+      const seq = inserted.get(key)
+      // A second copy later in the same statement was not inserted: it is a duplicate.
+      inserted.delete(key)
+      return seq
+    })
+  }
+
+  private insertInMany(rows: number): Statement<[Array<string | number>]> {
+    let statement = this.insertInBySize.get(rows)
+    if (!statement) {
+      const values = Array.from({ length: rows }, () => "('in', ?, ?, ?, ?, ?, ?, ?)").join(', ')
+      statement = this.db.prepare<[Array<string | number>]>(
+        `INSERT INTO messages (direction, id, peer, peer_key, text, at, stored_at, muted) VALUES ${values} ON CONFLICT DO NOTHING`,
+      )
+      this.insertInBySize.set(rows, statement)
+    }
+    return statement
   }
 
   /** Queued messages to `peer` after `afterSeq`, oldest first. */
@@ -165,20 +235,15 @@ export class MessageStore {
   }
 
   /**
-   * The same for many, up to MARK_GROUP per statement: a turn's acks cost about half as much per
+   * The same for many, in statements of up to 64 rows: a turn's acks cost about half as much per
    * row as an UPDATE each (BENCHMARKS.md, B1). Returns how many were queued.
    */
   markDeliveredMany(seqs: readonly number[]): number {
     let changed = 0
-    for (let at = 0; at < seqs.length; at += MARK_GROUP) {
-      const chunk = seqs.slice(at, at + MARK_GROUP)
-      // Padded to a power of two with the last seq again (a row listed twice is updated once), so
-      // seven statements serve every size.
-      let size = 1
-      while (size < chunk.length) size *= 2
-      const last = chunk[chunk.length - 1] as number
-      while (chunk.length < size) chunk.push(last)
-      changed += this.deliverManyStmt(size).run(chunk).changes
+    let at = 0
+    for (const size of statementSizes(seqs.length)) {
+      changed += this.deliverManyStmt(size).run(seqs.slice(at, at + size)).changes
+      at += size
     }
     return changed
   }
