@@ -72,14 +72,33 @@ const MESSAGE_COLUMNS = 'seq, direction, id, peer, text, at, status, muted, depo
 export const OUTBOX_COUNTS_SQL = `SELECT (SELECT count(*) FROM messages WHERE status = 'queued') AS queued,
   (SELECT count(*) FROM messages WHERE status = 'failed') AS failed`
 
+const repeat = (item: string, times: number) => Array.from({ length: times }, () => item).join(', ')
+
+/** Prepared statements of one kind by row count, made on first use. */
+class StatementsBySize {
+  private readonly bySize = new Map<number, Statement<[ReadonlyArray<string | number>]>>()
+
+  constructor(
+    private readonly db: Db,
+    private readonly sqlFor: (rows: number) => string,
+  ) {}
+
+  get(rows: number): Statement<[ReadonlyArray<string | number>]> {
+    let statement = this.bySize.get(rows)
+    if (!statement) {
+      statement = this.db.prepare<[ReadonlyArray<string | number>]>(this.sqlFor(rows))
+      this.bySize.set(rows, statement)
+    }
+    return statement
+  }
+}
+
 export class MessageStore {
-  /** Multi-row INSERTs of outgoing rows, by row count (prepared on first use). */
-  private readonly insertOutBySize = new Map<number, Statement<[Array<string | number>]>>()
-  /** Multi-row INSERTs of incoming rows, by row count (prepared on first use). */
-  private readonly insertInBySize = new Map<number, Statement<[Array<string | number>]>>()
+  /** Multi-row statements (see statementSizes). */
+  private readonly insertOut
+  private readonly insertIn
+  private readonly deliver
   private readonly insertedInStmt
-  /** UPDATEs marking that many rows delivered (prepared on first use). */
-  private readonly deliverBySize = new Map<number, Statement<[readonly number[]]>>()
   private readonly queuedStmt
   private readonly deliverDepositedStmt
   private readonly failStmt
@@ -92,7 +111,21 @@ export class MessageStore {
   private readonly latestStmt
   private readonly rekeyStmt
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
+    this.insertOut = new StatementsBySize(
+      db,
+      (rows) =>
+        `INSERT INTO messages (direction, id, peer, peer_key, text, at, stored_at, status) VALUES ${repeat("('out', ?, ?, ?, ?, ?, ?, 'queued')", rows)}`,
+    )
+    this.insertIn = new StatementsBySize(
+      db,
+      (rows) =>
+        `INSERT INTO messages (direction, id, peer, peer_key, text, at, stored_at, muted) VALUES ${repeat("('in', ?, ?, ?, ?, ?, ?, ?)", rows)} ON CONFLICT DO NOTHING`,
+    )
+    this.deliver = new StatementsBySize(
+      db,
+      (rows) => `UPDATE messages SET status = 'delivered' WHERE status = 'queued' AND seq IN (${repeat('?', rows)})`,
+    )
     this.insertedInStmt = db.prepare<[number, number], { seq: number; peer: string; id: string }>(
       'SELECT seq, peer, id FROM messages WHERE seq BETWEEN ? AND ?',
     )
@@ -146,23 +179,11 @@ export class MessageStore {
         const m = messages[i] as Omit<OutgoingRow, 'seq'>
         params.push(m.id, m.peer, m.peerKey, m.text, m.at, m.storedAt)
       }
-      const last = Number(this.insertOutMany(size).run(params).lastInsertRowid)
+      const last = Number(this.insertOut.get(size).run(params).lastInsertRowid)
       for (let i = 0; i < size; i++) seqs.push(last - size + 1 + i)
       at += size
     }
     return seqs
-  }
-
-  private insertOutMany(rows: number): Statement<[Array<string | number>]> {
-    let statement = this.insertOutBySize.get(rows)
-    if (!statement) {
-      const values = Array.from({ length: rows }, () => "('out', ?, ?, ?, ?, ?, ?, 'queued')").join(', ')
-      statement = this.db.prepare<[Array<string | number>]>(
-        `INSERT INTO messages (direction, id, peer, peer_key, text, at, stored_at, status) VALUES ${values}`,
-      )
-      this.insertOutBySize.set(rows, statement)
-    }
-    return statement
   }
 
   /** Stores an incoming message; returns its seq, or undefined when (sender, id) was stored before. */
@@ -183,7 +204,7 @@ export class MessageStore {
       at += size
       const params: Array<string | number> = []
       for (const m of chunk) params.push(m.id, m.peer, m.peerKey, m.text, m.at, now, m.muted ? 1 : 0)
-      const { changes, lastInsertRowid } = this.insertInMany(size).run(params)
+      const { changes, lastInsertRowid } = this.insertIn.get(size).run(params)
       // The rows a statement inserts get consecutive seqs (largest rowid so far plus one each, as
       // in enqueueMany), in the order of its VALUES: all new (the usual case) needs no query.
       const last = Number(lastInsertRowid)
@@ -205,18 +226,6 @@ export class MessageStore {
       inserted.delete(key)
       return seq
     })
-  }
-
-  private insertInMany(rows: number): Statement<[Array<string | number>]> {
-    let statement = this.insertInBySize.get(rows)
-    if (!statement) {
-      const values = Array.from({ length: rows }, () => "('in', ?, ?, ?, ?, ?, ?, ?)").join(', ')
-      statement = this.db.prepare<[Array<string | number>]>(
-        `INSERT INTO messages (direction, id, peer, peer_key, text, at, stored_at, muted) VALUES ${values} ON CONFLICT DO NOTHING`,
-      )
-      this.insertInBySize.set(rows, statement)
-    }
-    return statement
   }
 
   /** Queued messages to `peer` after `afterSeq`, oldest first. */
@@ -242,21 +251,10 @@ export class MessageStore {
     let changed = 0
     let at = 0
     for (const size of statementSizes(seqs.length)) {
-      changed += this.deliverManyStmt(size).run(seqs.slice(at, at + size)).changes
+      changed += this.deliver.get(size).run(seqs.slice(at, at + size)).changes
       at += size
     }
     return changed
-  }
-
-  private deliverManyStmt(rows: number): Statement<[readonly number[]]> {
-    let statement = this.deliverBySize.get(rows)
-    if (!statement) {
-      statement = this.db.prepare<[readonly number[]]>(
-        `UPDATE messages SET status = 'delivered' WHERE status = 'queued' AND seq IN (${Array(rows).fill('?').join(', ')})`,
-      )
-      this.deliverBySize.set(rows, statement)
-    }
-    return statement
   }
 
   /** The same, for a message acknowledged through the mailbox: it was deposited there, so it is found among those. */
