@@ -35,7 +35,7 @@ const FLUSH_AT_CHARS = 64 * 1024
 export interface ClientContext {
   /** Sends a JSON-RPC notification on this connection. */
   notify(method: string, params: unknown): void
-  /** Runs `fn` right after this request's response is written. */
+  /** Runs `fn` right after this request's response is written; called while the handler runs (before it awaits). */
   afterReply(fn: () => void): void
   /** Runs `fn` when the client goes away. */
   onClose(fn: () => void): void
@@ -52,6 +52,10 @@ interface ConnectionState {
   inputEnded: boolean
   /** Called when a request is done; ends the connection after the last answer if input ended. */
   settled(): void
+  /** The connection's context, the same for each of its requests. */
+  context: ClientContext
+  /** What afterReply collected while the current request's handler ran. */
+  afterCurrent: Array<() => void> | undefined
 }
 
 export class ControlServer {
@@ -108,7 +112,22 @@ export class ControlServer {
       flushScheduled = true
       setImmediate(flush)
     }
-    const state: ConnectionState = { unanswered: 0, inputEnded: false, settled: () => state.inputEnded && scheduleFlush() }
+    // One context per connection, not per request: `send`, the request sent most, never uses it.
+    const context: ClientContext = {
+      notify: (method, params) => write({ jsonrpc: '2.0', method, params }),
+      afterReply: (fn) => {
+        state.afterCurrent ??= []
+        state.afterCurrent.push(fn)
+      },
+      onClose: (fn) => closeHandlers.push(fn),
+    }
+    const state: ConnectionState = {
+      unanswered: 0,
+      inputEnded: false,
+      settled: () => state.inputEnded && scheduleFlush(),
+      context,
+      afterCurrent: undefined,
+    }
     const flush = () => {
       flushScheduled = false
       const data = pending
@@ -141,7 +160,7 @@ export class ControlServer {
         // Replacement characters would change what the client asked to send: refuse it instead.
         if (typeof line !== 'string')
           write(rpcError(null, JSONRPC_PARSE_ERROR, 'parse error: the request is not valid UTF-8', ErrorCode.BadRequest))
-        else if (line.trim()) this.handleLine(line, write, closeHandlers, state)
+        else if (line.trim()) this.handleLine(line, write, state)
       }
     })
     socket.on('end', () => {
@@ -155,7 +174,7 @@ export class ControlServer {
     })
   }
 
-  private handleLine(line: string, write: (message: unknown) => void, closeHandlers: Array<() => void>, state: ConnectionState): void {
+  private handleLine(line: string, write: (message: unknown) => void, state: ConnectionState): void {
     let raw: unknown
     try {
       raw = JSON.parse(line)
@@ -168,19 +187,14 @@ export class ControlServer {
     const { id } = request
     const rpcId: RpcId = id ?? null
     const name = request.method
-    const after: Array<() => void> = []
-    const context: ClientContext = {
-      notify: (notifyMethod, notifyParams) => write({ jsonrpc: '2.0', method: notifyMethod, params: notifyParams }),
-      afterReply: (fn) => after.push(fn),
-      onClose: (fn) => closeHandlers.push(fn),
-    }
+    let after: Array<() => void> | undefined
     const handler = this.handlers[name] as (params: unknown, client: ClientContext) => unknown
     state.unanswered++
     const answered = (result: unknown) => {
       // Notifications (no id) get no response, as JSON-RPC says.
       state.unanswered--
       if (id !== undefined) write({ jsonrpc: '2.0', id: rpcId, result })
-      for (const fn of after) fn()
+      if (after) for (const fn of after) fn()
       state.settled()
     }
     const failed = (error: unknown) => {
@@ -196,10 +210,13 @@ export class ControlServer {
     // Called at once, not from a promise chain: two promises fewer per `send`, the request sent most.
     let outcome: unknown
     try {
-      outcome = handler(request.params, context)
+      outcome = handler(request.params, state.context)
     } catch (error) {
       failed(error)
       return
+    } finally {
+      after = state.afterCurrent
+      state.afterCurrent = undefined
     }
     if (outcome instanceof Promise) outcome.then(answered, failed)
     else answered(outcome)
