@@ -5,6 +5,7 @@
  * start (the receiver drops duplicates), which is what makes kill -9 on either side safe.
  */
 import type { DeliveryStatus } from '../protocol/rpc.js'
+import { type Deadline, DeadlineSweep } from './deadline-sweep.js'
 import type { MessageStore, OutgoingRow } from './stores/message-store.js'
 import type { Outcome, WriteBatcher } from './stores/write-batcher.js'
 
@@ -35,7 +36,13 @@ interface Session {
   exhaustedAt: number | undefined
 }
 
-type Waiter = (status: DeliveryStatus) => void
+/** A `send` (or waitFor) waiting to hear what became of its message, at most until its deadline. */
+interface Waiter extends Deadline {
+  peer: string
+  id: string
+  waitMs: number
+  tell: (status: DeliveryStatus) => void
+}
 
 type NewMessage = Omit<OutgoingRow, 'seq' | 'storedAt'>
 
@@ -62,6 +69,8 @@ const TAIL_MAX_ROWS = SEND_WINDOW
 export class Outbox {
   private readonly sessions = new WeakMap<OutboxLink, Session>()
   private readonly waiters = new Map<string, Map<string, Waiter>>()
+  /** Their timeouts: one timer per duration, not one per message. */
+  private readonly deadlines = new DeadlineSweep<Waiter>((waiter) => this.release(waiter, 'queued'))
   /** Messages enqueued per peer since the daemon started: tells a session whether to query again. */
   private readonly enqueued = new Map<string, number>()
   private readonly tails = new Map<string, Tail>()
@@ -203,17 +212,32 @@ export class Outbox {
     return new Promise((resolve) => this.addWaiter(peer, id, timeoutMs, resolve))
   }
 
-  private addWaiter(peer: string, id: string, timeoutMs: number, tell: Waiter): void {
-    const perPeer = this.waiters.get(peer) ?? new Map<string, Waiter>()
-    this.waiters.set(peer, perPeer)
-    const done = (status: DeliveryStatus) => {
-      clearTimeout(timer)
-      perPeer.delete(id)
-      if (perPeer.size === 0 && this.waiters.get(peer) === perPeer) this.waiters.delete(peer)
-      tell(status)
+  private addWaiter(peer: string, id: string, timeoutMs: number, tell: (status: DeliveryStatus) => void): void {
+    let perPeer = this.waiters.get(peer)
+    if (!perPeer) {
+      perPeer = new Map()
+      this.waiters.set(peer, perPeer)
     }
-    const timer = setTimeout(() => done('queued'), timeoutMs)
-    perPeer.set(id, done)
+    const waiter: Waiter = { peer, id, waitMs: timeoutMs, tell, due: 0, done: false }
+    perPeer.set(id, waiter)
+    this.deadlines.add(waiter, timeoutMs)
+  }
+
+  /** Tells the waiter of `id`, if any, what became of its message. */
+  private tellWaiter(peer: string, id: string, status: DeliveryStatus): void {
+    const waiter = this.waiters.get(peer)?.get(id)
+    if (!waiter) return
+    this.deadlines.finish(waiter, waiter.waitMs)
+    this.release(waiter, status)
+  }
+
+  private release(waiter: Waiter, status: DeliveryStatus): void {
+    const perPeer = this.waiters.get(waiter.peer)
+    if (perPeer?.get(waiter.id) === waiter) {
+      perPeer.delete(waiter.id)
+      if (perPeer.size === 0) this.waiters.delete(waiter.peer)
+    }
+    waiter.tell(status)
   }
 
   /** A new link to `peer`: everything still queued goes out on it, from the start. */
@@ -302,7 +326,7 @@ export class Outbox {
   ackedByMailbox(peer: string, id: string): void {
     // Not recorded: it stays queued, goes out again, and the peer acknowledges it again.
     this.batcher.record(() => this.messages.markDepositedDelivered(peer, id))
-    this.waiters.get(peer)?.get(id)?.('delivered')
+    this.tellWaiter(peer, id, 'delivered')
   }
 
   refused(peer: string, link: OutboxLink, id: string, reason: string): void {
@@ -321,7 +345,7 @@ export class Outbox {
   /** Queued messages older than the outbox lifetime become failed. */
   expire(storedBefore: number): number {
     const expired = this.messages.expire(storedBefore)
-    for (const { peer, id } of expired) this.waiters.get(peer)?.get(id)?.('failed')
+    for (const { peer, id } of expired) this.tellWaiter(peer, id, 'failed')
     return expired.length
   }
 
@@ -341,7 +365,7 @@ export class Outbox {
     // Not recorded (a failed commit or a power cut): the message stays queued, goes out again on
     // the next link, and is acked again.
     mark(sent.seq)
-    this.waiters.get(peer)?.get(id)?.(status)
+    this.tellWaiter(peer, id, status)
     // Refill once both windows are half empty: one query per half window, not one per ack.
     if (session.inFlight.size <= SEND_WINDOW / 2 && session.inFlightBytes <= SEND_WINDOW_BYTES / 2) this.pump(peer, link)
   }
@@ -349,6 +373,6 @@ export class Outbox {
   private settleAll(peer: string, status: DeliveryStatus): void {
     const perPeer = this.waiters.get(peer)
     if (!perPeer) return
-    for (const done of [...perPeer.values()]) done(status)
+    for (const id of [...perPeer.keys()]) this.tellWaiter(peer, id, status)
   }
 }
