@@ -26,9 +26,9 @@ import {
   decodePeerFrame,
   encodePeerFrame,
   PEER_PROTOCOL_VERSION,
-  type PeerFrame,
   refuseInvalidUtf8,
-} from '../protocol/peer-frames.js'
+} from '../protocol/peer-frame-codec.js'
+import type { PeerFrame } from '../protocol/peer-frames.js'
 import { type Line, LineSplitter } from './line-splitter.js'
 
 /** How long a closing link may take to deliver its last frames. */
