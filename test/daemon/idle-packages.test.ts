@@ -3,7 +3,8 @@
  * connection running, its mailbox fetched, and asked what the one-shot commands ask. Its fast
  * checks take all of that; the schemas load the first time a request needs them, and then word
  * the error as they always did. The daemon tells its loaded packages on SIGUSR2 when started with
- * P2P_LOG_PACKAGES=1 (src/daemon/loaded-packages.ts).
+ * P2P_LOG_PACKAGES=1 (src/daemon/loaded-packages.ts). Nor does it load the Noise library
+ * (secret-stream.ts) before its first link.
  */
 import { connect } from 'node:net'
 import { describe, expect, it } from 'vitest'
@@ -45,9 +46,9 @@ async function lastSeen(serverUrl: string, userId: string): Promise<string> {
 }
 
 describe('an idle daemon', () => {
-  const net = useNetwork(['alice'], { env: { P2P_LOG_PACKAGES: '1' } })
+  const net = useNetwork(['alice', 'bob'], { env: { P2P_LOG_PACKAGES: '1' } })
 
-  it('loads no zod until a request needs the schemas, which then word the error as before', async () => {
+  it('loads no zod until a request needs the schemas, which then word the error as before; nor does a link', async () => {
     const alice = net.alice
     await eventually(async () => (await status(alice)).relay?.connected)
     // A keep-alive answered since (the server's lastSeen moves), so its answer was read too.
@@ -62,6 +63,17 @@ describe('an idle daemon', () => {
     // The report is real: it names what the daemon does load.
     expect(idle).toEqual(expect.arrayContaining(['pino', 'xstate', 'better-sqlite3']))
     expect(idle).not.toContain('zod')
+    // Nor the Noise library: that comes with the first link.
+    expect(idle).not.toContain('@hyperswarm/secret-stream')
+
+    // A link and messages both ways (hello, msg, ack, ping, pong) need no schema either.
+    expect((await alice.rpc('send', { to: 'bob', text: 'hi bob', timeout: 30 })).status).toBe('delivered')
+    expect((await net.bob.rpc('send', { to: 'alice', text: 'hi alice', timeout: 30 })).status).toBe('delivered')
+    for (const daemon of [alice, net.bob]) {
+      const linked = await loadedPackages(daemon)
+      expect(linked).toContain('@hyperswarm/secret-stream')
+      expect(linked).not.toContain('zod')
+    }
 
     // A request the fast check is not sure of: the schemas load, and word the error as always.
     const answer = await exchange(alice.socket, JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'status', params: { verbose: 'yes' } }))
