@@ -28,7 +28,7 @@ const lazySchemas = {
   },
 }
 const { dependencies } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-await bundleCjs({
+const metafile = await bundleCjs({
   name: 'daemon',
   entry: 'src/cli/daemon-run-path.ts',
   outfile,
@@ -41,3 +41,6 @@ await bundleCjs({
     banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   },
 })
+// Had the swap not happened (a renamed file), the daemon would load zod at start again.
+if (!metafile.inputs['src/protocol/load-schemas.lazy.ts'] || metafile.inputs['src/protocol/load-schemas.ts'])
+  throw new Error('the daemon bundle must take load-schemas.lazy.ts in place of load-schemas.ts')
