@@ -1,6 +1,6 @@
 /**
  * An idle daemon never loads zod (BENCHMARKS.md, B9): registered, its keep-alives and relay
- * connection running, its mailbox fetched, and asked what the one-shot commands ask. Its fast
+ * connection running, its mailbox fetched, and asked what the one-shot commands (and `watch`) ask. Its fast
  * checks take all of that; the schemas load the first time a request needs them, and then word
  * the error as they always did. The daemon tells its loaded packages on SIGUSR2 when started with
  * P2P_LOG_PACKAGES=1 (src/daemon/loaded-packages.ts). Nor does it load the Noise library
@@ -54,10 +54,21 @@ describe('an idle daemon', () => {
     // A keep-alive answered since (the server's lastSeen moves), so its answer was read too.
     const seen = await lastSeen(net.server.url, 'alice')
     await eventually(async () => (await lastSeen(net.server.url, 'alice')) !== seen, { timeout: 30_000 })
-    for (const command of [['daemon', 'status'], ['daemon', 'status', '--json'], ['peers'], ['discover']]) {
+    for (const command of [
+      ['daemon', 'status'],
+      ['daemon', 'status', '--json'],
+      ['peers'],
+      ['discover'],
+      ['history'],
+      ['unblock', 'carol'],
+    ]) {
       const run = await p2p(command, { home: alice.home })
       expect(run.code, `${command.join(' ')}: ${run.stderr}`).toBe(0)
     }
+    // What `p2p watch` asks first.
+    expect(await exchange(alice.socket, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'subscribe', params: {} }))).toMatchObject({
+      result: { cursor: expect.any(String) },
+    })
 
     const idle = await loadedPackages(alice)
     // The report is real: it names what the daemon does load.

@@ -62,8 +62,45 @@ const inputs: unknown[] = [
   request('shutdown', false),
   request('send', { to: 'bob', text: 'hi' }),
   request('send', { to: 'bob', text: '' }),
+  request('history'),
   request('history', {}),
+  request('history', { peer: 'Bob', limit: 20, includeMuted: true }),
+  request('history', { includeMuted: false, peer: 'bob', extra: 1 }),
+  request('history', { limit: 1 }),
+  request('history', { limit: 100_000 }),
+  request('history', { limit: 100_001 }),
+  request('history', { limit: 0 }),
+  request('history', { limit: 2.5 }),
+  request('history', { limit: '20' }),
+  request('history', { peer: '-bob' }),
+  request('history', { peer: 'a'.repeat(33) }),
+  request('history', { peer: '\u212Aelvin' }),
+  request('history', { peer: null }),
+  request('history', { peer: undefined }),
+  request('history', { includeMuted: 'yes' }),
+  request('history', null),
+  request('history', []),
+  request('subscribe'),
+  request('subscribe', {}),
   request('subscribe', { since: '5' }),
+  request('subscribe', { since: '0', other: true }),
+  request('subscribe', { since: '1'.repeat(18) }),
+  request('subscribe', { since: '1'.repeat(19) }),
+  request('subscribe', { since: 5 }),
+  request('subscribe', { since: '-1' }),
+  request('subscribe', { since: '' }),
+  request('subscribe', 'now'),
+  request('block', { peer: 'Bob' }),
+  request('block', { peer: 'bob', extra: 1 }),
+  request('block', { peer: '' }),
+  request('block', {}),
+  request('block'),
+  request('unblock', { peer: 'carol' }),
+  request('unblock', { peer: 7 }),
+  request('unmute', { peer: 'dave' }),
+  request('unmute', null),
+  request('mute', { peer: 'bob', for: '2h' }),
+  request('trust', { peer: 'bob' }),
   request('nope'),
   request('x'.repeat(65)),
   { jsonrpc: '2.0', id: 3 },
@@ -74,11 +111,11 @@ const inputs: unknown[] = [
   42,
 ]
 
-describe('parseControlRequest, the fast check of the requests an idle daemon meets', () => {
+describe('parseControlRequest, the fast check of the control requests the one-shot commands send', () => {
   it('accepts only what the schemas accept, with the same id, method and params', () => {
     const taken = expectAgreement(parseControlRequest, BySchemas, inputs)
     // The requests of the one-shot commands do take the fast path.
-    expect(taken).toBeGreaterThanOrEqual(20)
+    expect(taken).toBeGreaterThanOrEqual(30)
     expect(parseControlRequest(request('status', { verbose: true, extra: 1 }))).toEqual({
       id: 3,
       method: 'status',
@@ -86,10 +123,16 @@ describe('parseControlRequest, the fast check of the requests an idle daemon mee
     })
     expect(parseControlRequest(request('peers', { any: 'thing' }))).toEqual({ id: 3, method: 'peers', params: {} })
     expect(parseControlRequest(request('shutdown'))).toEqual({ id: 3, method: 'shutdown', params: undefined })
+    expect(parseControlRequest(request('history', { peer: 'Bob', limit: 20 }))).toEqual({
+      id: 3,
+      method: 'history',
+      params: { peer: 'bob', limit: 20 },
+    })
+    expect(parseControlRequest(request('block', { peer: 'Bob' }))).toEqual({ id: 3, method: 'block', params: { peer: 'bob' } })
   })
 
   it('leaves every other method to the schemas', () => {
-    for (const method of ['history', 'subscribe', 'block', 'unblock', 'mute', 'unmute', 'trust'])
+    for (const method of ['mute', 'trust', 'nope', 'toString', '__proto__'])
       expect(parseControlRequest(request(method, { peer: 'bob' })), method).toBeUndefined()
   })
 })
