@@ -30,4 +30,5 @@ export async function bundleCjs({ name, entry, outfile, allowed = [], options = 
   const unexpected = [...packagesIn(result.metafile)].filter((pkg) => !allowed.includes(pkg))
   if (unexpected.length > 0) throw new Error(`the ${name} bundle pulled in packages: ${unexpected.join(', ')}`)
   console.log(`${relative(root, outfile)}: ${Object.keys(result.metafile.inputs).length} modules, ${statSync(outfile).size} bytes`)
+  return result.metafile
 }

@@ -9,8 +9,11 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { dirname } from 'node:path'
 import type { Logger } from 'pino'
+import { parseControlRequest } from '../protocol/control-request.js'
 import { ErrorCode, P2PError } from '../protocol/errors.js'
 import { MAX_CONTROL_LINE_BYTES } from '../protocol/limits.js'
+import { rpcSchemas } from '../protocol/load-schemas.js'
+import type { MethodName, ParsedParamsOf, ResultOf } from '../protocol/rpc.js'
 import {
   JSONRPC_APPLICATION_ERROR,
   JSONRPC_INTERNAL_ERROR,
@@ -18,13 +21,7 @@ import {
   JSONRPC_INVALID_REQUEST,
   JSONRPC_METHOD_NOT_FOUND,
   JSONRPC_PARSE_ERROR,
-  type MethodName,
-  MethodParams,
-  type ParsedParamsOf,
-  type ResultOf,
-  RpcRequestSchema,
-} from '../protocol/rpc.js'
-import { parseSendRequest } from '../protocol/send-request.js'
+} from '../protocol/rpc-codes.js'
 import { LineSplitter } from './line-splitter.js'
 
 /** A subscriber that stops reading is cut off beyond this much unsent output (it can resume from its cursor). */
@@ -182,7 +179,7 @@ export class ControlServer {
       write(rpcError(null, JSONRPC_PARSE_ERROR, 'parse error: not JSON', ErrorCode.BadRequest))
       return
     }
-    const request = parseSendRequest(raw) ?? validateRequest(raw, write)
+    const request = parseControlRequest(raw) ?? validateRequest(raw, write)
     if (!request) return
     const { id } = request
     const rpcId: RpcId = id ?? null
@@ -223,11 +220,15 @@ export class ControlServer {
   }
 }
 
-/** A request and its params as the schemas accept them, or undefined once the error is written. */
+/**
+ * A request and its params as the schemas accept them, or undefined once the error is written.
+ * The schemas (and zod) load here, the first time the fast check leaves a request to them.
+ */
 function validateRequest(
   raw: unknown,
   write: (message: unknown) => void,
 ): { id: RpcId | undefined; method: MethodName; params: unknown } | undefined {
+  const { RpcRequestSchema, MethodParams } = rpcSchemas()
   const request = RpcRequestSchema.safeParse(raw)
   if (!request.success) {
     write(

@@ -1,5 +1,6 @@
 /**
- * HTTP client of the discovery server. Every response is validated against the shared schemas;
+ * HTTP client of the discovery server. Every response is validated: by a hand-written check that
+ * accepts only what the shared schemas accept, else by the schemas;
  * every failure becomes a DiscoveryError with the HTTP status (0 when the server is unreachable).
  * Every call takes an optional AbortSignal: a caller that gives up (an actor stopped mid-request)
  * aborts the request, and the call rejects with the signal's reason, not a DiscoveryError, because
@@ -11,30 +12,56 @@
  * whichever answered, so one dead instance costs one refused connection, not one per request.
  */
 import type { z } from 'zod'
+import type { PeerRecord } from '../protocol/discovery.js'
 import {
-  KeepaliveResponseSchema,
-  PeerListSchema,
-  type PeerRecord,
-  PeerRecordSchema,
-  RegisterResponseSchema,
-  signLeaseRequest,
-  signRegister,
-} from '../protocol/discovery.js'
+  fastDeleteResponse,
+  fastDepositResponse,
+  fastFetchResponse,
+  fastKeepaliveResponse,
+  fastKeyRecord,
+  fastPeerList,
+  fastPeerRecord,
+  fastRegisterResponse,
+} from '../protocol/discovery-answers.js'
+import { signLeaseRequest, signRegister } from '../protocol/discovery-signing.js'
 import type { Identity } from '../protocol/identity.js'
 import { leaseMac, openLeaseKey } from '../protocol/lease-proof.js'
-import {
-  DeleteResponseSchema,
-  DepositResponseSchema,
-  type FetchResponse,
-  FetchResponseSchema,
-  signDelete,
-  signFetch,
-} from '../protocol/mailbox.js'
+import { discoverySchemas, mailboxSchemas } from '../protocol/load-schemas.js'
+import type { FetchResponse } from '../protocol/mailbox.js'
+import { signDelete, signFetch } from '../protocol/mailbox-signing.js'
 import { serverUrls } from '../protocol/server-url.js'
 import { type HttpAnswer, httpRequest } from './http-request.js'
 
 const REQUEST_TIMEOUT_MS = 5000
-const KeyRecordSchema = PeerRecordSchema.pick({ userId: true, publicKey: true })
+
+/** Reads a response body: the data, or undefined when it is not what the route answers. */
+type BodyReader<T> = (json: unknown) => T | undefined
+
+/**
+ * The hand-written check first (discovery-answers.ts); the schema, and zod with it, only for a
+ * body that check is not sure of: an idle daemon's register and keep-alive answers load no zod.
+ */
+function bodyReader<T>(fast: BodyReader<T>, schema: () => z.ZodType<T>): BodyReader<T> {
+  return (json) => {
+    const quick = fast(json)
+    if (quick !== undefined) return quick
+    const parsed = schema().safeParse(json)
+    return parsed.success ? parsed.data : undefined
+  }
+}
+
+const RegisterBody = bodyReader(fastRegisterResponse, () => discoverySchemas().RegisterResponseSchema)
+const KeepaliveBody = bodyReader(fastKeepaliveResponse, () => discoverySchemas().KeepaliveResponseSchema)
+const PeerRecordBody = bodyReader(fastPeerRecord, () => discoverySchemas().PeerRecordSchema)
+let keyRecordSchema: z.ZodType<Pick<PeerRecord, 'userId' | 'publicKey'>> | undefined
+const KeyRecordBody = bodyReader(fastKeyRecord, () => {
+  keyRecordSchema ??= discoverySchemas().PeerRecordSchema.pick({ userId: true, publicKey: true })
+  return keyRecordSchema
+})
+const PeerListBody = bodyReader(fastPeerList, () => discoverySchemas().PeerListSchema)
+const DepositBody = bodyReader(fastDepositResponse, () => mailboxSchemas().DepositResponseSchema)
+const FetchBody = bodyReader(fastFetchResponse, () => mailboxSchemas().FetchResponseSchema)
+const DeleteBody = bodyReader(fastDeleteResponse, () => mailboxSchemas().DeleteResponseSchema)
 
 export class DiscoveryError extends Error {
   constructor(
@@ -79,7 +106,7 @@ export class DiscoveryClient {
   async register(port: number, host?: string, signal?: AbortSignal) {
     const body = () =>
       signRegister(this.identity, { userId: this.userId, port, ts: Date.now(), ...(host ? { host } : {}), ...this.instanceField() })
-    const lease = await this.request('POST', '/v1/register', RegisterResponseSchema, body, signal)
+    const lease = await this.request('POST', '/v1/register', RegisterBody, body, signal)
     this.#leaseKey = lease.leaseKey ? openLeaseKey(lease.leaseKey, this.identity) : undefined
     return lease
   }
@@ -98,14 +125,14 @@ export class DiscoveryClient {
         return { ...fields, mac: leaseMac(leaseKey, fields) }
       }
       try {
-        return await this.request('POST', '/v1/keepalive', KeepaliveResponseSchema, body, signal)
+        return await this.request('POST', '/v1/keepalive', KeepaliveBody, body, signal)
       } catch (error) {
         if (!(error instanceof DiscoveryError && error.status === 401 && error.code === 'bad_signature')) throw error
         this.#leaseKey = undefined
       }
     }
     const body = () => signLeaseRequest(this.identity, 'keepalive', { userId: this.userId, ts: Date.now(), ...this.instanceField() })
-    return this.request('POST', '/v1/keepalive', KeepaliveResponseSchema, body, signal)
+    return this.request('POST', '/v1/keepalive', KeepaliveBody, body, signal)
   }
 
   async unregister(signal?: AbortSignal): Promise<void> {
@@ -120,7 +147,7 @@ export class DiscoveryClient {
   /** The online peer with this id, or undefined when the server does not know it online. */
   async lookup(userId: string, signal?: AbortSignal): Promise<PeerRecord | undefined> {
     try {
-      return await this.request('GET', `/v1/peers/${encodeURIComponent(userId)}`, PeerRecordSchema, undefined, signal)
+      return await this.request('GET', `/v1/peers/${encodeURIComponent(userId)}`, PeerRecordBody, undefined, signal)
     } catch (error) {
       if (error instanceof DiscoveryError && error.status === 404) return undefined
       throw error
@@ -130,7 +157,7 @@ export class DiscoveryClient {
   /** The key the server binds to `userId`, online or not; undefined when the id is bound to none. */
   async keyOf(userId: string, signal?: AbortSignal): Promise<string | undefined> {
     try {
-      return (await this.request('GET', `/v1/keys/${encodeURIComponent(userId)}`, KeyRecordSchema, undefined, signal)).publicKey
+      return (await this.request('GET', `/v1/keys/${encodeURIComponent(userId)}`, KeyRecordBody, undefined, signal)).publicKey
     } catch (error) {
       if (error instanceof DiscoveryError && error.status === 404 && error.code === 'not_found') return undefined
       throw error
@@ -140,7 +167,7 @@ export class DiscoveryClient {
   /** Leaves a sealed item in `to`'s mailbox. */
   deposit(to: string, box: Buffer, signal?: AbortSignal) {
     const sealed = box.toString('base64')
-    return this.request('POST', '/v1/mailbox/deposit', DepositResponseSchema, () => ({ to, box: sealed }), signal)
+    return this.request('POST', '/v1/mailbox/deposit', DepositBody, () => ({ to, box: sealed }), signal)
   }
 
   /** The items waiting in my mailbox after `after`, oldest first. */
@@ -153,12 +180,12 @@ export class DiscoveryClient {
         ...(after !== undefined ? { after } : {}),
         ...(limit !== undefined ? { limit } : {}),
       })
-    return this.request('POST', '/v1/mailbox/fetch', FetchResponseSchema, body, signal)
+    return this.request('POST', '/v1/mailbox/fetch', FetchBody, body, signal)
   }
 
   async deleteFromMailbox(ids: string[], signal?: AbortSignal): Promise<number> {
     const body = () => signDelete(this.identity, { userId: this.userId, ids, ts: Date.now() })
-    return (await this.request('POST', '/v1/mailbox/delete', DeleteResponseSchema, body, signal)).deleted
+    return (await this.request('POST', '/v1/mailbox/delete', DeleteBody, body, signal)).deleted
   }
 
   /** Every online peer, following the server's pages. */
@@ -167,7 +194,7 @@ export class DiscoveryClient {
     let cursor: string | undefined
     do {
       const query = `limit=${pageSize}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`
-      const page = await this.request('GET', `/v1/peers?${query}`, PeerListSchema, undefined, signal)
+      const page = await this.request('GET', `/v1/peers?${query}`, PeerListBody, undefined, signal)
       peers.push(...page.peers)
       cursor = page.next
     } while (cursor)
@@ -175,16 +202,16 @@ export class DiscoveryClient {
   }
 
   /** Tries each instance at most once, starting with the current one; `body` is made (signed) per attempt. */
-  private async request<S extends z.ZodType>(
+  private async request<T>(
     method: string,
     path: string,
-    schema: S | null,
+    reader: BodyReader<T> | null,
     body?: () => unknown,
     signal?: AbortSignal,
-  ): Promise<z.output<S>> {
+  ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.requestOnce(this.baseUrl, method, path, schema, body?.(), signal)
+        return await this.requestOnce(this.baseUrl, method, path, reader, body?.(), signal)
       } catch (error) {
         if (attempt >= this.#urls.length || !worthFailover(error)) throw error
         const from = this.baseUrl
@@ -194,14 +221,14 @@ export class DiscoveryClient {
     }
   }
 
-  private async requestOnce<S extends z.ZodType>(
+  private async requestOnce<T>(
     baseUrl: string,
     method: string,
     path: string,
-    schema: S | null,
+    reader: BodyReader<T> | null,
     body: unknown,
     signal?: AbortSignal,
-  ): Promise<z.output<S>> {
+  ): Promise<T> {
     const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
     let response: HttpAnswer
     try {
@@ -227,9 +254,9 @@ export class DiscoveryClient {
       const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error
       throw new DiscoveryError(response.status, error?.code ?? 'http_error', error?.message ?? `HTTP ${response.status}`)
     }
-    if (!schema) return undefined as z.output<S>
-    const parsed = schema.safeParse(json)
-    if (!parsed.success) throw new DiscoveryError(response.status, 'bad_response', `discovery server sent an unexpected ${path} body`)
-    return parsed.data
+    if (!reader) return undefined as T
+    const parsed = reader(json)
+    if (parsed === undefined) throw new DiscoveryError(response.status, 'bad_response', `discovery server sent an unexpected ${path} body`)
+    return parsed
   }
 }

@@ -8,6 +8,7 @@ import { fstatSync, mkdirSync, statSync } from 'node:fs'
 import pino, { type DestinationStream, type Logger } from 'pino'
 import { type ProfilePaths, profilePaths } from '../protocol/profile.js'
 import { type DaemonOptions, startDaemon } from './daemon.js'
+import { logPackagesOnSignal } from './loaded-packages.js'
 
 export interface DaemonLogger {
   logger: Logger
@@ -64,6 +65,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     log?.reopen()
     log?.logger.info({ signal: 'SIGHUP' }, 'reopened daemon.log')
   })
+  const logger = options.logger ?? log?.logger
+  if (logger) logPackagesOnSignal(logger)
   // Only once the handlers are in place: a signal sent as soon as this line is read must find them.
   process.stdout.write(`p2p daemon for ${daemon.userId} on port ${daemon.port}, control socket ${daemon.paths.socket}\n`)
 

@@ -10,7 +10,7 @@
  */
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
-import SecretStream from '@hyperswarm/secret-stream'
+import type SecretStream from '@hyperswarm/secret-stream'
 import type { Identity } from '../protocol/identity.js'
 import {
   LINK_BACKLOG_HIGH_WATER_BYTES,
@@ -26,10 +26,11 @@ import {
   decodePeerFrame,
   encodePeerFrame,
   PEER_PROTOCOL_VERSION,
-  type PeerFrame,
   refuseInvalidUtf8,
-} from '../protocol/peer-frames.js'
+} from '../protocol/peer-frame-codec.js'
+import type { PeerFrame } from '../protocol/peer-frames.js'
 import { type Line, LineSplitter } from './line-splitter.js'
+import { loadSecretStream } from './secret-stream.js'
 
 /** How long a closing link may take to deliver its last frames. */
 const CLOSE_GRACE_MS = 2000
@@ -238,8 +239,9 @@ export interface HandshakeResult {
  */
 export function handshake(options: HandshakeOptions): Promise<HandshakeResult> {
   const { socket, initiator, identity } = options
-  const stream = new SecretStream(initiator, socket, {
-    keyPair: SecretStream.keyPair(identity.seed),
+  const Noise = loadSecretStream()
+  const stream = new Noise(initiator, socket, {
+    keyPair: Noise.keyPair(identity.seed),
     ...(options.expectedKey ? { remotePublicKey: Buffer.from(options.expectedKey, 'hex') } : {}),
   })
   return new Promise<HandshakeResult>((resolve, reject) => {

@@ -6,7 +6,7 @@
  */
 import { connect, type Socket } from 'node:net'
 import type { Logger } from 'pino'
-import { isDirectlyReachable } from '../protocol/discovery.js'
+import { isDirectlyReachable } from '../protocol/discovery-signing.js'
 import type { Identity } from '../protocol/identity.js'
 import { normalizeUserId } from '../protocol/user-id.js'
 import { type DialAttempt, raceDials } from './dial-race.js'

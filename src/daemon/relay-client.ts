@@ -8,18 +8,16 @@ import { EventEmitter } from 'node:events'
 import { request } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Identity } from '../protocol/identity.js'
+import type { RelayClientFrame, RelayServerFrame } from '../protocol/relay.js'
+import { decodeRelayServerLine } from '../protocol/relay-server-frame.js'
 import {
-  decodeRelayLine,
   encodeRelayFrame,
   RELAY_CIRCUIT_PATH,
   RELAY_PATH,
   RELAY_PROTOCOL,
-  type RelayClientFrame,
   RelayLineReader,
-  type RelayServerFrame,
-  RelayServerFrameSchema,
   signRelayChallenge,
-} from '../protocol/relay.js'
+} from '../protocol/relay-wire.js'
 
 /** A refusal by the relay, with its error code (relay_disabled, peer_unreachable, pairing_timeout...). */
 export class RelayError extends Error {
@@ -213,7 +211,7 @@ export class RelayControl extends EventEmitter<RelayControlEvents> {
       const lines = reader.push(chunk)
       if (lines === 'overflow') return this.close('relay sent an overlong line')
       for (const line of lines) {
-        const frame = decodeRelayLine(RelayServerFrameSchema, line)
+        const frame = decodeRelayServerLine(line)
         if (!frame) return this.close('relay sent a malformed frame')
         if (!ready) ready = handshake(frame)
         else this.onFrame(frame)

@@ -20,7 +20,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import sodium from 'sodium-native'
-import { canonicalBytes } from './discovery.js'
+import { canonicalBytes } from './discovery-signing.js'
 import type { Identity } from './identity.js'
 
 export const LEASE_KEY_BYTES = 32

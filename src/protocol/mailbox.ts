@@ -9,9 +9,10 @@
  */
 import { z } from 'zod'
 import { UserIdSchema } from './discovery.js'
-import { type Identity, sign, toHex } from './identity.js'
 import { MAX_SEALED_BYTES } from './limits.js'
-import { normalizeUserId } from './user-id.js'
+
+// Signing needs no zod (the daemon signs a fetch after each registration): a module of its own.
+export { deleteBytes, fetchBytes, signDelete, signFetch } from './mailbox-signing.js'
 
 /** How long the server keeps an item nobody took. */
 export const MAILBOX_ITEM_LIFETIME_MS = 7 * 86_400_000
@@ -66,30 +67,3 @@ export type DepositRequest = z.infer<typeof DepositRequestSchema>
 export type FetchRequest = z.infer<typeof FetchRequestSchema>
 export type FetchResponse = z.infer<typeof FetchResponseSchema>
 export type DeleteRequest = z.infer<typeof DeleteRequestSchema>
-
-type Unsigned<T> = Omit<T, 'sig'>
-
-/** The bytes a fetch's `sig` covers: the action tag, then the fields in a fixed order (as discovery.ts). */
-export function fetchBytes(body: Unsigned<FetchRequest>): Buffer {
-  const fields = ['p2p/v1/mailbox-fetch', normalizeUserId(body.userId), body.ts, body.after ?? null, body.limit ?? null]
-  return Buffer.from(JSON.stringify(fields), 'utf8')
-}
-
-export function deleteBytes(body: Unsigned<DeleteRequest>): Buffer {
-  return Buffer.from(JSON.stringify(['p2p/v1/mailbox-delete', normalizeUserId(body.userId), body.ts, ...body.ids]), 'utf8')
-}
-
-export function signFetch(identity: Identity, fields: Unsigned<FetchRequest>): FetchRequest {
-  const body = {
-    userId: normalizeUserId(fields.userId),
-    ts: fields.ts,
-    ...(fields.after !== undefined ? { after: fields.after } : {}),
-    ...(fields.limit !== undefined ? { limit: fields.limit } : {}),
-  }
-  return { ...body, sig: toHex(sign(identity, fetchBytes(body))) }
-}
-
-export function signDelete(identity: Identity, fields: Unsigned<DeleteRequest>): DeleteRequest {
-  const body = { userId: normalizeUserId(fields.userId), ids: fields.ids, ts: fields.ts }
-  return { ...body, sig: toHex(sign(identity, deleteBytes(body))) }
-}

@@ -20,15 +20,21 @@
  * keeps flow control per circuit: a peer that stops reading stalls its own circuit only.
  */
 import { z } from 'zod'
-import { fromHex, type Identity, sign, toHex, verify } from './identity.js'
 import { isValidUserId, normalizeUserId } from './user-id.js'
 
-export const RELAY_PATH = '/v1/relay'
-export const RELAY_CIRCUIT_PATH = '/v1/relay/circuit/'
-/** The Upgrade token both kinds of relay connection ask for. */
-export const RELAY_PROTOCOL = 'p2p-relay'
-/** A control line is a few hundred bytes; anything much longer is not from a daemon. */
-export const MAX_RELAY_LINE_BYTES = 4096
+// What needs no zod (the constants, encoding, the challenge's signature, line splitting) is in
+// relay-wire.ts, so that the daemon's relay connection loads none.
+export {
+  encodeRelayFrame,
+  MAX_RELAY_LINE_BYTES,
+  RELAY_CIRCUIT_PATH,
+  RELAY_PATH,
+  RELAY_PROTOCOL,
+  RelayLineReader,
+  relayAuthBytes,
+  signRelayChallenge,
+  verifyRelayAuth,
+} from './relay-wire.js'
 
 const UserId = z.string().refine(isValidUserId, { message: 'invalid user id' }).transform(normalizeUserId)
 const Hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`))
@@ -74,10 +80,6 @@ export const RelayServerFrameSchema = z.discriminatedUnion('t', [
 export type RelayClientFrame = z.infer<typeof RelayClientFrameSchema>
 export type RelayServerFrame = z.infer<typeof RelayServerFrameSchema>
 
-export function encodeRelayFrame(frame: RelayClientFrame | RelayServerFrame): string {
-  return `${JSON.stringify(frame)}\n`
-}
-
 /** Pure: one line as a frame of `schema`, or undefined when it is not one. */
 export function decodeRelayLine<S extends z.ZodType>(schema: S, line: string): z.output<S> | undefined {
   try {
@@ -85,33 +87,5 @@ export function decodeRelayLine<S extends z.ZodType>(schema: S, line: string): z
     return parsed.success ? parsed.data : undefined
   } catch {
     return undefined
-  }
-}
-
-/** The bytes a relay challenge answer signs: tagged, so no other signature of the key can pass for one. */
-export function relayAuthBytes(userId: string, nonce: string): Buffer {
-  return Buffer.from(JSON.stringify(['p2p/v1/relay-auth', normalizeUserId(userId), nonce]), 'utf8')
-}
-
-export function signRelayChallenge(identity: Identity, userId: string, nonce: string): RelayClientFrame {
-  return { t: 'auth', userId: normalizeUserId(userId), sig: toHex(sign(identity, relayAuthBytes(userId, nonce))) }
-}
-
-export function verifyRelayAuth(publicKeyHex: string, userId: string, nonce: string, sigHex: string): boolean {
-  return verify(fromHex(publicKeyHex), relayAuthBytes(userId, nonce), fromHex(sigHex))
-}
-
-/** Splits JSON lines off a byte stream, refusing a line over `maxBytes` (the connection is then closed). */
-export class RelayLineReader {
-  private partial = ''
-
-  constructor(private readonly maxBytes = MAX_RELAY_LINE_BYTES) {}
-
-  push(chunk: Buffer): string[] | 'overflow' {
-    const text = this.partial + chunk.toString('utf8')
-    const lines = text.split('\n')
-    this.partial = lines.pop() ?? ''
-    if (this.partial.length > this.maxBytes || lines.some((l) => l.length > this.maxBytes)) return 'overflow'
-    return lines.filter((l) => l.length > 0)
   }
 }

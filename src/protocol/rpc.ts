@@ -12,13 +12,7 @@ import { UserIdSchema } from './discovery.js'
 import { parseDurationSeconds } from './duration.js'
 import { TextSchema } from './peer-frames.js'
 
-export const JSONRPC_PARSE_ERROR = -32700
-export const JSONRPC_INVALID_REQUEST = -32600
-export const JSONRPC_METHOD_NOT_FOUND = -32601
-export const JSONRPC_INVALID_PARAMS = -32602
-export const JSONRPC_INTERNAL_ERROR = -32603
-/** Application errors: the stable string code is in `error.data.code`. */
-export const JSONRPC_APPLICATION_ERROR = -32000
+export * from './rpc-codes.js'
 
 export const RpcRequestSchema = z.object({
   jsonrpc: z.literal('2.0'),

@@ -15,14 +15,18 @@ export interface FastSendRequest {
   params: { to: string; text: string; timeout?: number }
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** Pure: an id as RpcRequestSchema takes it (absent for a notification). */
+export const isRequestId = (id: unknown): id is string | number | null | undefined =>
+  id === undefined || id === null || typeof id === 'number' || (typeof id === 'string' && id.length <= 128)
 
 /** Pure: a well-formed `send` request, or undefined for zod to decide. */
 export function parseSendRequest(raw: unknown): FastSendRequest | undefined {
   if (!isPlainObject(raw) || raw.jsonrpc !== '2.0' || raw.method !== 'send') return undefined
   const { id, params } = raw
-  if (!(id === undefined || id === null || typeof id === 'number' || (typeof id === 'string' && id.length <= 128))) return undefined
+  if (!isRequestId(id)) return undefined
   if (!isPlainObject(params)) return undefined
   const { to, text, timeout } = params
   if (typeof to !== 'string' || !isValidUserId(to)) return undefined

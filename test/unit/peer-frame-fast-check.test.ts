@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { PeerFrameSchema, wellFormedMsgOrAck } from '../../src/protocol/peer-frames.js'
+import { PeerFrameSchema, wellFormedLinkFrame, wellFormedMsgOrAck } from '../../src/protocol/peer-frames.js'
+import { expectAgreement } from '../helpers/fast-check.js'
 
 const msg = (fields: Record<string, unknown>) => ({ t: 'msg', id: 'AbCdEfGh1234', text: 'hi', at: 1_800_000_000_000, ...fields })
 
@@ -60,5 +61,35 @@ describe('wellFormedMsgOrAck', () => {
     expect(taken).toBeGreaterThanOrEqual(10)
     expect(wellFormedMsgOrAck(msg({}))).toEqual(msg({}))
     expect(wellFormedMsgOrAck({ t: 'ack', id: 'AbCdEfGh1234' })).toEqual({ t: 'ack', id: 'AbCdEfGh1234' })
+  })
+})
+
+describe('wellFormedLinkFrame', () => {
+  const hello = (fields: Record<string, unknown>) => ({ t: 'hello', userId: 'bob', v: 1, ...fields })
+  const linkInputs: unknown[] = [
+    hello({}),
+    hello({ userId: 'Bob.Smith_2-x' }),
+    hello({ extra: 'dropped' }),
+    hello({ v: 0 }),
+    hello({ v: -3 }),
+    hello({ v: 1.5 }),
+    hello({ v: 2 ** 53 }),
+    hello({ v: '1' }),
+    hello({ userId: '' }),
+    hello({ userId: '-bob' }),
+    hello({ userId: 'a'.repeat(33) }),
+    hello({ userId: '\u212Aelvin' }),
+    hello({ userId: 5 }),
+    { t: 'hello', userId: 'bob' },
+    { t: 'ping' },
+    { t: 'ping', extra: 1 },
+    { t: 'pong' },
+    { t: 'pong', id: 'AbCdEfGh1234' },
+    ...inputs,
+  ]
+
+  it('never accepts what the schema refuses, and answers what the schema answers', () => {
+    expect(expectAgreement(wellFormedLinkFrame, PeerFrameSchema, linkInputs)).toBeGreaterThanOrEqual(8)
+    expect(wellFormedLinkFrame(hello({ userId: 'Bob' }))).toEqual({ t: 'hello', userId: 'bob', v: 1 })
   })
 })
