@@ -28,6 +28,13 @@ import { LineSplitter } from './line-splitter.js'
 const MAX_CLIENT_BACKLOG_BYTES = 16 * 1024 * 1024
 /** Buffered output above this is written at once rather than at the end of the turn. */
 const FLUSH_AT_CHARS = 64 * 1024
+/**
+ * Requests handled per turn from one connection. A client that pipelines a thousand sends at once
+ * (`seq 100000 | p2p msg bob`) has its first ones committed and on their way to the peer while the
+ * daemon parses the rest, so the sender, the peer and the client work at the same time instead of
+ * passing one batch around in turn: about 15% more messages/s in B6 (BENCHMARKS.md).
+ */
+const REQUESTS_PER_TURN = 256
 
 export interface ClientContext {
   /** Sends a JSON-RPC notification on this connection. */
@@ -153,12 +160,22 @@ export class ControlServer {
         socket.destroySoon()
         return
       }
-      for (const line of lines) {
-        // Replacement characters would change what the client asked to send: refuse it instead.
-        if (typeof line !== 'string')
-          write(rpcError(null, JSONRPC_PARSE_ERROR, 'parse error: the request is not valid UTF-8', ErrorCode.BadRequest))
-        else if (line.trim()) this.handleLine(line, write, state)
+      const handleFrom = (start: number) => {
+        const end = Math.min(lines.length, start + REQUESTS_PER_TURN)
+        for (let i = start; i < end; i++) {
+          const line = lines[i]
+          // Replacement characters would change what the client asked to send: refuse it instead.
+          if (typeof line !== 'string')
+            write(rpcError(null, JSONRPC_PARSE_ERROR, 'parse error: the request is not valid UTF-8', ErrorCode.BadRequest))
+          else if (line.trim()) this.handleLine(line, write, state)
+        }
+        if (end < lines.length) {
+          // The rest in the next turn, and nothing more read before them: answers keep their order.
+          socket.pause()
+          setImmediate(() => handleFrom(end))
+        } else if (start > 0) socket.resume()
       }
+      handleFrom(0)
     })
     socket.on('end', () => {
       state.inputEnded = true

@@ -4,6 +4,7 @@
  */
 import { connect } from 'node:net'
 import { describe, expect, it } from 'vitest'
+import { eventually } from '../helpers/eventually.js'
 import { useNetwork } from '../helpers/network.js'
 
 /** Writes `lines`, half-closes at once, and collects everything the daemon answers until it ends the connection. */
@@ -58,6 +59,22 @@ describe('the control socket', () => {
     expect(answers.find((a) => a.id === 8)).toMatchObject({ result: { running: true } })
     const history = await net.bob.rpc('history', { peer: 'alice' })
     expect(history.some((m) => m.text.startsWith('bad '))).toBe(false)
+  })
+
+  it('takes a thousand sends pipelined in one write in the order written, across the turns it reads them in', async () => {
+    // The daemon handles a connection's requests 256 per turn; bob must get them in order (SPEC 7).
+    const lines = Array.from({ length: 1000 }, (_, i) =>
+      JSON.stringify({ jsonrpc: '2.0', id: i, method: 'send', params: { to: 'bob', text: `pipelined ${i}`, timeout: 0 } }),
+    )
+    const answers = await halfCloseExchange(net.alice.socket, lines)
+    expect(answers.map((a) => a.id).sort((x, y) => Number(x) - Number(y))).toEqual(lines.map((_, i) => i))
+    expect(answers.filter((a) => a.error)).toEqual([])
+    const received = await eventually(async () => {
+      const history = await net.bob.rpc('history', { peer: 'alice', limit: 1000 })
+      const texts = history.map((m) => m.text).filter((text) => text.startsWith('pipelined '))
+      return texts.length === 1000 ? texts : undefined
+    })
+    expect(received).toEqual(lines.map((_, i) => `pipelined ${i}`))
   })
 
   it('a client that only connects and half-closes gets the connection ended', async () => {
