@@ -311,10 +311,15 @@ export class Outbox {
       const marks: number[] = []
       seqs = marks
       this.deliveredSeqs = marks
-      this.batcher.record(() => {
+      // Closed when its statement runs, or when its transaction failed before running it: later
+      // marks start a new group either way.
+      const close = () => {
         if (this.deliveredSeqs === marks) this.deliveredSeqs = undefined
+      }
+      this.batcher.record(() => {
+        close()
         return this.messages.markDeliveredMany(marks)
-      })
+      }, close)
     }
     seqs.push(seq)
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { Outbox, SEND_WINDOW_BYTES } from '../../src/daemon/outbox.js'
 import { MessageStore } from '../../src/daemon/stores/message-store.js'
 import { NO_SYNC } from '../../src/daemon/stores/wal-sync.js'
-import { WriteBatcher } from '../../src/daemon/stores/write-batcher.js'
+import { type Outcome, WriteBatcher } from '../../src/daemon/stores/write-batcher.js'
 import { tempDb } from '../helpers/temp-db.js'
 
 describe('Outbox send window', () => {
@@ -246,5 +246,31 @@ describe('Outbox.enqueueAndWait', () => {
       outbox.enqueueAndWait({ id: 'no-table', peer: 'bob', peerKey: 'kb', text: 'hi', at: 1 }, 1000, () => woken++),
     ).rejects.toThrow(/messages/)
     expect(woken).toBe(1)
+  })
+
+  it('writes later delivered marks after a turn whose marks could not be written', async () => {
+    const db = tempDb()
+    const store = new MessageStore(db)
+    const real = new WriteBatcher(db, NO_SYNC)
+    // The first record's transaction fails before its statement runs (as a failed BEGIN would).
+    let failNext = true
+    const batcher = {
+      stage: real.stage.bind(real),
+      record(write: () => unknown, committed?: (outcome: Outcome) => void) {
+        if (!failNext) return real.record(write, committed)
+        failNext = false
+        queueMicrotask(() => committed?.({ ok: false, error: new Error('disk I/O error') }))
+      },
+    } as unknown as WriteBatcher
+    const outbox = new Outbox(store, batcher)
+    for (const id of ['mark-lost', 'mark-kept']) await outbox.enqueue({ id, peer: 'bob', peerKey: 'kb', text: id, at: 1 })
+    const link = { remoteKey: 'kb', closed: false, send: () => {} }
+    outbox.linkUp('bob', link)
+    outbox.acked('bob', link, 'mark-lost')
+    await new Promise((resolve) => setImmediate(resolve))
+    outbox.acked('bob', link, 'mark-kept')
+    await new Promise((resolve) => setImmediate(resolve))
+    // The lost mark leaves its message queued (it goes out again and is acked again); the next is written.
+    expect(store.queuedFor('bob', 0, 10).map((row) => row.id)).toEqual(['mark-lost'])
   })
 })

@@ -60,8 +60,8 @@ export class WriteBatcher {
    * next synced batch, or the checkpointer's idle sync, covers it. An idle sender so saves one
    * fsync, and two thread hand-offs, per message.
    */
-  record(write: () => unknown): void {
-    this.add({ write, lazy: true, durable: () => {} })
+  record(write: () => unknown, committed?: (outcome: Outcome) => void): void {
+    this.add({ write, lazy: true, ...(committed ? { committed } : {}), durable: () => {} })
   }
 
   /**
