@@ -20,108 +20,70 @@ import { newMessageId } from '../dist/protocol/message-id.js'
 const rows = Number(process.argv[2] ?? 200_000)
 const BATCH = 256
 
+/**
+ * Microseconds per row of `write(batch, store, db)` over `rows` rows in transactions of BATCH, in a
+ * fresh profile database with a passive checkpoint every 20,000 rows. `timed` returns the time
+ * to count when only part of each transaction is measured.
+ */
+function perRow(makeRow, write) {
+  const dir = mkdtempSync(join(tmpdir(), 'p2p-bench-writes-'))
+  const db = openDatabase(join(dir, 'p2p.db'))
+  const store = new MessageStore(db)
+  let measured = 0
+  for (let i = 0; i < rows; i += BATCH) {
+    const batch = Array.from({ length: BATCH }, (_, j) => makeRow(i + j, Date.now()))
+    const t0 = performance.now()
+    const timed = db.transaction(() => write(batch, store, db))()
+    measured += typeof timed === 'number' ? timed : performance.now() - t0
+    if (i % 20_000 === 0) db.pragma('wal_checkpoint(PASSIVE)')
+  }
+  db.close()
+  rmSync(dir, { recursive: true, force: true })
+  return (measured * 1000) / rows
+}
+
+const text = 'x'.repeat(100)
+const incoming = (i, at) => ({ id: newMessageId(at), peer: 'alice', peerKey: 'a'.repeat(64), text: `${text}${i}`, at, muted: false })
+const outgoing = (i, at) => ({ id: newMessageId(at), peer: 'bob', peerKey: 'b'.repeat(64), text: `${text}${i}`, at, storedAt: at })
+
+/** The receiver's plain INSERT, one per row, with ids made by `makeId`. */
 function insertAll(makeId) {
-  const dir = mkdtempSync(join(tmpdir(), 'p2p-bench-writes-'))
-  const db = openDatabase(join(dir, 'p2p.db'))
-  const insert = db.prepare(
-    `INSERT INTO messages (direction, id, peer, peer_key, text, at, stored_at, muted) VALUES ('in', ?, 'alice', ?, ?, ?, ?, 0)`,
-  )
-  const key = 'a'.repeat(64)
-  const text = 'x'.repeat(100)
-  const t0 = performance.now()
-  for (let i = 0; i < rows; i += BATCH) {
-    db.transaction(() => {
-      for (let j = 0; j < BATCH; j++) {
-        const at = Date.now()
-        insert.run(makeId(at), key, text, at, at)
-      }
-    })()
-    if (i % 20_000 === 0) db.pragma('wal_checkpoint(PASSIVE)')
-  }
-  const us = ((performance.now() - t0) * 1000) / rows
-  db.close()
-  rmSync(dir, { recursive: true, force: true })
-  return us
+  let insert
+  return perRow(incoming, (batch, _store, db) => {
+    insert ??= db.prepare(
+      `INSERT INTO messages (direction, id, peer, peer_key, text, at, stored_at, muted) VALUES ('in', ?, 'alice', ?, ?, ?, ?, 0)`,
+    )
+    for (const m of batch) insert.run(makeId(m.at), m.peerKey, m.text, m.at, m.at)
+  })
 }
 
-/** Outgoing rows through the store, `BATCH` per transaction: one INSERT each, or enqueueMany. */
-function enqueueAll(grouped) {
-  const dir = mkdtempSync(join(tmpdir(), 'p2p-bench-writes-'))
-  const db = openDatabase(join(dir, 'p2p.db'))
-  const store = new MessageStore(db)
-  const key = 'b'.repeat(64)
-  const text = 'x'.repeat(100)
-  const t0 = performance.now()
-  for (let i = 0; i < rows; i += BATCH) {
-    const batch = Array.from({ length: BATCH }, (_, j) => {
-      const at = Date.now()
-      return { id: newMessageId(at), peer: 'bob', peerKey: key, text: `${text}${i + j}`, at, storedAt: at }
-    })
-    db.transaction(() => {
-      if (grouped) store.enqueueMany(batch)
-      else for (const row of batch) store.enqueue(row)
-    })()
-    if (i % 20_000 === 0) db.pragma('wal_checkpoint(PASSIVE)')
-  }
-  const us = ((performance.now() - t0) * 1000) / rows
-  db.close()
-  rmSync(dir, { recursive: true, force: true })
-  return us
-}
+/** Outgoing rows through the store: one INSERT each, or enqueueMany. */
+const enqueueAll = (grouped) =>
+  perRow(outgoing, (batch, store) => {
+    if (grouped) store.enqueueMany(batch)
+    else for (const row of batch) store.enqueue(row)
+  })
 
-/** Incoming rows through the store, `BATCH` per transaction: receive each, or receiveMany. */
-function receiveAll(grouped) {
-  const dir = mkdtempSync(join(tmpdir(), 'p2p-bench-writes-'))
-  const db = openDatabase(join(dir, 'p2p.db'))
-  const store = new MessageStore(db)
-  const key = 'a'.repeat(64)
-  const text = 'x'.repeat(100)
-  const t0 = performance.now()
-  for (let i = 0; i < rows; i += BATCH) {
-    const batch = Array.from({ length: BATCH }, (_, j) => {
-      const at = Date.now()
-      return { id: newMessageId(at), peer: 'alice', peerKey: key, text: `${text}${i + j}`, at, muted: false }
-    })
-    db.transaction(() => {
-      if (grouped) store.receiveMany(batch)
-      else for (const message of batch) store.receive(message)
-    })()
-    if (i % 20_000 === 0) db.pragma('wal_checkpoint(PASSIVE)')
-  }
-  const us = ((performance.now() - t0) * 1000) / rows
-  db.close()
-  rmSync(dir, { recursive: true, force: true })
-  return us
-}
+/** Incoming rows through the store: receive each, or receiveMany. */
+const receiveAll = (grouped) =>
+  perRow(incoming, (batch, store) => {
+    if (grouped) store.receiveMany(batch)
+    else for (const message of batch) store.receive(message)
+  })
 
-/** Delivered marks, `BATCH` per transaction, each batch marked one batch after its insert: an UPDATE each, or markDeliveredMany. */
+/** Delivered marks, each batch marked one batch after its insert (only the marks timed): an UPDATE each, or markDeliveredMany. */
 function markAll(grouped) {
-  const dir = mkdtempSync(join(tmpdir(), 'p2p-bench-writes-'))
-  const db = openDatabase(join(dir, 'p2p.db'))
-  const store = new MessageStore(db)
-  const mark = db.prepare(`UPDATE messages SET status = 'delivered' WHERE seq = ? AND status = 'queued'`)
-  const key = 'b'.repeat(64)
-  const text = 'x'.repeat(100)
-  let marking = 0
   let previous = []
-  for (let i = 0; i < rows; i += BATCH) {
-    const batch = Array.from({ length: BATCH }, (_, j) => {
-      const at = Date.now()
-      return { id: newMessageId(at), peer: 'bob', peerKey: key, text: `${text}${i + j}`, at, storedAt: at }
-    })
-    db.transaction(() => {
-      const seqs = store.enqueueMany(batch)
-      const t0 = performance.now()
-      if (grouped) store.markDeliveredMany(previous)
-      else for (const seq of previous) mark.run(seq)
-      marking += performance.now() - t0
-      previous = seqs
-    })()
-    if (i % 20_000 === 0) db.pragma('wal_checkpoint(PASSIVE)')
-  }
-  db.close()
-  rmSync(dir, { recursive: true, force: true })
-  return (marking * 1000) / rows
+  let mark
+  return perRow(outgoing, (batch, store, db) => {
+    mark ??= db.prepare(`UPDATE messages SET status = 'delivered' WHERE seq = ? AND status = 'queued'`)
+    const seqs = store.enqueueMany(batch)
+    const t0 = performance.now()
+    if (grouped) store.markDeliveredMany(previous)
+    else for (const seq of previous) mark.run(seq)
+    previous = seqs
+    return performance.now() - t0
+  })
 }
 
 for (let round = 0; round < 2; round++) {

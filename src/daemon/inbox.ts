@@ -21,6 +21,9 @@ interface StagedMessage {
 }
 
 export class Inbox {
+  /** Messages of this turn, stored together (see receive). */
+  private openGroup: StagedMessage[] | undefined
+
   constructor(
     private readonly store: MessageStore,
     private readonly policy: Pick<Policies, 'isMuted'>,
@@ -28,9 +31,6 @@ export class Inbox {
     private readonly events: EventHub,
     private readonly onError: (error: unknown) => void,
   ) {}
-
-  /** Messages of this turn, stored together (see receive). */
-  private openGroup: StagedMessage[] | undefined
 
   /**
    * Stores the message with the others of this turn, in multi-row INSERTs (about half the cost per
