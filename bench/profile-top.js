@@ -42,8 +42,8 @@ function areaOf(id) {
     ['start-up (loading modules)', (f) => /modules\/(esm|cjs)|bootstrap\/realm/.test(f.url)],
     ['SQLite (statements, commits)', (f) => /better-sqlite3|daemon\/stores\//.test(f.url) || f.functionName === 'fdatasync'],
     ['Noise (secret-stream, sodium)', (f) => /secret-stream|sodium|streamx|noise/.test(f.url)],
-    ['peer frames (encode, decode, split)', (f) => /peer-frames|line-splitter/.test(f.url)],
-    ['control socket (JSON-RPC, zod, answers)', (f) => /control-server|control-api|\/zod\//.test(f.url)],
+    ['peer frames (encode, decode, split)', (f) => /peer-frame|line-splitter/.test(f.url)],
+    ['control socket (JSON-RPC, zod, answers)', (f) => /control-server|control-api|control-request|send-request|\/zod\//.test(f.url)],
     [
       'outbox, inbox, messaging, links',
       (f) => /daemon\/(outbox|inbox|messaging|frame-router|link-supervisor|peer-connection|event-hub)/.test(f.url),
