@@ -7,6 +7,7 @@ import type { MsgFrame } from '../protocol/peer-frames.js'
 import { type EventHub, messageEvent } from './event-hub.js'
 import type { IncomingMessage, MessageStore } from './stores/message-store.js'
 import type { Policies } from './stores/policy-store.js'
+import { TurnGroup } from './stores/turn-group.js'
 import type { Outcome, WriteBatcher } from './stores/write-batcher.js'
 
 export interface InboxLink {
@@ -21,8 +22,20 @@ interface StagedMessage {
 }
 
 export class Inbox {
-  /** Messages of this turn, stored together (see receive). */
-  private openGroup: StagedMessage[] | undefined
+  /** Messages of this turn, stored together; each acked once that commit is on disk. */
+  private readonly groups = new TurnGroup<StagedMessage>((staged, close) =>
+    this.batcher.stage(
+      () => {
+        close()
+        return this.store.receiveMany(staged.map((m) => m.message))
+      },
+      undefined,
+      (outcome) => {
+        close()
+        for (const [i, m] of staged.entries()) this.stored(m, outcome.ok ? { ok: true, value: outcome.value[i] } : outcome)
+      },
+    ),
+  )
 
   constructor(
     private readonly store: MessageStore,
@@ -38,25 +51,7 @@ export class Inbox {
    */
   receive(peer: string, link: InboxLink, frame: MsgFrame): void {
     const message = { id: frame.id, peer, peerKey: link.remoteKey, text: frame.text, at: frame.at, muted: this.policy.isMuted(peer) }
-    let group = this.openGroup
-    if (!group) {
-      const staged: StagedMessage[] = []
-      group = staged
-      this.openGroup = staged
-      // A callback, not a promise chain: this runs for every message received.
-      this.batcher.stage(
-        () => {
-          if (this.openGroup === staged) this.openGroup = undefined
-          return this.store.receiveMany(staged.map((m) => m.message))
-        },
-        undefined,
-        (outcome) => {
-          if (this.openGroup === staged) this.openGroup = undefined
-          for (const [i, m] of staged.entries()) this.stored(m, outcome.ok ? { ok: true, value: outcome.value[i] } : outcome)
-        },
-      )
-    }
-    group.push({ message, link })
+    this.groups.add({ message, link })
   }
 
   private stored({ message, link }: StagedMessage, outcome: Outcome<number | undefined>): void {

@@ -7,6 +7,7 @@
 import type { DeliveryStatus } from '../protocol/rpc.js'
 import { type Deadline, DeadlineSweep } from './deadline-sweep.js'
 import type { MessageStore, OutgoingRow } from './stores/message-store.js'
+import { TurnGroup } from './stores/turn-group.js'
 import type { Outcome, WriteBatcher } from './stores/write-batcher.js'
 
 /** Unacknowledged messages in flight per link: enough to fill the pipe, bounded for memory. */
@@ -74,10 +75,32 @@ export class Outbox {
   /** Messages enqueued per peer since the daemon started: tells a session whether to query again. */
   private readonly enqueued = new Map<string, number>()
   private readonly tails = new Map<string, Tail>()
-  /** Rows staged in this turn, inserted together (see stageRow). */
-  private openGroup: StagedRow[] | undefined
-  /** Delivered marks of this turn, written together (see markDelivered). */
-  private deliveredSeqs: number[] | undefined
+  /**
+   * Rows staged in this turn, inserted together. Once committed, each row is counted and kept in
+   * its peer's tail before its `committed` hears of it.
+   */
+  private readonly rowGroups = new TurnGroup<StagedRow>((rows, close) =>
+    this.batcher.stage(
+      () => {
+        close()
+        return this.messages.enqueueMany(rows.map((staged) => staged.row))
+      },
+      (outcome) => {
+        close()
+        this.groupCommitted(rows, outcome)
+      },
+      (outcome) => {
+        for (const staged of rows) staged.durable(outcome.ok ? { ok: true, value: staged.row.seq } : outcome)
+      },
+    ),
+  )
+  /** Delivered marks of this turn, in one UPDATE. Not recorded: the message goes out again and is acked again. */
+  private readonly deliveredMarks = new TurnGroup<number>((seqs, close) =>
+    this.batcher.record(() => {
+      close()
+      return this.messages.markDeliveredMany(seqs)
+    }, close),
+  )
 
   constructor(
     private readonly messages: MessageStore,
@@ -152,41 +175,15 @@ export class Outbox {
     })
   }
 
-  /**
-   * Stages the row with the others of this turn: one multi-row INSERT for the group, which costs
-   * about half as much per row as an INSERT each (BENCHMARKS.md, B1). Once committed, each row is
-   * counted and kept in its peer's tail before its `committed` hears of it.
-   */
+  /** Stages the row with the others of this turn (see rowGroups). */
   private stageRow(message: NewMessage, committed: (outcome: Outcome<number>) => void, durable: (outcome: Outcome<number>) => void): void {
-    let group = this.openGroup
-    if (!group) {
-      const rows: StagedRow[] = []
-      group = rows
-      this.openGroup = rows
-      this.batcher.stage(
-        () => {
-          this.closeGroup(rows)
-          return this.messages.enqueueMany(rows.map((staged) => staged.row))
-        },
-        (outcome) => this.groupCommitted(rows, outcome),
-        (outcome) => {
-          for (const staged of rows) staged.durable(outcome.ok ? { ok: true, value: staged.row.seq } : outcome)
-        },
-      )
-    }
     // Named, not spread: `{ ...message, seq, storedAt }` leaves V8's fast path for a spread
     // followed by more properties, about 2 us per message, an eighth of the sender's CPU in B1.
     const { id, peer, peerKey, text, at } = message
-    group.push({ row: { id, peer, peerKey, text, at, seq: 0, storedAt: Date.now() }, committed, durable })
+    this.rowGroups.add({ row: { id, peer, peerKey, text, at, seq: 0, storedAt: Date.now() }, committed, durable })
   }
 
-  /** Rows staged from now on go to a new group: this one's INSERT is running, or its transaction failed. */
-  private closeGroup(rows: StagedRow[]): void {
-    if (this.openGroup === rows) this.openGroup = undefined
-  }
-
-  private groupCommitted(rows: StagedRow[], outcome: Outcome<number[]>): void {
-    this.closeGroup(rows)
+  private groupCommitted(rows: readonly StagedRow[], outcome: Outcome<number[]>): void {
     for (const [i, staged] of rows.entries()) {
       if (!outcome.ok) {
         staged.committed(outcome)
@@ -298,30 +295,7 @@ export class Outbox {
   }
 
   acked(peer: string, link: OutboxLink, id: string): void {
-    this.settle(peer, link, id, 'delivered', (seq) => this.markDelivered(seq))
-  }
-
-  /**
-   * A turn's delivered marks go to SQLite together, up to 64 rows per UPDATE: half the cost per
-   * row of an UPDATE each (BENCHMARKS.md, B1).
-   */
-  private markDelivered(seq: number): void {
-    let seqs = this.deliveredSeqs
-    if (!seqs) {
-      const marks: number[] = []
-      seqs = marks
-      this.deliveredSeqs = marks
-      // Closed when its statement runs, or when its transaction failed before running it: later
-      // marks start a new group either way.
-      const close = () => {
-        if (this.deliveredSeqs === marks) this.deliveredSeqs = undefined
-      }
-      this.batcher.record(() => {
-        close()
-        return this.messages.markDeliveredMany(marks)
-      }, close)
-    }
-    seqs.push(seq)
+    this.settle(peer, link, id, 'delivered', (seq) => this.deliveredMarks.add(seq))
   }
 
   /**
