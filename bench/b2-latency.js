@@ -7,7 +7,7 @@ import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } fr
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cleanup, payload, percentiles, standalone } from './lib.js'
-import { clientsFor, drive, sendRequest, startPair, startRawEcho } from './pair.js'
+import { clientsFor, drive, sendRequest, startDurableFloor, startPair, startRawEcho } from './pair.js'
 
 async function probe(client, n, request) {
   const times = []
@@ -71,6 +71,14 @@ export async function run({ quick }) {
 
   const fsync = fsyncProbe(quick ? 50 : 200)
 
+  const floor = await startDurableFloor()
+  const [floorProbe] = await clientsFor(floor.socket, 1)
+  await probe(floorProbe, 100, sendRequest)
+  const floorIdle = await probe(floorProbe, n, sendRequest)
+  const floorLoaded = await underLoad(floorProbe, await clientsFor(floor.socket, 1), nLoaded, loadWindow)
+  floorProbe.close()
+  floor.stop()
+
   const { alice } = await startPair({ peerRate: '0' })
   const [p2pProbe] = await clientsFor(alice.socket, 1)
   await probe(p2pProbe, 100, sendRequest)
@@ -93,8 +101,11 @@ export async function run({ quick }) {
       row('loaded p99', loaded.p99, rawLoaded.p99, '<= 5 ms'),
       row('loaded max', loaded.max, rawLoaded.max, 'report'),
       row('idle p50 against one 4 KiB append + fdatasync (disk)', idle.p50, fsync.p50, 'report'),
+      row('idle p50 against the same path in bare node (floor)', idle.p50, floorIdle.p50, 'report'),
+      row('loaded p50 against the floor', loaded.p50, floorLoaded.p50, 'report'),
+      row('loaded p99 against the floor', loaded.p99, floorLoaded.p99, 'report'),
     ],
-    raw: { idle, loaded, rawIdle, rawLoaded, fsync },
+    raw: { idle, loaded, rawIdle, rawLoaded, fsync, floorIdle, floorLoaded },
   }
 }
 

@@ -23,6 +23,12 @@ export async function startRawEcho() {
   return { port: Number(started.match[1]), pid: started.child.pid, stop: started.stop }
 }
 
+/** B2's floor (raw-durable-pair.js): the same hops and group-committed fdatasyncs in bare Node. */
+export async function startDurableFloor() {
+  const started = await spawnUntil([join(ROOT, 'bench', 'raw-durable-pair.js')], { pattern: /listening (\S+)\n/ })
+  return { socket: started.match[1], pid: started.child.pid, stop: started.stop }
+}
+
 /**
  * Closed loop: each client keeps `window` requests outstanding for `durationMs` after `warmupMs`;
  * counts answers with status delivered inside the measured interval; `onMeasure('start' | 'stop')`
