@@ -15,6 +15,7 @@ import { fdatasync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from '
 import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { onLines } from './raw-lines.js'
 
 const LOG_BYTES = 8 * 1024 * 1024
 
@@ -55,25 +56,6 @@ function groupSyncedLog(file) {
   }
 }
 
-/** Calls `onLine` for every complete line of a socket's input. */
-function onLines(socket, onLine, onTurnEnd) {
-  let buffer = ''
-  socket.setEncoding('utf8')
-  socket.on('data', (chunk) => {
-    const text = buffer + chunk
-    let start = 0
-    for (;;) {
-      const nl = text.indexOf('\n', start)
-      if (nl < 0) break
-      onLine(text.slice(start, nl))
-      start = nl + 1
-    }
-    buffer = text.slice(start)
-    onTurnEnd()
-  })
-  socket.on('error', () => socket.destroy())
-}
-
 function receiver(dir) {
   const log = groupSyncedLog(join(dir, 'b.log'))
   const server = createServer((socket) => {
@@ -105,11 +87,7 @@ function sender(dir) {
     if (!m || peer) return
     peer = createConnection(Number(m[1]), '127.0.0.1')
     peer.setNoDelay(true)
-    onLines(
-      peer,
-      (line) => settle(JSON.parse(line).id),
-      () => {},
-    )
+    onLines(peer, (line) => settle(JSON.parse(line).id))
     peer.once('connect', listen)
   })
   let peer
