@@ -52,6 +52,10 @@ interface StagedRow {
   row: OutgoingRow
   committed: (outcome: Outcome<number>) => void
   durable: (outcome: Outcome<number>) => void
+  /** Sends the peer's new rows (`send`'s rows only); called once per peer of a group, after all its rows are counted. */
+  wake: (() => void) | undefined
+  /** Hears that `wake` threw. */
+  wakeFailed: ((error: unknown) => void) | undefined
 }
 
 /**
@@ -122,7 +126,13 @@ export class Outbox {
       })
       // When the commit fails, the caller hears it from the first promise; `durable` fails the same way, unheard.
       durable.catch(() => {})
-      this.stageRow(message, (outcome) => (outcome.ok ? resolve({ seq: outcome.value, durable }) : reject(outcome.error)), tellDurable)
+      this.stageRow(
+        message,
+        (outcome) => (outcome.ok ? resolve({ seq: outcome.value, durable }) : reject(outcome.error)),
+        tellDurable,
+        undefined,
+        undefined,
+      )
     })
   }
 
@@ -161,34 +171,39 @@ export class Outbox {
             finish()
           })
         else status = 'queued'
-        try {
-          wake()
-        } catch (error) {
-          fail(error)
-        }
       }
-      this.stageRow(message, committed, (outcome) => {
+      const durable = (outcome: Outcome<number>) => {
         if (!outcome.ok) return fail(outcome.error)
         onDisk = true
         finish()
-      })
+      }
+      this.stageRow(message, committed, durable, wake, fail)
     })
   }
 
   /** Stages the row with the others of this turn (see rowGroups). */
-  private stageRow(message: NewMessage, committed: (outcome: Outcome<number>) => void, durable: (outcome: Outcome<number>) => void): void {
+  private stageRow(
+    message: NewMessage,
+    committed: StagedRow['committed'],
+    durable: StagedRow['durable'],
+    wake: StagedRow['wake'],
+    wakeFailed: StagedRow['wakeFailed'],
+  ): void {
     // Named, not spread: `{ ...message, seq, storedAt }` leaves V8's fast path for a spread
     // followed by more properties, about 2 us per message, an eighth of the sender's CPU in B1.
     const { id, peer, peerKey, text, at } = message
-    this.rowGroups.add({ row: { id, peer, peerKey, text, at, seq: 0, storedAt: Date.now() }, committed, durable })
+    this.rowGroups.add({ row: { id, peer, peerKey, text, at, seq: 0, storedAt: Date.now() }, committed, durable, wake, wakeFailed })
   }
 
   private groupCommitted(rows: readonly StagedRow[], outcome: Outcome<number[]>): void {
+    if (!outcome.ok) {
+      for (const staged of rows) staged.committed(outcome)
+      return
+    }
+    // The last row of each peer that asks for a wake: one pump per peer sends the whole group,
+    // where a pump per row took one row each time.
+    const wakes = new Map<string, StagedRow>()
     for (const [i, staged] of rows.entries()) {
-      if (!outcome.ok) {
-        staged.committed(outcome)
-        continue
-      }
       const { row } = staged
       row.seq = outcome.value[i] as number
       // Counted and kept in the tail in one step: the tail's order is the count's.
@@ -197,6 +212,17 @@ export class Outbox {
       if (tail && tail.rows.length >= TAIL_MAX_ROWS) this.tails.delete(row.peer)
       else tail?.rows.push(row)
       staged.committed({ ok: true, value: row.seq })
+      if (staged.wake) wakes.set(row.peer, staged)
+    }
+    for (const [peer, last] of wakes) this.wakePeer(peer, last, rows)
+  }
+
+  /** Runs a wake; if it throws, every send of this group to that peer hears it (its row stays queued). */
+  private wakePeer(peer: string, last: StagedRow, rows: readonly StagedRow[]): void {
+    try {
+      last.wake?.()
+    } catch (error) {
+      for (const staged of rows) if (staged.row.peer === peer) staged.wakeFailed?.(error)
     }
   }
 

@@ -248,6 +248,33 @@ describe('Outbox.enqueueAndWait', () => {
     expect(woken).toBe(1)
   })
 
+  it("sends of one turn wake each peer once, with all of that turn's rows; a wake that throws fails only that peer's sends", async () => {
+    const db = tempDb()
+    const store = new MessageStore(db)
+    const outbox = new Outbox(store, new WriteBatcher(db, NO_SYNC))
+    const sent: string[] = []
+    const link = { remoteKey: 'kb', closed: false, send: (frame: { id: string }) => sent.push(frame.id) }
+    outbox.linkUp('bob', link)
+    const wakes = { bob: 0, carol: 0 }
+    const send = (peer: 'bob' | 'carol', id: string) =>
+      outbox.enqueueAndWait({ id, peer, peerKey: `k-${peer}`, text: 'hi', at: 1 }, 0, () => {
+        wakes[peer]++
+        if (peer === 'carol') throw new Error('no way to carol')
+        outbox.pump(peer, link)
+      })
+    const answers = [send('bob', 'b-1'), send('carol', 'c-1'), send('bob', 'b-2'), send('carol', 'c-2'), send('bob', 'b-3')].map((p) =>
+      p.then(
+        (value) => value.status,
+        (error: Error) => error.message,
+      ),
+    )
+    expect(await Promise.all(answers)).toEqual(['queued', 'no way to carol', 'queued', 'no way to carol', 'queued'])
+    expect(wakes).toEqual({ bob: 1, carol: 1 })
+    expect(sent).toEqual(['b-1', 'b-2', 'b-3'])
+    // Carol's rows are stored all the same: they go out on her next link.
+    expect(store.queuedFor('carol', 0, 10).map((row) => row.id)).toEqual(['c-1', 'c-2'])
+  })
+
   it('writes later delivered marks after a turn whose marks could not be written', async () => {
     const db = tempDb()
     const store = new MessageStore(db)
