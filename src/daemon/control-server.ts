@@ -111,10 +111,13 @@ export class ControlServer {
     // Requests read but not answered yet, and whether the client ended its side. A client that
     // ends its side is done: a subscriber gone that way is dropped as one that closed (over a Unix
     // socket a half-close and a close look the same, and a gone subscriber must not linger).
+    // Written once the microtasks queued so far have run: the answers that one read or one
+    // commit's callbacks settle (promise chains of equal depth) go out together, and an idle
+    // `send` is answered without waiting for the rest of the turn (its delivered mark commits then).
     const scheduleFlush = () => {
       if (flushScheduled) return
       flushScheduled = true
-      setImmediate(flush)
+      queueMicrotask(flush)
     }
     // One context per connection, not per request: `send`, the request sent most, never uses it.
     const context: ClientContext = {

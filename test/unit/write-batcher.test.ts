@@ -87,6 +87,32 @@ describe('WriteBatcher.record', () => {
   })
 })
 
+describe('WriteBatcher timing of marks', () => {
+  it("commits a turn of only marks after the turn's microtasks (the answers they let out), and a waited-for write takes them along", async () => {
+    const db = tempDb()
+    db.exec('CREATE TABLE t (v INTEGER)')
+    const batcher = new WriteBatcher(db, { sync: () => Promise.resolve(), close: () => {} })
+    const count = () => (db.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)')
+    batcher.record(() => insert.run(1))
+    // What the mark made happen runs first: microtasks of this turn see it uncommitted.
+    const seenByMicrotasks = await Promise.resolve().then(() => Promise.resolve().then(count))
+    expect(seenByMicrotasks).toBe(0)
+    await new Promise((r) => setImmediate(r))
+    expect(count()).toBe(1)
+    // A mark, then a write someone waits for: both in the waited-for write's batch, at once.
+    batcher.record(() => insert.run(2))
+    let committedWith = -1
+    batcher.stage(
+      () => insert.run(3),
+      () => (committedWith = count()),
+      () => {},
+    )
+    await Promise.resolve()
+    expect(committedWith).toBe(3)
+  })
+})
+
 describe('WalSync', () => {
   it('syncs the WAL; callers that come while a sync runs share the next one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'p2p-walsync-'))
