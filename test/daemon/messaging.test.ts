@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type DaemonProcess, pipelinedSends, subscribe } from '../helpers/daemon.js'
+import { type DaemonProcess, pipelinedSends, subscribe, testClient } from '../helpers/daemon.js'
 import { eventually } from '../helpers/eventually.js'
 import { useNetwork } from '../helpers/network.js'
 
@@ -49,6 +49,22 @@ describe('messaging between real daemons', () => {
     // Links are shared both ways: alice talks to two peers over two links.
     expect((await net.alice.rpc('status')).peers.connected).toBe(2)
     bobEvents.close()
+  })
+
+  it('a send answered "delivered" reads as delivered in a history asked the moment the answer arrives', async () => {
+    // The answer is written before its delivered mark commits (the mark commits at the end of
+    // that turn); a request written back on the same connection must still find it committed.
+    const client = testClient(net.alice.socket)
+    try {
+      for (let i = 0; i < 40; i++) {
+        const sent = (await client.call('send', { to: 'bob', text: `at once ${i}` })) as { id: string; status: string }
+        expect(sent.status).toBe('delivered')
+        const [newest] = (await client.call('history', { peer: 'bob', limit: 1 })) as Array<{ id: string; status?: string }>
+        expect(newest).toMatchObject({ id: sent.id, status: 'delivered' })
+      }
+    } finally {
+      client.close()
+    }
   })
 
   it('keeps per-peer order for a burst of pipelined sends', async () => {
