@@ -23,4 +23,9 @@ describe('message ids', () => {
     expect(new Set(ids).size).toBe(ids.length)
     expect(new Set(ids.map((id) => id.slice(0, 8))).size).toBe(1)
   })
+
+  it('carry the prefix of their own millisecond when times go back and forth', () => {
+    for (const t of [1_800_000_000_000, 1_800_000_000_001, 1_800_000_000_000, 5, 5, 1_800_000_000_001])
+      expect(newMessageId(t).slice(0, 8)).toBe(timePrefix(t))
+  })
 })
