@@ -34,25 +34,34 @@ const fingerprintOf = (key: string) => fingerprint(fromHex(key))
 export class Messaging {
   constructor(private readonly deps: MessagingDeps) {}
 
-  /** Commits the message to the outbox, then waits up to `timeout` seconds for the peer's ack. */
-  async send({ to, text, timeout }: ParsedParamsOf<'send'>): Promise<SendResult> {
-    const { outbox, links, keys } = this.deps
+  /**
+   * Commits the message to the outbox, then waits up to `timeout` seconds for the peer's ack.
+   * Not an async function: on the path of every message its suspended state was the largest
+   * allocation of the sender (BENCHMARKS.md, B1); a refusal throws before anything is stored.
+   */
+  send({ to, text, timeout }: ParsedParamsOf<'send'>): Promise<SendResult> {
     this.refuseSend(to)
-    // No await before the enqueue when the key is known: sends to one peer keep their order.
-    const known = keys.resolve(to)
-    const peerKey = typeof known === 'string' ? known : await known
+    // No wait before the enqueue when the key is known: sends to one peer keep their order.
+    const known = this.deps.keys.resolve(to)
+    if (typeof known === 'string') return this.sendWithKey(to, known, text, timeout)
+    return known.then((peerKey) => this.sendWithKey(to, peerKey, text, timeout))
+  }
+
+  private sendWithKey(to: string, peerKey: string, text: string, timeout: number | undefined): Promise<SendResult> {
+    const { outbox, links, mailbox } = this.deps
     const at = Date.now()
     const id = newMessageId(at)
     const waitMs = (timeout ?? DEFAULT_SEND_TIMEOUT_S) * 1000
     // Our fsync and the peer's run at the same time; the answer waits for both.
-    const sent = await outbox.enqueueAndWait({ id, peer: to, peerKey, text, at }, waitMs, () => links.wake(to))
-    let status = sent.status
-    // No link now: wait on, and answer `mailbox` once the message is left there.
-    const deadline = sent.storedBy + waitMs
-    if (status === 'queued' && this.deps.mailbox && Date.now() < deadline) {
-      status = await this.deps.mailbox.settleSend(to, { id, seq: sent.seq }, sent.storedBy, deadline)
-    }
-    return { id, to, status }
+    return outbox
+      .enqueueAndWait({ id, peer: to, peerKey, text, at }, waitMs, () => links.wake(to))
+      .then((sent): SendResult | Promise<SendResult> => {
+        // No link now: wait on, and answer `mailbox` once the message is left there.
+        const deadline = sent.storedBy + waitMs
+        if (sent.status === 'queued' && mailbox && Date.now() < deadline)
+          return mailbox.settleSend(to, { id, seq: sent.seq }, sent.storedBy, deadline).then((status) => ({ id, to, status }))
+        return { id, to, status: sent.status }
+      })
   }
 
   /**
