@@ -50,12 +50,90 @@ type NewMessage = Omit<OutgoingRow, 'seq' | 'storedAt'>
 /** A row of this turn's group, and who hears when it is committed and when it is on disk. */
 interface StagedRow {
   row: OutgoingRow
-  committed: (outcome: Outcome<number>) => void
-  durable: (outcome: Outcome<number>) => void
+  committed(outcome: Outcome<number>): void
+  durable(outcome: Outcome<number>): void
   /** Sends the peer's new rows (`send`'s rows only); called once per peer of a group, after all its rows are counted. */
-  wake: (() => void) | undefined
+  readonly wake?: () => void
   /** Hears that `wake` threw. */
-  wakeFailed: ((error: unknown) => void) | undefined
+  wakeFailed?(error: unknown): void
+}
+
+/** What `send` waits for: its row committed and on disk, and the peer's answer or the wait's end. */
+export interface SendOutcome {
+  seq: number
+  status: DeliveryStatus
+  storedBy: number
+}
+
+/**
+ * One `send` in the outbox: its staged row, its waiter and the settling of its promise in one
+ * object whose methods the outbox calls. Closures over a shared context did the same and were
+ * the sender's largest allocation per message (BENCHMARKS.md, B1).
+ */
+class PendingSend implements StagedRow, Waiter {
+  due = 0
+  done = false
+  private storedBy = 0
+  private status: DeliveryStatus | undefined = undefined
+  private onDisk = false
+  private failed = false
+
+  constructor(
+    readonly row: OutgoingRow,
+    readonly waitMs: number,
+    readonly wake: () => void,
+    private readonly register: (waiter: Waiter) => void,
+    private readonly resolve: (outcome: SendOutcome) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {}
+
+  get peer(): string {
+    return this.row.peer
+  }
+
+  get id(): string {
+    return this.row.id
+  }
+
+  committed(outcome: Outcome<number>): void {
+    if (!outcome.ok) {
+      this.fail(outcome.error)
+      return
+    }
+    this.storedBy = Date.now()
+    if (this.waitMs > 0) this.register(this)
+    else this.status = 'queued'
+  }
+
+  durable(outcome: Outcome<number>): void {
+    if (!outcome.ok) {
+      this.fail(outcome.error)
+      return
+    }
+    this.onDisk = true
+    this.finish()
+  }
+
+  /** The peer's answer, the link's end, or the wait's. */
+  tell(status: DeliveryStatus): void {
+    this.status = status
+    this.finish()
+  }
+
+  wakeFailed(error: unknown): void {
+    this.fail(error)
+  }
+
+  private fail(error: unknown): void {
+    if (this.failed) return
+    this.failed = true
+    this.reject(error)
+  }
+
+  private finish(): void {
+    if (!this.failed && this.onDisk && this.status !== undefined)
+      this.resolve({ seq: this.row.seq, status: this.status, storedBy: this.storedBy })
+  }
 }
 
 /**
@@ -126,73 +204,31 @@ export class Outbox {
       })
       // When the commit fails, the caller hears it from the first promise; `durable` fails the same way, unheard.
       durable.catch(() => {})
-      this.stageRow(
-        message,
-        (outcome) => (outcome.ok ? resolve({ seq: outcome.value, durable }) : reject(outcome.error)),
-        tellDurable,
-        undefined,
-        undefined,
-      )
+      this.rowGroups.add({
+        row: this.newRow(message),
+        committed: (outcome) => (outcome.ok ? resolve({ seq: outcome.value, durable }) : reject(outcome.error)),
+        durable: tellDurable,
+      })
     })
   }
 
   /**
    * `send`'s whole wait in one promise: stores the message, calls `wake` once it is committed (the
    * link may send it now), and resolves once it is on disk and the peer acked or refused it, its
-   * link went down, or `waitMs` passed ("queued"); rejects if it could not be stored. One promise
-   * per message instead of the six that enqueue, waitFor and Promise.all made.
+   * link went down, or `waitMs` passed ("queued"); rejects if it could not be stored.
    */
-  enqueueAndWait(
-    message: NewMessage,
-    waitMs: number,
-    wake: () => void,
-  ): Promise<{ seq: number; status: DeliveryStatus; storedBy: number }> {
-    return new Promise((resolve, reject) => {
-      let seq = 0
-      let storedBy = 0
-      let status: DeliveryStatus | undefined
-      let onDisk = false
-      let failed = false
-      const fail = (error: unknown) => {
-        if (failed) return
-        failed = true
-        reject(error)
-      }
-      const finish = () => {
-        if (!failed && onDisk && status !== undefined) resolve({ seq, status, storedBy })
-      }
-      const committed = (outcome: Outcome<number>) => {
-        if (!outcome.ok) return fail(outcome.error)
-        seq = outcome.value
-        storedBy = Date.now()
-        if (waitMs > 0)
-          this.addWaiter(message.peer, message.id, waitMs, (delivery) => {
-            status = delivery
-            finish()
-          })
-        else status = 'queued'
-      }
-      const durable = (outcome: Outcome<number>) => {
-        if (!outcome.ok) return fail(outcome.error)
-        onDisk = true
-        finish()
-      }
-      this.stageRow(message, committed, durable, wake, fail)
-    })
+  enqueueAndWait(message: NewMessage, waitMs: number, wake: () => void): Promise<SendOutcome> {
+    return new Promise((resolve, reject) =>
+      this.rowGroups.add(new PendingSend(this.newRow(message), waitMs, wake, this.register, resolve, reject)),
+    )
   }
 
-  /** Stages the row with the others of this turn (see rowGroups). */
-  private stageRow(
-    message: NewMessage,
-    committed: StagedRow['committed'],
-    durable: StagedRow['durable'],
-    wake: StagedRow['wake'],
-    wakeFailed: StagedRow['wakeFailed'],
-  ): void {
+  /** A row to stage with the others of this turn (see rowGroups). */
+  private newRow(message: NewMessage): OutgoingRow {
     // Named, not spread: `{ ...message, seq, storedAt }` leaves V8's fast path for a spread
     // followed by more properties, about 2 us per message, an eighth of the sender's CPU in B1.
     const { id, peer, peerKey, text, at } = message
-    this.rowGroups.add({ row: { id, peer, peerKey, text, at, seq: 0, storedAt: Date.now() }, committed, durable, wake, wakeFailed })
+    return { id, peer, peerKey, text, at, seq: 0, storedAt: Date.now() }
   }
 
   private groupCommitted(rows: readonly StagedRow[], outcome: Outcome<number[]>): void {
@@ -232,18 +268,20 @@ export class Outbox {
 
   /** Resolves with the message's status once acked, refused, or the link to `peer` goes down; else after `timeoutMs`. */
   waitFor(peer: string, id: string, timeoutMs: number): Promise<DeliveryStatus> {
-    return new Promise((resolve) => this.addWaiter(peer, id, timeoutMs, resolve))
+    return new Promise((tell) => this.addWaiter({ peer, id, waitMs: timeoutMs, tell, due: 0, done: false }))
   }
 
-  private addWaiter(peer: string, id: string, timeoutMs: number, tell: (status: DeliveryStatus) => void): void {
-    let perPeer = this.waiters.get(peer)
+  /** Made once: every PendingSend registers its waiter through it. */
+  private readonly register = (waiter: Waiter) => this.addWaiter(waiter)
+
+  private addWaiter(waiter: Waiter): void {
+    let perPeer = this.waiters.get(waiter.peer)
     if (!perPeer) {
       perPeer = new Map()
-      this.waiters.set(peer, perPeer)
+      this.waiters.set(waiter.peer, perPeer)
     }
-    const waiter: Waiter = { peer, id, waitMs: timeoutMs, tell, due: 0, done: false }
-    perPeer.set(id, waiter)
-    this.deadlines.add(waiter, timeoutMs)
+    perPeer.set(waiter.id, waiter)
+    this.deadlines.add(waiter, waiter.waitMs)
   }
 
   /** Tells the waiter of `id`, if any, what became of its message. */
