@@ -80,6 +80,7 @@ function sender(dir) {
   const log = groupSyncedLog(join(dir, 'a.log'))
   const child = spawn(process.execPath, [process.argv[1], 'b', dir], { stdio: ['ignore', 'pipe', 'inherit'] })
   process.on('exit', () => child.kill())
+  let peer
   let out = ''
   child.stdout.on('data', (chunk) => {
     out += chunk
@@ -90,7 +91,6 @@ function sender(dir) {
     onLines(peer, (line) => settle(JSON.parse(line).id))
     peer.once('connect', listen)
   })
-  let peer
   let nextId = 0
   /** id -> { answer, synced, acked } */
   const pending = new Map()

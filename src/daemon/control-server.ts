@@ -108,9 +108,6 @@ export class ControlServer {
     // hundreds of answers per turn, and a write per answer was a syscall each.
     let pending = ''
     let flushScheduled = false
-    // Requests read but not answered yet, and whether the client ended its side. A client that
-    // ends its side is done: a subscriber gone that way is dropped as one that closed (over a Unix
-    // socket a half-close and a close look the same, and a gone subscriber must not linger).
     // Written once the microtasks queued so far have run: the answers that one read or one
     // commit's callbacks settle (promise chains of equal depth) go out together, and an idle
     // `send` is answered without waiting for the rest of the turn (its delivered mark commits then).
@@ -128,6 +125,9 @@ export class ControlServer {
       },
       onClose: (fn) => closeHandlers.push(fn),
     }
+    // Requests read but not answered yet, and whether the client ended its side. A client that
+    // ends its side is done: a subscriber gone that way is dropped as one that closed (over a Unix
+    // socket a half-close and a close look the same, and a gone subscriber must not linger).
     const state: ConnectionState = {
       unanswered: 0,
       inputEnded: false,
