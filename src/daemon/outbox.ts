@@ -149,6 +149,12 @@ interface Tail {
 /** Past this a tail is dropped (the link is not keeping up): pumps read from SQLite again. */
 const TAIL_MAX_ROWS = SEND_WINDOW
 
+function textLength(rows: readonly OutgoingRow[]): number {
+  let chars = 0
+  for (const row of rows) chars += row.text.length
+  return chars
+}
+
 export class Outbox {
   private readonly sessions = new WeakMap<OutboxLink, Session>()
   private readonly waiters = new Map<string, Map<string, Waiter>>()
@@ -320,8 +326,11 @@ export class Outbox {
     const enqueued = this.enqueued.get(peer) ?? 0
     while (session.exhaustedAt !== enqueued && session.inFlight.size < SEND_WINDOW && session.inFlightBytes < SEND_WINDOW_BYTES) {
       const limit = SEND_WINDOW - session.inFlight.size
-      const rows = this.takeTail(peer, session, limit) ?? this.messages.queuedFor(peer, session.lastSentSeq, limit)
-      if (rows.length < limit) {
+      const room = SEND_WINDOW_BYTES - session.inFlightBytes
+      const tail = this.takeTail(peer, session, limit)
+      const rows = tail ?? this.messages.queuedFor(peer, session.lastSentSeq, limit, room)
+      // Fewer rows than asked for is the end of the queue, unless the byte window cut the read short.
+      if (rows.length < limit && (tail !== undefined || textLength(rows) < room)) {
         session.exhaustedAt = enqueued
         this.tails.set(peer, { owner: session, rows: [] })
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Outbox, SEND_WINDOW_BYTES } from '../../src/daemon/outbox.js'
+import { Outbox, SEND_WINDOW, SEND_WINDOW_BYTES } from '../../src/daemon/outbox.js'
 import { MessageStore } from '../../src/daemon/stores/message-store.js'
 import { NO_SYNC } from '../../src/daemon/stores/wal-sync.js'
 import { type Outcome, WriteBatcher } from '../../src/daemon/stores/write-batcher.js'
@@ -21,6 +21,31 @@ describe('Outbox send window', () => {
     for (const id of sent.slice(0, Math.ceil(windowCount / 2) + 1)) outbox.acked('bob', link, id)
     expect(sent.length).toBeGreaterThan(windowCount)
     expect(sent).toEqual(Array.from({ length: sent.length }, (_, i) => `big-message-${i}`))
+  })
+
+  it('reads a backlog of long messages from the store no further than the byte window', async () => {
+    const db = tempDb()
+    const store = new MessageStore(db)
+    let charsRead = 0
+    const queuedFor = store.queuedFor.bind(store)
+    store.queuedFor = (...args) => {
+      const rows = queuedFor(...args)
+      for (const row of rows) charsRead += row.text.length
+      return rows
+    }
+    const outbox = new Outbox(store, new WriteBatcher(db, NO_SYNC))
+    const text = 'y'.repeat(60 * 1024)
+    for (let i = 0; i < 300; i++) await outbox.enqueue({ id: `long-message-${i}`, peer: 'bob', peerKey: 'kb', text, at: i })
+    const sent: string[] = []
+    const link = { remoteKey: 'kb', closed: false, send: (frame: { id: string }) => sent.push(frame.id) }
+    outbox.linkUp('bob', link)
+    expect(sent).toHaveLength(Math.ceil(SEND_WINDOW_BYTES / text.length))
+    // What was read is what was sent: not the 300 messages the row window would allow.
+    expect(charsRead).toBe(sent.length * text.length)
+    // Acked, all of them: the byte window, not the end of the queue, stopped each read.
+    for (let round = 0; round < 20 && sent.length < 300; round++) for (const id of sent.slice()) outbox.acked('bob', link, id)
+    expect(sent).toEqual(Array.from({ length: 300 }, (_, i) => `long-message-${i}`))
+    expect(charsRead).toBe(300 * text.length)
   })
 })
 
@@ -139,7 +164,7 @@ describe('Outbox tail (rows sent from memory while the link keeps up)', () => {
   // (some texts of 100 KiB), so that pumps take only part of the tail, or stop inside it.
   it.each([
     { shape: 'small bursts', trials: 20, steps: 300, maxBurst: 4, bigEvery: 0 },
-    { shape: 'full windows', trials: 2, steps: 20, maxBurst: 700, bigEvery: 20 },
+    { shape: 'full windows', trials: 2, steps: 20, maxBurst: Math.round(SEND_WINDOW * 0.7), bigEvery: 20 },
   ])(
     'keeps order with no message twice and none left behind, whatever the interleaving ($shape)',
     async ({ trials, steps, maxBurst, bigEvery }) => {

@@ -228,9 +228,21 @@ export class MessageStore {
     })
   }
 
-  /** Queued messages to `peer` after `afterSeq`, oldest first. */
-  queuedFor(peer: string, afterSeq: number, limit: number): OutgoingRow[] {
-    return this.queuedStmt.all(peer, afterSeq, limit)
+  /**
+   * Queued messages to `peer` after `afterSeq`, oldest first: at most `limit`, and none after the
+   * one that brings their text to `maxChars`. Rows are read one at a time so that the rest are
+   * never loaded: a backlog of 64 KiB messages refilling a window of a few MB must not read
+   * thousands of them to send a few dozen.
+   */
+  queuedFor(peer: string, afterSeq: number, limit: number, maxChars = Number.POSITIVE_INFINITY): OutgoingRow[] {
+    const rows: OutgoingRow[] = []
+    let chars = 0
+    for (const row of this.queuedStmt.iterate(peer, afterSeq, limit)) {
+      rows.push(row)
+      chars += row.text.length
+      if (chars >= maxChars) break
+    }
+    return rows
   }
 
   /** Messages still queued for `peer` go to its new key (after `trust`); returns how many. */
