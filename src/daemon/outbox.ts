@@ -10,8 +10,14 @@ import type { MessageStore, OutgoingRow } from './stores/message-store.js'
 import { TurnGroup } from './stores/turn-group.js'
 import type { Outcome, WriteBatcher } from './stores/write-batcher.js'
 
-/** Unacknowledged messages in flight per link: enough to fill the pipe, bounded for memory. */
-export const SEND_WINDOW = 1024
+/**
+ * Unacknowledged messages in flight per link: enough to fill the pipe, bounded for memory. A
+ * backlog goes out in refills of half a window, and each half passes the sender, the receiver's
+ * commit and fsync, and the acks one stage after another: at 1024 a drain was window-bound with
+ * both daemons half idle; 2048 drains it 1.4-1.6x faster (BENCHMARKS.md, B10). Sends answered on
+ * delivery (B1) never have this many in flight.
+ */
+export const SEND_WINDOW = 2048
 /** ... and at most this much text in flight, so a slow peer of long messages holds 1024 x 64 KiB nowhere. */
 export const SEND_WINDOW_BYTES = 2 * 1024 * 1024
 
