@@ -170,6 +170,7 @@ export class LinkSupervisor {
       },
       delays: {
         retryDelay: ({ context }) => backoffDelay(context.attempt, timing.backoff),
+        wakeHoldoff: timing.backoff.baseMs,
         pingInterval: timing.pingIntervalMs,
         idleLifetime: timing.idleLifetimeMs,
       },

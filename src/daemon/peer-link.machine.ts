@@ -4,6 +4,7 @@
  *
  *   idle --WAKE--> dialing --ok--> connected --close, messages waiting--> waiting --after backoff--> dialing
  *     ^               \--fail--> waiting                \--close, nothing waiting--> idle
+ *   waiting --WAKE (a send), once a short hold-off after the failure has passed--> dialing
  *     \--INCOMING (from any state but stopped) --> connected
  *   REDIAL (a key was just trusted) --> dialing, abandoning a dial made with the old key
  *   connected through the relay: a direct link is tried in the background (direct-upgrade.machine.ts)
@@ -40,6 +41,8 @@ export interface LinkInput {
 export interface LinkContext extends LinkInput {
   conn: LinkConnection | null
   attempt: number
+  /** Something was sent while `waiting` held off: dial when the hold-off ends. */
+  woken: boolean
 }
 
 export type LinkEvent =
@@ -93,6 +96,7 @@ export const peerLinkMachine = setup({
   delays: {
     // Defaults for a machine used without provide(); the supervisor gives the daemon's tuning.
     retryDelay: ({ context }) => backoffDelay(context.attempt, { baseMs: 500, maxMs: 15_000 }),
+    wakeHoldoff: 500,
     pingInterval: 15_000,
     idleLifetime: 10 * 60_000,
   },
@@ -103,6 +107,7 @@ export const peerLinkMachine = setup({
     /** An event about a connection that is no longer (or never was) this link's. */
     isStale: ({ context }, params: { conn: LinkConnection }) => params.conn !== context.conn,
     candidateWins: ({ context }, params: { conn: LinkConnection }) => candidateWins(params.conn, context.conn, context.myKey),
+    woken: ({ context }) => context.woken,
   },
   actions: {
     // Effects the supervisor provides: telling the outbox and the log.
@@ -113,12 +118,14 @@ export const peerLinkMachine = setup({
     adopt: assign((_, params: { conn: LinkConnection }) => ({ conn: params.conn, attempt: 0 })),
     forget: assign({ conn: null }),
     countFailure: assign({ attempt: ({ context }) => context.attempt + 1 }),
+    noteWake: assign({ woken: true }),
+    clearWake: assign({ woken: false }),
     close: (_, params: { conn: LinkConnection | null; reason: string }) => params.conn?.close(params.reason),
     ping: (_, params: { conn: LinkConnection | null }) => params.conn?.ping(),
   },
 }).createMachine({
   id: 'peerLink',
-  context: ({ input }) => ({ ...input, conn: null, attempt: 0 }),
+  context: ({ input }) => ({ ...input, conn: null, attempt: 0, woken: false }),
   initial: 'idle',
   on: {
     BLOCK: { target: '.stopped', actions: { type: 'linkDown', params: ({ context }) => ({ peerId: context.peerId, reason: 'blocked' }) } },
@@ -224,10 +231,21 @@ export const peerLinkMachine = setup({
       },
     },
     waiting: {
+      entry: 'clearWake',
+      // The backoff's timer runs across both substates.
       after: { retryDelay: 'dialing' },
-      on: {
+      initial: 'holding',
+      states: {
+        // Just failed: a send does not dial again at once, or a stream of sends to an offline peer
+        // is a lookup at the server per send (about a hundred a second); it dials once this ends.
+        holding: {
+          after: { wakeHoldoff: [{ guard: 'woken', target: '#peerLink.dialing' }, { target: 'ready' }] },
+          on: { WAKE: { actions: 'noteWake' } },
+        },
         // Someone wants to send now: try at once rather than wait out the backoff.
-        WAKE: 'dialing',
+        ready: { on: { WAKE: '#peerLink.dialing' } },
+      },
+      on: {
         REDIAL: 'dialing',
         INCOMING: { target: 'connected', actions: { type: 'adopt', params: ({ event }) => ({ conn: event.conn }) } },
       },

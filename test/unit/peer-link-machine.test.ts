@@ -32,6 +32,7 @@ function harness(options: { myKey?: string; queued?: boolean; stalled?: () => bo
     },
     delays: {
       retryDelay: ({ context }) => backoffDelay(context.attempt, { baseMs: 1000, maxMs: 1000 }),
+      wakeHoldoff: 200,
       pingInterval: 5000,
       idleLifetime: 60_000,
     },
@@ -56,7 +57,7 @@ describe('peer link machine', () => {
     const { actor, clock, log, dials } = harness()
     actor.send({ type: 'WAKE' })
     await settle()
-    expect(actor.getSnapshot().value).toBe('waiting')
+    expect(actor.getSnapshot().matches('waiting')).toBe(true)
     expect(log).toEqual(['down: offline'])
     // Jittered: somewhere in the upper half of the 1 s ceiling.
     clock.increment(499)
@@ -64,6 +65,27 @@ describe('peer link machine', () => {
     clock.increment(501)
     await settle()
     expect(dials()).toBe(2)
+  })
+
+  it('sends while waiting dial once, when a short hold-off after the failure ends; later ones at once', async () => {
+    const { actor, clock, dials } = harness()
+    actor.send({ type: 'WAKE' })
+    await settle()
+    expect(dials()).toBe(1)
+    // A stream of sends to a peer that is not online.
+    for (let i = 0; i < 10; i++) actor.send({ type: 'WAKE' })
+    await settle()
+    expect(dials()).toBe(1)
+    clock.increment(200)
+    await settle()
+    expect(dials()).toBe(2)
+    // That dial failed too. Once its hold-off is over, a send dials at once.
+    clock.increment(200)
+    await settle()
+    expect(dials()).toBe(2)
+    actor.send({ type: 'WAKE' })
+    await settle()
+    expect(dials()).toBe(3)
   })
 
   it('a connection that arrives while waiting is adopted at once', async () => {
@@ -109,7 +131,7 @@ describe('peer link machine', () => {
     withQueue.actor.send({ type: 'WAKE' })
     await settle()
     withQueue.actor.send({ type: 'CONN_CLOSED', conn, reason: 'peer went away' })
-    expect(withQueue.actor.getSnapshot().value).toBe('waiting')
+    expect(withQueue.actor.getSnapshot().matches('waiting')).toBe(true)
 
     const other = new FakeConn('aa')
     const idle = harness({ queued: false })
