@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { MessageStore, OUTBOX_COUNTS_SQL, statementSizes } from '../../src/daemon/stores/message-store.js'
+import { DEPOSIT_DUE_SQL } from '../../src/daemon/stores/deposit-store.js'
+import { MessageStore, OUTBOX_COUNTS_SQL, QUEUED_FOR_SQL, REKEY_QUEUED_SQL, statementSizes } from '../../src/daemon/stores/message-store.js'
 import { tempDb } from '../helpers/temp-db.js'
 
 describe('MessageStore', () => {
@@ -112,6 +113,30 @@ describe('MessageStore queries that one-shot commands make', () => {
     const failed = store.enqueue({ id: 'failed-message', peer: 'bob', peerKey: 'kb', text: 'f', at: 1, storedAt: 1 })
     store.markFailed(failed, 'too old')
     expect(store.counts()).toEqual({ queued: 1, failed: 1 })
+  })
+})
+
+describe("MessageStore reads of one peer's queue", () => {
+  it("read the outbox index, not the peer's history, and find the queue behind a delivered history", () => {
+    const db = tempDb()
+    const plan = (sql: string, ...params: Array<string | number>) =>
+      db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...params)
+        .map((row) => (row as { detail: string }).detail)
+        .join('; ')
+    for (const found of [plan(QUEUED_FOR_SQL, 'bob', 0, 1), plan(REKEY_QUEUED_SQL, 'kb2', 'bob'), plan(DEPOSIT_DUE_SQL, 'bob', 1, 1)]) {
+      expect(found).toContain('messages_outbox')
+      expect(found).not.toContain('messages_peer')
+    }
+    const store = new MessageStore(db)
+    const row = (id: string) => ({ id, peer: 'bob', peerKey: 'kb', text: id, at: 1, storedAt: 1 })
+    const delivered = store.enqueueMany(Array.from({ length: 500 }, (_, i) => row(`delivered-${i}`)))
+    store.markDeliveredMany(delivered)
+    store.enqueueMany([row('queued-1'), row('queued-2')])
+    expect(store.queuedFor('bob', 0, 10).map((r) => r.id)).toEqual(['queued-1', 'queued-2'])
+    expect(store.rekeyQueued('bob', 'kb2')).toBe(2)
+    expect(store.queuedFor('bob', 0, 10).map((r) => r.peerKey)).toEqual(['kb2', 'kb2'])
   })
 })
 

@@ -7,6 +7,11 @@
 import type { Db } from './database.js'
 import type { OutgoingRow } from './message-store.js'
 
+/** A peer's queued messages not yet deposited: from the outbox index, not the peer's history (see QUEUED_FOR_SQL). */
+export const DEPOSIT_DUE_SQL = `SELECT seq, id, peer, peer_key AS peerKey, text, at, stored_at AS storedAt
+  FROM messages INDEXED BY messages_outbox
+  WHERE peer = ? AND status = 'queued' AND deposited_at IS NULL AND stored_at <= ? ORDER BY seq LIMIT ?`
+
 export class DepositStore {
   private readonly dueStmt
   private readonly markStmt
@@ -14,10 +19,7 @@ export class DepositStore {
   private readonly isDepositedStmt
 
   constructor(db: Db) {
-    this.dueStmt = db.prepare<[string, number, number], OutgoingRow>(
-      `SELECT seq, id, peer, peer_key AS peerKey, text, at, stored_at AS storedAt FROM messages
-       WHERE peer = ? AND status = 'queued' AND deposited_at IS NULL AND stored_at <= ? ORDER BY seq LIMIT ?`,
-    )
+    this.dueStmt = db.prepare<[string, number, number], OutgoingRow>(DEPOSIT_DUE_SQL)
     this.markStmt = db.prepare<[number, number]>(`UPDATE messages SET deposited_at = ? WHERE seq = ? AND status = 'queued'`)
     this.countStmt = db.prepare<[], { n: number }>(
       `SELECT count(*) AS n FROM messages WHERE status = 'queued' AND deposited_at IS NOT NULL`,
