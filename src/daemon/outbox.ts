@@ -18,7 +18,10 @@ import type { Outcome, WriteBatcher } from './stores/write-batcher.js'
  * delivery (B1) never have this many in flight.
  */
 export const SEND_WINDOW = 2048
-/** ... and at most this much text in flight, so a slow peer of long messages holds 1024 x 64 KiB nowhere. */
+/**
+ * ... and at most this much text in flight, so a slow peer of long messages holds 2048 x 64 KiB
+ * nowhere. Text is counted as the strings hold it (UTF-16 code units), not as UTF-8 bytes.
+ */
 export const SEND_WINDOW_BYTES = 2 * 1024 * 1024
 
 export interface OutboxLink {
@@ -150,10 +153,17 @@ class PendingSend implements StagedRow, Waiter {
 interface Tail {
   owner: Session
   rows: OutgoingRow[]
+  /** Their text's length. */
+  chars: number
 }
 
-/** Past this a tail is dropped (the link is not keeping up): pumps read from SQLite again. */
+/**
+ * Past either of these a tail is dropped (the link is not keeping up): pumps read from SQLite
+ * again, no further than the window lets out. Rows alone would let a tail of long messages hold
+ * 2048 x 64 KiB.
+ */
 const TAIL_MAX_ROWS = SEND_WINDOW
+const TAIL_MAX_CHARS = SEND_WINDOW_BYTES
 
 function textLength(rows: readonly OutgoingRow[]): number {
   let chars = 0
@@ -257,8 +267,11 @@ export class Outbox {
       // Counted and kept in the tail in one step: the tail's order is the count's.
       this.enqueued.set(row.peer, (this.enqueued.get(row.peer) ?? 0) + 1)
       const tail = this.tails.get(row.peer)
-      if (tail && tail.rows.length >= TAIL_MAX_ROWS) this.tails.delete(row.peer)
-      else tail?.rows.push(row)
+      if (tail && (tail.rows.length >= TAIL_MAX_ROWS || tail.chars >= TAIL_MAX_CHARS)) this.tails.delete(row.peer)
+      else if (tail) {
+        tail.rows.push(row)
+        tail.chars += row.text.length
+      }
       staged.committed({ ok: true, value: row.seq })
       if (staged.wake) wakes.set(row.peer, staged)
     }
@@ -272,6 +285,11 @@ export class Outbox {
     } catch (error) {
       for (const staged of rows) if (staged.row.peer === peer) staged.wakeFailed?.(error)
     }
+  }
+
+  /** How much text the peer's tail holds now (tests: it stays within a window's worth). */
+  heldChars(peer: string): number {
+    return this.tails.get(peer)?.chars ?? 0
   }
 
   hasQueued(peer: string): boolean {
@@ -338,7 +356,7 @@ export class Outbox {
       // Fewer rows than asked for is the end of the queue, unless the byte window cut the read short.
       if (rows.length < limit && (tail !== undefined || textLength(rows) < room)) {
         session.exhaustedAt = enqueued
-        this.tails.set(peer, { owner: session, rows: [] })
+        this.tails.set(peer, { owner: session, rows: [], chars: 0 })
       }
       if (rows.length === 0) return
       for (const row of rows) {
@@ -369,7 +387,9 @@ export class Outbox {
     // A pump between a batch's commit and its count may have read some of these rows already.
     while (at < tail.rows.length && (tail.rows[at] as OutgoingRow).seq <= session.lastSentSeq) at++
     const taken = tail.rows.slice(at, at + limit)
-    tail.rows = tail.rows.slice(at + taken.length)
+    const end = at + taken.length
+    for (let i = 0; i < end; i++) tail.chars -= (tail.rows[i] as OutgoingRow).text.length
+    tail.rows = tail.rows.slice(end)
     return taken
   }
 

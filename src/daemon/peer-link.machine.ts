@@ -4,7 +4,7 @@
  *
  *   idle --WAKE--> dialing --ok--> connected --close, messages waiting--> waiting --after backoff--> dialing
  *     ^               \--fail--> waiting                \--close, nothing waiting--> idle
- *   waiting --WAKE (a send), once a short hold-off after the failure has passed--> dialing
+ *   waiting --WAKE (a send)--> dialing; after a failed dial, not before a short hold-off has passed
  *     \--INCOMING (from any state but stopped) --> connected
  *   REDIAL (a key was just trusted) --> dialing, abandoning a dial made with the old key
  *   connected through the relay: a direct link is tried in the background (direct-upgrade.machine.ts)
@@ -108,6 +108,8 @@ export const peerLinkMachine = setup({
     isStale: ({ context }, params: { conn: LinkConnection }) => params.conn !== context.conn,
     candidateWins: ({ context }, params: { conn: LinkConnection }) => candidateWins(params.conn, context.conn, context.myKey),
     woken: ({ context }) => context.woken,
+    /** `waiting` was entered from a dial that failed, not from a link that was up. */
+    dialFailed: ({ context }) => context.attempt > 0,
   },
   actions: {
     // Effects the supervisor provides: telling the outbox and the log.
@@ -234,10 +236,13 @@ export const peerLinkMachine = setup({
       entry: 'clearWake',
       // The backoff's timer runs across both substates.
       after: { retryDelay: 'dialing' },
-      initial: 'holding',
+      initial: 'entered',
       states: {
-        // Just failed: a send does not dial again at once, or a stream of sends to an offline peer
-        // is a lookup at the server per send (about a hundred a second); it dials once this ends.
+        // A link that was up just closed: a send dials at once, as before any failure.
+        entered: { always: [{ guard: 'dialFailed', target: 'holding' }, { target: 'ready' }] },
+        // A dial just failed: a send does not dial again at once, or a stream of sends to an
+        // offline peer is a lookup at the server per send (about a hundred a second); it dials
+        // once this ends.
         holding: {
           after: { wakeHoldoff: [{ guard: 'woken', target: '#peerLink.dialing' }, { target: 'ready' }] },
           on: { WAKE: { actions: 'noteWake' } },

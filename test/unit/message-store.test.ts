@@ -137,6 +137,12 @@ describe("MessageStore reads of one peer's queue", () => {
     expect(store.queuedFor('bob', 0, 10).map((r) => r.id)).toEqual(['queued-1', 'queued-2'])
     expect(store.rekeyQueued('bob', 'kb2')).toBe(2)
     expect(store.queuedFor('bob', 0, 10).map((r) => r.peerKey)).toEqual(['kb2', 'kb2'])
+    // Text counts too: the read stops at the row that reaches maxChars, and one row always comes.
+    store.enqueueMany([row('x'.repeat(10)), row('y'.repeat(10)), row('z'.repeat(10))])
+    const ids = (maxChars: number) => store.queuedFor('bob', 0, 10, maxChars).map((r) => r.id)
+    expect(ids(8 + 8 + 10)).toEqual(['queued-1', 'queued-2', 'x'.repeat(10)])
+    expect(ids(8 + 8 + 11)).toEqual(['queued-1', 'queued-2', 'x'.repeat(10), 'y'.repeat(10)])
+    expect(ids(1)).toEqual(['queued-1'])
   })
 })
 

@@ -47,6 +47,37 @@ describe('Outbox send window', () => {
     expect(sent).toEqual(Array.from({ length: 300 }, (_, i) => `long-message-${i}`))
     expect(charsRead).toBe(300 * text.length)
   })
+
+  it('keeps no more than a byte window of long messages in memory while the window is full', async () => {
+    const db = tempDb()
+    const store = new MessageStore(db)
+    let charsRead = 0
+    const queuedFor = store.queuedFor.bind(store)
+    store.queuedFor = (...args) => {
+      const rows = queuedFor(...args)
+      for (const row of rows) charsRead += row.text.length
+      return rows
+    }
+    const outbox = new Outbox(store, new WriteBatcher(db, NO_SYNC))
+    const sent: string[] = []
+    const link = { remoteKey: 'kb', closed: false, send: (frame: { id: string }) => sent.push(frame.id) }
+    // Caught up from the start: what is enqueued from now on goes out from memory.
+    outbox.linkUp('bob', link)
+    const text = 'z'.repeat(60 * 1024)
+    const total = 150
+    for (let i = 0; i < total; i++) {
+      await outbox.enqueue({ id: `long-${String(i).padStart(3, '0')}`, peer: 'bob', peerKey: 'kb', text, at: i })
+      outbox.pump('bob', link)
+    }
+    const inWindow = Math.ceil(SEND_WINDOW_BYTES / text.length)
+    expect(sent).toHaveLength(inWindow)
+    expect(charsRead).toBe(0)
+    // The rest outgrew a window's worth in memory, so it was let go: the next pumps read SQLite.
+    expect(outbox.heldChars('bob')).toBeLessThanOrEqual(SEND_WINDOW_BYTES + text.length)
+    for (let round = 0; round < 20 && sent.length < total; round++) for (const id of sent.slice()) outbox.acked('bob', link, id)
+    expect(sent).toEqual(Array.from({ length: total }, (_, i) => `long-${String(i).padStart(3, '0')}`))
+    expect(charsRead).toBeGreaterThan(0)
+  })
 })
 
 describe('Outbox stall detection', () => {

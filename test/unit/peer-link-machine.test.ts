@@ -132,6 +132,10 @@ describe('peer link machine', () => {
     await settle()
     withQueue.actor.send({ type: 'CONN_CLOSED', conn, reason: 'peer went away' })
     expect(withQueue.actor.getSnapshot().matches('waiting')).toBe(true)
+    // No dial failed: a send dials at once, with no hold-off.
+    withQueue.actor.send({ type: 'WAKE' })
+    await settle()
+    expect(withQueue.dials()).toBe(2)
 
     const other = new FakeConn('aa')
     const idle = harness({ queued: false })
