@@ -5,6 +5,20 @@ import { NO_SYNC } from '../../src/daemon/stores/wal-sync.js'
 import { type Outcome, WriteBatcher } from '../../src/daemon/stores/write-batcher.js'
 import { tempDb } from '../helpers/temp-db.js'
 
+/** An outbox whose store counts the text it reads back from SQLite. */
+function outboxCountingReads() {
+  const db = tempDb()
+  const store = new MessageStore(db)
+  let chars = 0
+  const queuedFor = store.queuedFor.bind(store)
+  store.queuedFor = (...args) => {
+    const rows = queuedFor(...args)
+    for (const row of rows) chars += row.text.length
+    return rows
+  }
+  return { outbox: new Outbox(store, new WriteBatcher(db, NO_SYNC)), charsRead: () => chars }
+}
+
 describe('Outbox send window', () => {
   it('keeps at most SEND_WINDOW_BYTES of text in flight and refills as acks come', async () => {
     const db = tempDb()
@@ -24,16 +38,7 @@ describe('Outbox send window', () => {
   })
 
   it('reads a backlog of long messages from the store no further than the byte window', async () => {
-    const db = tempDb()
-    const store = new MessageStore(db)
-    let charsRead = 0
-    const queuedFor = store.queuedFor.bind(store)
-    store.queuedFor = (...args) => {
-      const rows = queuedFor(...args)
-      for (const row of rows) charsRead += row.text.length
-      return rows
-    }
-    const outbox = new Outbox(store, new WriteBatcher(db, NO_SYNC))
+    const { outbox, charsRead } = outboxCountingReads()
     const text = 'y'.repeat(60 * 1024)
     for (let i = 0; i < 300; i++) await outbox.enqueue({ id: `long-message-${i}`, peer: 'bob', peerKey: 'kb', text, at: i })
     const sent: string[] = []
@@ -41,24 +46,15 @@ describe('Outbox send window', () => {
     outbox.linkUp('bob', link)
     expect(sent).toHaveLength(Math.ceil(SEND_WINDOW_BYTES / text.length))
     // What was read is what was sent: not the 300 messages the row window would allow.
-    expect(charsRead).toBe(sent.length * text.length)
+    expect(charsRead()).toBe(sent.length * text.length)
     // Acked, all of them: the byte window, not the end of the queue, stopped each read.
     for (let round = 0; round < 20 && sent.length < 300; round++) for (const id of sent.slice()) outbox.acked('bob', link, id)
     expect(sent).toEqual(Array.from({ length: 300 }, (_, i) => `long-message-${i}`))
-    expect(charsRead).toBe(300 * text.length)
+    expect(charsRead()).toBe(300 * text.length)
   })
 
   it('keeps no more than a byte window of long messages in memory while the window is full', async () => {
-    const db = tempDb()
-    const store = new MessageStore(db)
-    let charsRead = 0
-    const queuedFor = store.queuedFor.bind(store)
-    store.queuedFor = (...args) => {
-      const rows = queuedFor(...args)
-      for (const row of rows) charsRead += row.text.length
-      return rows
-    }
-    const outbox = new Outbox(store, new WriteBatcher(db, NO_SYNC))
+    const { outbox, charsRead } = outboxCountingReads()
     const sent: string[] = []
     const link = { remoteKey: 'kb', closed: false, send: (frame: { id: string }) => sent.push(frame.id) }
     // Caught up from the start: what is enqueued from now on goes out from memory.
@@ -71,12 +67,12 @@ describe('Outbox send window', () => {
     }
     const inWindow = Math.ceil(SEND_WINDOW_BYTES / text.length)
     expect(sent).toHaveLength(inWindow)
-    expect(charsRead).toBe(0)
+    expect(charsRead()).toBe(0)
     // The rest outgrew a window's worth in memory, so it was let go: the next pumps read SQLite.
     expect(outbox.heldChars('bob')).toBeLessThanOrEqual(SEND_WINDOW_BYTES + text.length)
     for (let round = 0; round < 20 && sent.length < total; round++) for (const id of sent.slice()) outbox.acked('bob', link, id)
     expect(sent).toEqual(Array.from({ length: total }, (_, i) => `long-${String(i).padStart(3, '0')}`))
-    expect(charsRead).toBeGreaterThan(0)
+    expect(charsRead()).toBeGreaterThan(0)
   })
 })
 
